@@ -1,0 +1,371 @@
+//! The argument grammar of `ociunit-launch`: the one contract between the compiler, which writes
+//! these arguments into `ExecStart=`, and the launcher, which obeys them. Both sides use this
+//! module, so what the compiler emits is by construction what the launcher accepts.
+//!
+//! ```text
+//! ociunit-launch [OPTION]... -- PROGRAM [ARG]...
+//!
+//!   --leaf NAME            run the payload in the leaf cgroup NAME below the delegated cgroup.
+//!                          If the launcher already runs in a cgroup called NAME
+//!                          (DelegateSubgroup=NAME), that is the leaf; otherwise it creates
+//!                          <own cgroup>/NAME and moves itself in.
+//!   --controllers LIST     comma-separated controllers to enable in the delegated cgroup's
+//!                          cgroup.subtree_control, besides those the writes need; a controller
+//!                          that is not delegated is a setup failure.
+//!   --write FILE=VALUE     write VALUE into interface file FILE of the leaf; repeatable, applied
+//!                          in order; a multi-line VALUE is written one line at a time.
+//!   --best-effort          a failed write is a warning instead of a setup failure.
+//!   --clear-env            start the payload with only the --env variables (OCI semantics).
+//!   --env NAME=VALUE       add a variable to the payload's environment; repeatable.
+//!   --cwd DIR              working directory of the payload.
+//!   --umask OCTAL          file mode creation mask of the payload.
+//!   --rlimit NAME=SOFT:HARD  set RLIMIT_NAME (NOFILE, NPROC, …); SOFT and HARD are numbers or
+//!                          "infinity".
+//!   --oom-score-adj N      write N (-1000..1000) into /proc/self/oom_score_adj.
+//!   --no-new-privs         set PR_SET_NO_NEW_PRIVS before exec.
+//!   --                     ends the options; PROGRAM and its arguments follow verbatim.
+//! ```
+//!
+//! Every option takes its value as the next argument, never glued with `=`, so a value may start
+//! with `-` or contain anything at all.
+
+use std::fmt;
+
+use crate::interface_file::{InterfaceFile, UnsafeName};
+
+/// Exit status for any failure before the payload runs (like crun, runc and podman).
+pub const EXIT_SETUP_FAILED: i32 = 125;
+/// Exit status when the payload exists but cannot be executed.
+pub const EXIT_NOT_EXECUTABLE: i32 = 126;
+/// Exit status when the payload does not exist.
+pub const EXIT_NOT_FOUND: i32 = 127;
+
+/// The leaf cgroup the compiler asks for by default.
+pub const DEFAULT_LEAF: &str = "payload";
+
+/// One interface-file write in the leaf cgroup.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CgroupWrite {
+    pub file: InterfaceFile,
+    pub value: String,
+}
+
+/// The resources `--rlimit` knows, by their `RLIMIT_` suffix.
+pub const RLIMIT_NAMES: [&str; 16] = [
+    "CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
+    "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+];
+
+/// A resource limit; `None` is RLIM_INFINITY.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Rlimit {
+    /// One of [`RLIMIT_NAMES`].
+    pub name: String,
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
+}
+
+/// Everything the launcher does, as decided by the compiler.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LaunchSpec {
+    pub leaf: Option<String>,
+    pub controllers: Vec<String>,
+    pub writes: Vec<CgroupWrite>,
+    pub best_effort: bool,
+    pub clear_env: bool,
+    pub env: Vec<String>,
+    pub cwd: Option<String>,
+    pub umask: Option<u32>,
+    pub rlimits: Vec<Rlimit>,
+    pub oom_score_adj: Option<i32>,
+    pub no_new_privs: bool,
+    pub command: Vec<String>,
+}
+
+/// A launcher command line that does not follow the grammar.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+fn usage(message: impl Into<String>) -> UsageError {
+    UsageError(message.into())
+}
+
+/// Checks a leaf name: one path component that cannot be mistaken for an interface file.
+pub fn check_leaf_name(name: &str) -> Result<(), UsageError> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    if name.is_empty() || !name.chars().all(allowed) {
+        return Err(usage(format!(
+            "--leaf {name:?}: a leaf name is one path component of letters, digits, '-' and '_'"
+        )));
+    }
+    Ok(())
+}
+
+fn check_controller(name: &str) -> Result<(), UsageError> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+        return Err(usage(format!("--controllers: {name:?} is not a controller name")));
+    }
+    Ok(())
+}
+
+fn format_limit(value: Option<u64>) -> String {
+    value.map_or_else(|| "infinity".to_owned(), |v| v.to_string())
+}
+
+fn parse_limit(text: &str) -> Option<Option<u64>> {
+    if text == "infinity" {
+        Some(None)
+    } else {
+        text.parse().ok().map(Some)
+    }
+}
+
+impl CgroupWrite {
+    pub fn new(file: InterfaceFile, value: impl Into<String>) -> CgroupWrite {
+        CgroupWrite { file, value: value.into() }
+    }
+
+    fn parse(arg: &str) -> Result<CgroupWrite, UsageError> {
+        let (name, value) = arg
+            .split_once('=')
+            .ok_or_else(|| usage(format!("--write {arg:?}: expected FILE=VALUE")))?;
+        let file = InterfaceFile::parse(name).map_err(|why: UnsafeName| {
+            usage(format!("--write {name:?}: refused to write this file: {why}"))
+        })?;
+        Ok(CgroupWrite::new(file, value))
+    }
+}
+
+impl fmt::Display for CgroupWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.file, self.value)
+    }
+}
+
+impl Rlimit {
+    fn parse(arg: &str) -> Result<Rlimit, UsageError> {
+        let bad = || usage(format!("--rlimit {arg:?}: expected NAME=SOFT:HARD"));
+        let (name, limits) = arg.split_once('=').ok_or_else(bad)?;
+        if !RLIMIT_NAMES.contains(&name) {
+            return Err(usage(format!("--rlimit {arg:?}: unknown resource {name:?}")));
+        }
+        let (soft, hard) = limits.split_once(':').ok_or_else(bad)?;
+        Ok(Rlimit {
+            name: name.to_owned(),
+            soft: parse_limit(soft).ok_or_else(bad)?,
+            hard: parse_limit(hard).ok_or_else(bad)?,
+        })
+    }
+}
+
+impl fmt::Display for Rlimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}:{}", self.name, format_limit(self.soft), format_limit(self.hard))
+    }
+}
+
+impl LaunchSpec {
+    /// Whether the launcher has any cgroup work to do; without it, it only applies the process
+    /// settings and execs.
+    pub fn touches_cgroups(&self) -> bool {
+        self.leaf.is_some() || !self.controllers.is_empty() || !self.writes.is_empty()
+    }
+
+    /// The controllers to enable: the explicit ones, then those the writes need, without
+    /// repetition, in first-seen order.
+    pub fn needed_controllers(&self) -> Vec<String> {
+        let mut needed: Vec<String> = Vec::new();
+        let from_writes = self.writes.iter().map(|w| w.file.controller());
+        for controller in self.controllers.iter().map(String::as_str).chain(from_writes) {
+            if !needed.iter().any(|c| c == controller) {
+                needed.push(controller.to_owned());
+            }
+        }
+        needed
+    }
+
+    /// The launcher's arguments (without argv\[0\]), in the order [`LaunchSpec::parse`] reads them.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        let mut option = |name: &str, value: String| {
+            args.push(name.to_owned());
+            args.push(value);
+        };
+        if let Some(leaf) = &self.leaf {
+            option("--leaf", leaf.clone());
+        }
+        if !self.controllers.is_empty() {
+            option("--controllers", self.controllers.join(","));
+        }
+        for write in &self.writes {
+            option("--write", write.to_string());
+        }
+        if let Some(cwd) = &self.cwd {
+            option("--cwd", cwd.clone());
+        }
+        if let Some(umask) = self.umask {
+            option("--umask", format!("{umask:04o}"));
+        }
+        for rlimit in &self.rlimits {
+            option("--rlimit", rlimit.to_string());
+        }
+        if let Some(adj) = self.oom_score_adj {
+            option("--oom-score-adj", adj.to_string());
+        }
+        for var in &self.env {
+            option("--env", var.clone());
+        }
+        let flags = [
+            (self.best_effort, "--best-effort"),
+            (self.clear_env, "--clear-env"),
+            (self.no_new_privs, "--no-new-privs"),
+        ];
+        for (set, flag) in flags {
+            if set {
+                args.push(flag.to_owned());
+            }
+        }
+        args.push("--".to_owned());
+        args.extend(self.command.iter().cloned());
+        args
+    }
+
+    /// Parses the launcher's arguments (without argv\[0\]).
+    pub fn parse<I>(args: I) -> Result<LaunchSpec, UsageError>
+    where
+        I: IntoIterator<Item = String>,
+    {
+        let mut spec = LaunchSpec::default();
+        let mut args = args.into_iter();
+        loop {
+            let Some(arg) = args.next() else {
+                return Err(usage("missing '--' and the program to run"));
+            };
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| usage(format!("{arg} needs a value")))
+            };
+            match arg.as_str() {
+                "--" => break,
+                "--leaf" => {
+                    let leaf = value()?;
+                    check_leaf_name(&leaf)?;
+                    spec.leaf = Some(leaf);
+                }
+                "--controllers" => {
+                    for controller in value()?.split(',') {
+                        check_controller(controller)?;
+                        spec.controllers.push(controller.to_owned());
+                    }
+                }
+                "--write" => spec.writes.push(CgroupWrite::parse(&value()?)?),
+                "--env" => {
+                    let var = value()?;
+                    if !var.contains('=') {
+                        return Err(usage(format!("--env {var:?}: expected NAME=VALUE")));
+                    }
+                    spec.env.push(var);
+                }
+                "--cwd" => spec.cwd = Some(value()?),
+                "--umask" => {
+                    let text = value()?;
+                    let umask = u32::from_str_radix(&text, 8)
+                        .ok()
+                        .filter(|m| *m <= 0o777)
+                        .ok_or_else(|| usage(format!("--umask {text:?}: expected octal 0000..0777")))?;
+                    spec.umask = Some(umask);
+                }
+                "--rlimit" => spec.rlimits.push(Rlimit::parse(&value()?)?),
+                "--oom-score-adj" => {
+                    let text = value()?;
+                    let adj = text
+                        .parse::<i32>()
+                        .ok()
+                        .filter(|a| (-1000..=1000).contains(a))
+                        .ok_or_else(|| usage(format!("--oom-score-adj {text:?}: expected -1000..1000")))?;
+                    spec.oom_score_adj = Some(adj);
+                }
+                "--best-effort" => spec.best_effort = true,
+                "--clear-env" => spec.clear_env = true,
+                "--no-new-privs" => spec.no_new_privs = true,
+                other => return Err(usage(format!("unknown option {other:?}"))),
+            }
+        }
+        spec.command = args.collect();
+        if spec.command.is_empty() {
+            return Err(usage("no program after '--'"));
+        }
+        Ok(spec)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> LaunchSpec {
+        LaunchSpec {
+            leaf: Some("payload".into()),
+            controllers: vec!["cpu".into(), "memory".into()],
+            writes: vec![
+                CgroupWrite::new(InterfaceFile::parse("memory.max").unwrap(), "1000000000"),
+                CgroupWrite::new(InterfaceFile::parse("hugetlb.2MB.max").unwrap(), "max"),
+                CgroupWrite::new(InterfaceFile::parse("rdma.max").unwrap(), "mlx5_1 hca_handle=3\nmlx4 hca_object=2"),
+            ],
+            best_effort: true,
+            clear_env: true,
+            env: vec!["A=b=c".into(), "EMPTY=".into()],
+            cwd: Some("/srv/my dir".into()),
+            umask: Some(0o022),
+            rlimits: vec![Rlimit { name: "NOFILE".into(), soft: Some(1024), hard: None }],
+            oom_score_adj: Some(-500),
+            no_new_privs: true,
+            command: vec!["/bin/sh".into(), "--".into(), "--leaf".into(), "".into()],
+        }
+    }
+
+    #[test]
+    fn what_the_compiler_emits_the_launcher_reads_back() {
+        let spec = sample();
+        assert_eq!(LaunchSpec::parse(spec.to_args()).unwrap(), spec);
+        let bare = LaunchSpec { command: vec!["true".into()], ..LaunchSpec::default() };
+        assert_eq!(bare.to_args(), ["--", "true"]);
+        assert_eq!(LaunchSpec::parse(bare.to_args()).unwrap(), bare);
+    }
+
+    #[test]
+    fn controllers_include_those_the_writes_need() {
+        assert_eq!(sample().needed_controllers(), ["cpu", "memory", "hugetlb", "rdma"]);
+    }
+
+    #[test]
+    fn refuses_what_a_hand_edited_unit_might_ask_for() {
+        let parse = |args: &[&str]| LaunchSpec::parse(args.iter().map(|s| s.to_string()));
+        for bad in [
+            &["--write", "cgroup.procs=1", "--", "x"][..],
+            &["--write", "../../memory.max=1", "--", "x"],
+            &["--write", "memory.max", "--", "x"],
+            &["--leaf", "..", "--", "x"],
+            &["--leaf", "a/b", "--", "x"],
+            &["--controllers", "cpu,,io", "--", "x"],
+            &["--umask", "999", "--", "x"],
+            &["--rlimit", "NOFILES=1:2", "--", "x"],
+            &["--oom-score-adj", "1001", "--", "x"],
+            &["--env", "NOEQUALS", "--", "x"],
+            &["--bogus", "--", "x"],
+            &["--leaf"],
+            &["--", ],
+            &[],
+        ] {
+            assert!(parse(bad).is_err(), "accepted {bad:?}");
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! The in-unit launcher, `ociunit-launch`.
+
+pub mod grammar;
