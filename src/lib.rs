@@ -1,9 +1,19 @@
 //! ociunit: a compiler from OCI runtime bundles to systemd units.
 //!
 //! The pipeline, one module per stage:
-//! `bundle` (read and validate config.json) → `translate` (OCI fields → a typed `plan`) →
-//! `downgrade` (fit the plan to the target systemd) → `render` (unit text, explain report,
-//! D-Bus properties). `launch` is the in-unit launcher that finishes what systemd cannot do.
+//! [`bundle`] (read and validate config.json) → [`translate`] (OCI fields → a typed [`plan`],
+//! one file per resource family) → [`downgrade`] (fit the plan to the target systemd) →
+//! [`render`] (unit text, explain report). [`compile`] runs it end to end. [`launch`] is the
+//! in-unit launcher that finishes what systemd cannot do.
 
+pub mod bundle;
+pub mod compile;
+pub mod downgrade;
+pub mod error;
 pub mod interface_file;
 pub mod launch;
+pub mod output;
+pub mod plan;
+pub mod render;
+pub mod target;
+pub mod translate;

@@ -52,8 +52,22 @@ pub struct CgroupWrite {
 
 /// The resources `--rlimit` knows, by their `RLIMIT_` suffix.
 pub const RLIMIT_NAMES: [&str; 16] = [
-    "CPU", "FSIZE", "DATA", "STACK", "CORE", "RSS", "NPROC", "NOFILE", "MEMLOCK", "AS", "LOCKS",
-    "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+    "CPU",
+    "FSIZE",
+    "DATA",
+    "STACK",
+    "CORE",
+    "RSS",
+    "NPROC",
+    "NOFILE",
+    "MEMLOCK",
+    "AS",
+    "LOCKS",
+    "SIGPENDING",
+    "MSGQUEUE",
+    "NICE",
+    "RTPRIO",
+    "RTTIME",
 ];
 
 /// A resource limit; `None` is RLIM_INFINITY.
@@ -111,7 +125,9 @@ pub fn check_leaf_name(name: &str) -> Result<(), UsageError> {
 
 fn check_controller(name: &str) -> Result<(), UsageError> {
     if name.is_empty() || !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-        return Err(usage(format!("--controllers: {name:?} is not a controller name")));
+        return Err(usage(format!(
+            "--controllers: {name:?} is not a controller name"
+        )));
     }
     Ok(())
 }
@@ -130,7 +146,10 @@ fn parse_limit(text: &str) -> Option<Option<u64>> {
 
 impl CgroupWrite {
     pub fn new(file: InterfaceFile, value: impl Into<String>) -> CgroupWrite {
-        CgroupWrite { file, value: value.into() }
+        CgroupWrite {
+            file,
+            value: value.into(),
+        }
     }
 
     fn parse(arg: &str) -> Result<CgroupWrite, UsageError> {
@@ -138,7 +157,9 @@ impl CgroupWrite {
             .split_once('=')
             .ok_or_else(|| usage(format!("--write {arg:?}: expected FILE=VALUE")))?;
         let file = InterfaceFile::parse(name).map_err(|why: UnsafeName| {
-            usage(format!("--write {name:?}: refused to write this file: {why}"))
+            usage(format!(
+                "--write {name:?}: refused to write this file: {why}"
+            ))
         })?;
         Ok(CgroupWrite::new(file, value))
     }
@@ -155,7 +176,9 @@ impl Rlimit {
         let bad = || usage(format!("--rlimit {arg:?}: expected NAME=SOFT:HARD"));
         let (name, limits) = arg.split_once('=').ok_or_else(bad)?;
         if !RLIMIT_NAMES.contains(&name) {
-            return Err(usage(format!("--rlimit {arg:?}: unknown resource {name:?}")));
+            return Err(usage(format!(
+                "--rlimit {arg:?}: unknown resource {name:?}"
+            )));
         }
         let (soft, hard) = limits.split_once(':').ok_or_else(bad)?;
         Ok(Rlimit {
@@ -168,7 +191,13 @@ impl Rlimit {
 
 impl fmt::Display for Rlimit {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}:{}", self.name, format_limit(self.soft), format_limit(self.hard))
+        write!(
+            f,
+            "{}={}:{}",
+            self.name,
+            format_limit(self.soft),
+            format_limit(self.hard)
+        )
     }
 }
 
@@ -184,7 +213,12 @@ impl LaunchSpec {
     pub fn needed_controllers(&self) -> Vec<String> {
         let mut needed: Vec<String> = Vec::new();
         let from_writes = self.writes.iter().map(|w| w.file.controller());
-        for controller in self.controllers.iter().map(String::as_str).chain(from_writes) {
+        for controller in self
+            .controllers
+            .iter()
+            .map(String::as_str)
+            .chain(from_writes)
+        {
             if !needed.iter().any(|c| c == controller) {
                 needed.push(controller.to_owned());
             }
@@ -194,11 +228,14 @@ impl LaunchSpec {
 
     /// The launcher's arguments (without argv\[0\]), in the order [`LaunchSpec::parse`] reads them.
     pub fn to_args(&self) -> Vec<String> {
+        self.to_arg_groups().into_iter().flatten().collect()
+    }
+
+    /// The arguments grouped as one option with its value per group, then `--` with the command,
+    /// so a unit file can show one option per line.
+    pub fn to_arg_groups(&self) -> Vec<Vec<String>> {
         let mut args = Vec::new();
-        let mut option = |name: &str, value: String| {
-            args.push(name.to_owned());
-            args.push(value);
-        };
+        let mut option = |name: &str, value: String| args.push(vec![name.to_owned(), value]);
         if let Some(leaf) = &self.leaf {
             option("--leaf", leaf.clone());
         }
@@ -230,11 +267,12 @@ impl LaunchSpec {
         ];
         for (set, flag) in flags {
             if set {
-                args.push(flag.to_owned());
+                args.push(vec![flag.to_owned()]);
             }
         }
-        args.push("--".to_owned());
-        args.extend(self.command.iter().cloned());
+        let mut command = vec!["--".to_owned()];
+        command.extend(self.command.iter().cloned());
+        args.push(command);
         args
     }
 
@@ -280,7 +318,9 @@ impl LaunchSpec {
                     let umask = u32::from_str_radix(&text, 8)
                         .ok()
                         .filter(|m| *m <= 0o777)
-                        .ok_or_else(|| usage(format!("--umask {text:?}: expected octal 0000..0777")))?;
+                        .ok_or_else(|| {
+                            usage(format!("--umask {text:?}: expected octal 0000..0777"))
+                        })?;
                     spec.umask = Some(umask);
                 }
                 "--rlimit" => spec.rlimits.push(Rlimit::parse(&value()?)?),
@@ -290,7 +330,9 @@ impl LaunchSpec {
                         .parse::<i32>()
                         .ok()
                         .filter(|a| (-1000..=1000).contains(a))
-                        .ok_or_else(|| usage(format!("--oom-score-adj {text:?}: expected -1000..1000")))?;
+                        .ok_or_else(|| {
+                            usage(format!("--oom-score-adj {text:?}: expected -1000..1000"))
+                        })?;
                     spec.oom_score_adj = Some(adj);
                 }
                 "--best-effort" => spec.best_effort = true,
@@ -318,14 +360,21 @@ mod tests {
             writes: vec![
                 CgroupWrite::new(InterfaceFile::parse("memory.max").unwrap(), "1000000000"),
                 CgroupWrite::new(InterfaceFile::parse("hugetlb.2MB.max").unwrap(), "max"),
-                CgroupWrite::new(InterfaceFile::parse("rdma.max").unwrap(), "mlx5_1 hca_handle=3\nmlx4 hca_object=2"),
+                CgroupWrite::new(
+                    InterfaceFile::parse("rdma.max").unwrap(),
+                    "mlx5_1 hca_handle=3\nmlx4 hca_object=2",
+                ),
             ],
             best_effort: true,
             clear_env: true,
             env: vec!["A=b=c".into(), "EMPTY=".into()],
             cwd: Some("/srv/my dir".into()),
             umask: Some(0o022),
-            rlimits: vec![Rlimit { name: "NOFILE".into(), soft: Some(1024), hard: None }],
+            rlimits: vec![Rlimit {
+                name: "NOFILE".into(),
+                soft: Some(1024),
+                hard: None,
+            }],
             oom_score_adj: Some(-500),
             no_new_privs: true,
             command: vec!["/bin/sh".into(), "--".into(), "--leaf".into(), "".into()],
@@ -336,14 +385,20 @@ mod tests {
     fn what_the_compiler_emits_the_launcher_reads_back() {
         let spec = sample();
         assert_eq!(LaunchSpec::parse(spec.to_args()).unwrap(), spec);
-        let bare = LaunchSpec { command: vec!["true".into()], ..LaunchSpec::default() };
+        let bare = LaunchSpec {
+            command: vec!["true".into()],
+            ..LaunchSpec::default()
+        };
         assert_eq!(bare.to_args(), ["--", "true"]);
         assert_eq!(LaunchSpec::parse(bare.to_args()).unwrap(), bare);
     }
 
     #[test]
     fn controllers_include_those_the_writes_need() {
-        assert_eq!(sample().needed_controllers(), ["cpu", "memory", "hugetlb", "rdma"]);
+        assert_eq!(
+            sample().needed_controllers(),
+            ["cpu", "memory", "hugetlb", "rdma"]
+        );
     }
 
     #[test]
@@ -362,7 +417,7 @@ mod tests {
             &["--env", "NOEQUALS", "--", "x"],
             &["--bogus", "--", "x"],
             &["--leaf"],
-            &["--", ],
+            &["--"],
             &[],
         ] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");

@@ -1,0 +1,214 @@
+//! The typed plan between the OCI spec and every output.
+//!
+//! A plan is a list of mappings, one per field present in the bundle, each saying where that
+//! field went. The unit file, the explain report and the D-Bus property list are all read off
+//! the same mappings, so they cannot disagree about what happened to a field.
+
+pub mod property;
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::launch::grammar::{CgroupWrite, LaunchSpec};
+use crate::target::Target;
+use property::{DbusValue, Property, PropertySpec};
+
+/// Where one OCI field went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Destination {
+    /// A systemd property. `leaf` is the same limit written by the launcher into the payload's
+    /// own cgroup, so programs that size themselves from their cgroup see it, and so it still
+    /// applies when the target systemd is too old for the property.
+    Property {
+        property: Property,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        leaf: Option<CgroupWrite>,
+    },
+    /// A cgroup file the launcher writes, because systemd has no property for it.
+    Launcher { write: CgroupWrite, why: String },
+    /// The payload's command line or environment, carried by the launcher.
+    Payload { what: String },
+    /// Asks for nothing beyond the default; no warning.
+    Ignored { why: String },
+    /// Cannot be honoured here; a warning, an error under `--strict`.
+    Dropped { why: String },
+    /// Wrong; the bundle does not compile.
+    Invalid { why: String },
+}
+
+impl Destination {
+    pub fn property(
+        spec: &'static PropertySpec,
+        value: impl Into<String>,
+        dbus: DbusValue,
+    ) -> Destination {
+        Destination::Property {
+            property: Property::new(spec, value, dbus),
+            leaf: None,
+        }
+    }
+
+    /// A property that the launcher also writes into the leaf.
+    pub fn mirrored(property: Property, file: &str, value: impl Into<String>) -> Destination {
+        let leaf = CgroupWrite::new(known_file(file), value);
+        Destination::Property {
+            property,
+            leaf: Some(leaf),
+        }
+    }
+
+    pub fn launcher(file: &str, value: impl Into<String>, why: impl Into<String>) -> Destination {
+        Destination::Launcher {
+            write: CgroupWrite::new(known_file(file), value),
+            why: why.into(),
+        }
+    }
+
+    pub fn ignored(why: impl Into<String>) -> Destination {
+        Destination::Ignored { why: why.into() }
+    }
+
+    pub fn dropped(why: impl Into<String>) -> Destination {
+        Destination::Dropped { why: why.into() }
+    }
+
+    pub fn invalid(why: impl Into<String>) -> Destination {
+        Destination::Invalid { why: why.into() }
+    }
+}
+
+/// Interface files named by the compiler itself are constants or built from validated parts.
+fn known_file(file: &str) -> crate::interface_file::InterfaceFile {
+    crate::interface_file::InterfaceFile::parse(file)
+        .unwrap_or_else(|why| panic!("compiler bug: {file:?} is not an interface file: {why}"))
+}
+
+/// One field of the bundle and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    /// The JSON path, e.g. `linux.resources.cpu.shares`.
+    pub path: String,
+    pub value: Value,
+    /// The formula or rule used, when there is one worth knowing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<String>,
+    pub destinations: Vec<Destination>,
+}
+
+impl Mapping {
+    pub fn to(&mut self, destination: Destination) -> &mut Mapping {
+        self.destinations.push(destination);
+        self
+    }
+
+    pub fn via(&mut self, conversion: impl Into<String>) -> &mut Mapping {
+        self.conversion = Some(conversion.into());
+        self
+    }
+}
+
+/// Where the bundle came from, recorded in the unit for drift detection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Source {
+    pub config: PathBuf,
+    pub sha256: String,
+}
+
+/// Everything needed to produce a unit or a transient unit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Plan {
+    /// The full unit name, `NAME.service`.
+    pub unit: String,
+    pub target: Target,
+    pub source: Source,
+    pub mappings: Vec<Mapping>,
+    /// The payload's argv, `process.args`.
+    pub command: Vec<String>,
+    /// The payload's whole environment, `process.env` (OCI: exactly these variables).
+    pub env: Vec<String>,
+    /// The leaf cgroup the payload runs in, below the delegated unit cgroup.
+    pub leaf: String,
+    /// Write failures in the launcher are warnings rather than setup failures.
+    pub best_effort: bool,
+}
+
+impl Plan {
+    pub fn destinations(&self) -> impl Iterator<Item = (&Mapping, &Destination)> {
+        self.mappings
+            .iter()
+            .flat_map(|m| m.destinations.iter().map(move |d| (m, d)))
+    }
+
+    pub fn properties(&self) -> impl Iterator<Item = &Property> {
+        self.destinations().filter_map(|(_, d)| match d {
+            Destination::Property { property, .. } => Some(property),
+            _ => None,
+        })
+    }
+
+    /// Mappings that make the bundle invalid.
+    pub fn errors(&self) -> Vec<(&Mapping, &str)> {
+        self.destinations()
+            .filter_map(|(m, d)| match d {
+                Destination::Invalid { why } => Some((m, why.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Mappings whose meaning is lost on this target.
+    pub fn drops(&self) -> Vec<(&Mapping, &str)> {
+        self.destinations()
+            .filter_map(|(m, d)| match d {
+                Destination::Dropped { why } => Some((m, why.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// systemd puts the main process into the leaf itself from 254 on (`DelegateSubgroup=`);
+    /// before that, the launcher creates the leaf and moves itself in.
+    pub fn delegate_subgroup(&self) -> bool {
+        self.target.systemd >= property::DELEGATE_SUBGROUP.since
+    }
+
+    /// The launcher's instructions. Cgroup writes come in mapping order (so `unified` keys,
+    /// translated last, override), each distinct write once; the controllers are those every
+    /// cgroup property needs, so a controller systemd could not delegate stops the launch
+    /// instead of silently leaving a limit unapplied.
+    pub fn launch_spec(&self) -> LaunchSpec {
+        let mut spec = LaunchSpec {
+            leaf: Some(self.leaf.clone()),
+            best_effort: self.best_effort,
+            clear_env: true,
+            env: self.env.clone(),
+            command: self.command.clone(),
+            ..LaunchSpec::default()
+        };
+        for (_, destination) in self.destinations() {
+            let write = match destination {
+                Destination::Property { property, leaf } => {
+                    if let Some(controller) = property.controller() {
+                        if controller != "devices"
+                            && !spec.controllers.iter().any(|c| c == controller)
+                        {
+                            spec.controllers.push(controller.to_owned());
+                        }
+                    }
+                    leaf.as_ref()
+                }
+                Destination::Launcher { write, .. } => Some(write),
+                _ => None,
+            };
+            if let Some(write) = write {
+                if !spec.writes.contains(write) {
+                    spec.writes.push(write.clone());
+                }
+            }
+        }
+        spec
+    }
+}

@@ -1,0 +1,227 @@
+//! Escaping for unit files: a security boundary. A string from config.json must never become
+//! unit syntax (a new line, a new setting), a specifier (`%n`), a variable expansion (`$HOME`)
+//! or a second command (`;`).
+//!
+//! ExecStart= words are double-quoted when they hold anything beyond a safe set, with systemd's
+//! C escapes inside; `%` is doubled for specifier expansion and `$` for environment expansion,
+//! which systemd applies to every word after unquoting. Everything else in a unit is either
+//! built by us from validated values (`setting`) or free text (`description`, `record`).
+
+use std::fmt::Write;
+
+/// Characters that need no quoting in an ExecStart= word.
+fn is_plain(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "-_./:=,+@".contains(c)
+}
+
+/// One ExecStart= word, quoted if needed.
+pub fn exec_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(is_plain) {
+        return word.to_owned();
+    }
+    let mut quoted = String::with_capacity(word.len() + 2);
+    quoted.push('"');
+    for c in word.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '%' => quoted.push_str("%%"),
+            '$' => quoted.push_str("$$"),
+            '\n' => quoted.push_str("\\n"),
+            '\t' => quoted.push_str("\\t"),
+            c if c.is_control() => {
+                let _ = write!(quoted, "\\u{:04x}", u32::from(c));
+            }
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
+}
+
+/// A whole ExecStart= command line.
+pub fn exec_line(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| exec_word(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A command line over several lines, one group of words per line, joined by systemd's line
+/// continuation (a backslash at the end of the line reads as a space).
+pub fn exec_lines(groups: &[Vec<String>]) -> String {
+    groups
+        .iter()
+        .map(|g| exec_line(g))
+        .collect::<Vec<_>>()
+        .join(" \\\n    ")
+}
+
+/// A setting value the compiler built (numbers, validated paths). `%` is doubled only where
+/// systemd expands specifiers (paths, names); elsewhere (`CPUQuota=13%`) it is literal.
+/// Anything that would break the line is a compiler bug, refused rather than written.
+pub fn setting(value: &str, expands_specifiers: bool) -> Result<String, String> {
+    if value.chars().any(char::is_control) || value.ends_with('\\') {
+        return Err(format!("refusing to write {value:?} into a unit file"));
+    }
+    Ok(if expands_specifiers {
+        value.replace('%', "%%")
+    } else {
+        value.to_owned()
+    })
+}
+
+/// Free text in a setting systemd expands specifiers in (Description=). Lossy but inert:
+/// control characters and backslashes are shown as `\xNN`.
+pub fn description(text: &str) -> String {
+    record(text).replace('%', "%%")
+}
+
+/// Free text in our own `[X-Ociunit]` section, which systemd does not interpret: C escapes for
+/// backslashes and control characters, reversible with [`unrecord`].
+pub fn record(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c == '\\' || c.is_control() {
+            let _ = write!(out, "\\x{:02x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Reverses [`record`]; `None` if the text was not written by it.
+pub fn unrecord(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        if chars.next() != Some('x') {
+            return None;
+        }
+        let hex: String = chars.by_ref().take(2).collect();
+        out.push(char::from_u32(u32::from_str_radix(&hex, 16).ok()?)?);
+    }
+    Some(out)
+}
+
+/// A unit name from arbitrary text, like `systemd-escape`: characters valid in unit names
+/// (letters, digits, `:`, `_`, `.`, `-`) stay, everything else becomes `\xNN` per byte, and a
+/// leading `.` is escaped so the name is not hidden.
+pub fn unit_name(text: &str) -> String {
+    let mut out = String::new();
+    for (index, byte) in text.bytes().enumerate() {
+        let keep =
+            byte.is_ascii_alphanumeric() || b":_-".contains(&byte) || (byte == b'.' && index > 0);
+        if keep {
+            out.push(char::from(byte));
+        } else {
+            let _ = write!(out, "\\x{byte:02x}");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// systemd's reading of one ExecStart= argument, as far as our output uses it:
+    /// extract_first_word(EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE), then specifier expansion (`%%`),
+    /// then environment expansion (`$$`). Any other `%` or `$` would be an expansion: fail.
+    fn systemd_reads(line: &str) -> Vec<String> {
+        let mut words = Vec::new();
+        let mut chars = line.chars().peekable();
+        loop {
+            while chars.peek() == Some(&' ') {
+                chars.next();
+            }
+            if chars.peek().is_none() {
+                return words;
+            }
+            let mut raw = String::new();
+            let mut quoted = false;
+            while let Some(c) = chars.next() {
+                match c {
+                    '"' => quoted = !quoted,
+                    ' ' if !quoted => break,
+                    '\n' => panic!("a raw newline ends the setting"),
+                    '\\' => match chars.next().expect("trailing backslash continues the line") {
+                        'n' => raw.push('\n'),
+                        't' => raw.push('\t'),
+                        '\\' => raw.push('\\'),
+                        '"' => raw.push('"'),
+                        'u' => {
+                            let hex: String = chars.by_ref().take(4).collect();
+                            raw.push(
+                                char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap(),
+                            );
+                        }
+                        other => panic!("unexpected escape \\{other}"),
+                    },
+                    c => raw.push(c),
+                }
+            }
+            assert!(!quoted, "unterminated quote");
+            let mut word = String::new();
+            let mut rest = raw.chars().peekable();
+            while let Some(c) = rest.next() {
+                if c == '%' || c == '$' {
+                    assert_eq!(rest.next(), Some(c), "{c} would expand in {raw:?}");
+                }
+                word.push(c);
+            }
+            words.push(word);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn exec_words_reach_the_payload_unchanged(words in prop::collection::vec("[^\u{0}]*", 0..6)) {
+            let line = exec_line(&words);
+            prop_assert!(!line.contains('\n'));
+            prop_assert!(!line.ends_with('\\'));
+            prop_assert_eq!(systemd_reads(&line), words.clone());
+            let groups: Vec<Vec<String>> = words.chunks(2).map(<[String]>::to_vec).collect();
+            let continued = exec_lines(&groups).replace(" \\\n    ", "  ");
+            prop_assert_eq!(systemd_reads(&continued), words);
+        }
+
+        #[test]
+        fn records_round_trip(text in "[^\u{0}]*") {
+            let recorded = record(&text);
+            prop_assert!(!recorded.chars().any(char::is_control));
+            prop_assert_eq!(unrecord(&recorded), Some(text));
+        }
+
+        #[test]
+        fn unit_names_are_always_valid(text in "\\PC*") {
+            let name = unit_name(&text);
+            prop_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-\\".contains(c)));
+            prop_assert!(!name.starts_with('.'));
+        }
+    }
+
+    #[test]
+    fn dangerous_words() {
+        assert_eq!(exec_word("plain-word_1.0"), "plain-word_1.0");
+        assert_eq!(exec_word(""), "\"\"");
+        assert_eq!(exec_word(";"), "\";\"");
+        assert_eq!(exec_word("%n $HOME"), "\"%%n $$HOME\"");
+        assert_eq!(exec_word("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+        assert_eq!(exec_word("\u{1}"), "\"\\u0001\"");
+        assert_eq!(exec_word("héllo wörld"), "\"héllo wörld\"");
+        assert_eq!(unit_name("my app/.x"), "my\\x20app\\x2f.x");
+        assert_eq!(unit_name(".hidden"), "\\x2ehidden");
+        assert_eq!(setting("/srv/50%", true), Ok("/srv/50%%".into()));
+        assert_eq!(setting("50%", false), Ok("50%".into()));
+        assert!(setting("a\nb", false).is_err());
+        assert!(setting("a\\", true).is_err());
+    }
+}

@@ -1,0 +1,53 @@
+//! The `.service` file.
+
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::error::Error;
+use crate::plan::Plan;
+use crate::plan::property::{Class, Property};
+use crate::render::escape;
+
+/// `Type=exec` reports a failed exec as a failed start; systemd before 240 only has `simple`.
+const TYPE_EXEC_SINCE: u32 = 240;
+
+/// One `KEY=VALUE` line, its value escaped for the setting's own rules.
+fn setting_line(property: &Property) -> Result<serde_json::Value, Error> {
+    let value = escape::setting(&property.value, property.spec.specifiers)
+        .map_err(|why| Error::Host(format!("{}: {why}", property.key)))?;
+    Ok(json!({ "key": property.key, "value": value }))
+}
+
+pub fn render(plan: &Plan, launcher: &Path) -> Result<String, Error> {
+    let mut exec_settings = Vec::new();
+    let mut resources = Vec::new();
+    for property in plan.properties() {
+        let line = setting_line(property)?;
+        match property.spec.class {
+            Class::Exec => exec_settings.push(line),
+            _ => resources.push(line),
+        }
+    }
+    let mut exec_start = vec![vec![launcher.to_string_lossy().into_owned()]];
+    exec_start.extend(plan.launch_spec().to_arg_groups());
+    let bundle = plan.source.config.parent().unwrap_or(&plan.source.config);
+    super::render(
+        "unit.service",
+        json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": format!("OCI bundle {}", bundle.display()),
+            "source": plan.source.config.to_string_lossy(),
+            "sha256": plan.source.sha256,
+            "manager": plan.target.manager,
+            "systemd": plan.target.systemd,
+            "service_type": if plan.target.systemd >= TYPE_EXEC_SINCE { "exec" } else { "simple" },
+            "delegate_subgroup": plan.delegate_subgroup(),
+            "leaf": plan.leaf,
+            "resources": resources,
+            "exec_settings": exec_settings,
+            "exec_start": exec_start,
+            "wanted_by": plan.target.manager.install_target(),
+        }),
+    )
+}

@@ -1,0 +1,157 @@
+//! `linux.resources.blockIO` → `IOWeight=`, `IODeviceWeight=`, `IO{Read,Write}{Bandwidth,IOPS}Max=`.
+//!
+//! Devices are named `/dev/block/MAJ:MIN`: systemd parses that form without `stat()`ing it,
+//! so a unit compiled on one host names the same device on another.
+
+use oci_spec::runtime::{LinuxBlockIo, LinuxThrottleDevice};
+
+use super::{Translation, V1_ONLY};
+use crate::plan::Destination;
+use crate::plan::property::{
+    DbusValue, IO_DEVICE_WEIGHT, IO_READ_BANDWIDTH_MAX, IO_READ_IOPS_MAX, IO_WEIGHT,
+    IO_WRITE_BANDWIDTH_MAX, IO_WRITE_IOPS_MAX, Property, PropertySpec,
+};
+
+const BASE: &str = "linux.resources.blockIO";
+
+pub const WEIGHT_CONVERSION: &str =
+    "io.weight = 1 + (weight − 10)·9999/990 (OCI 10..1000 onto 1..10000)";
+
+/// OCI's BFQ-era weight (10..1000) onto cgroup v2's `io.weight` (1..10000), linearly, as the
+/// runtimes do when `io.bfq.weight` is absent.
+pub fn io_weight(weight: u16) -> Result<u64, String> {
+    if !(10..=1000).contains(&weight) {
+        return Err(format!("{weight} is outside the OCI weight range 10..1000"));
+    }
+    Ok(1 + (u64::from(weight) - 10) * 9999 / 990)
+}
+
+fn device(major: i64, minor: i64) -> Result<String, String> {
+    match (u32::try_from(major), u32::try_from(minor)) {
+        (Ok(major), Ok(minor)) => Ok(format!("{major}:{minor}")),
+        _ => Err(format!("{major}:{minor} is not a device number")),
+    }
+}
+
+pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
+    if let Some(weight) = io.weight() {
+        let mapping = t.field(format!("{BASE}.weight"), weight);
+        match io_weight(weight) {
+            Ok(value) => {
+                let property = Property::new(&IO_WEIGHT, value.to_string(), DbusValue::U64(value));
+                mapping.via(WEIGHT_CONVERSION).to(Destination::mirrored(
+                    property,
+                    "io.weight",
+                    format!("default {value}"),
+                ));
+            }
+            Err(why) => {
+                mapping.to(Destination::invalid(why));
+            }
+        }
+    }
+    if let Some(leaf_weight) = io.leaf_weight() {
+        t.field(format!("{BASE}.leafWeight"), leaf_weight)
+            .to(Destination::dropped(V1_ONLY));
+    }
+    for (index, entry) in io.weight_device().iter().flatten().enumerate() {
+        let path = format!("{BASE}.weightDevice[{index}]");
+        if let Some(weight) = entry.weight() {
+            let mapping = t.field(format!("{path}.weight"), weight);
+            match (device(entry.major(), entry.minor()), io_weight(weight)) {
+                (Ok(dev), Ok(value)) => {
+                    let node = format!("/dev/block/{dev}");
+                    let property = Property::new(
+                        &IO_DEVICE_WEIGHT,
+                        format!("{node} {value}"),
+                        DbusValue::PathNumbers(vec![(node, value)]),
+                    );
+                    mapping.via(WEIGHT_CONVERSION).to(Destination::mirrored(
+                        property,
+                        "io.weight",
+                        format!("{dev} {value}"),
+                    ));
+                }
+                (Err(why), _) | (_, Err(why)) => {
+                    mapping.to(Destination::invalid(why));
+                }
+            }
+        }
+        if let Some(leaf_weight) = entry.leaf_weight() {
+            t.field(format!("{path}.leafWeight"), leaf_weight)
+                .to(Destination::dropped(V1_ONLY));
+        }
+    }
+    let throttles: [(
+        &str,
+        &Option<Vec<LinuxThrottleDevice>>,
+        &'static PropertySpec,
+        &str,
+    ); 4] = [
+        (
+            "throttleReadBpsDevice",
+            io.throttle_read_bps_device(),
+            &IO_READ_BANDWIDTH_MAX,
+            "rbps",
+        ),
+        (
+            "throttleWriteBpsDevice",
+            io.throttle_write_bps_device(),
+            &IO_WRITE_BANDWIDTH_MAX,
+            "wbps",
+        ),
+        (
+            "throttleReadIOPSDevice",
+            io.throttle_read_iops_device(),
+            &IO_READ_IOPS_MAX,
+            "riops",
+        ),
+        (
+            "throttleWriteIOPSDevice",
+            io.throttle_write_iops_device(),
+            &IO_WRITE_IOPS_MAX,
+            "wiops",
+        ),
+    ];
+    for (name, entries, spec, io_max_key) in throttles {
+        for (index, entry) in entries.iter().flatten().enumerate() {
+            let mapping = t.field(format!("{BASE}.{name}[{index}]"), entry);
+            let rate = entry.rate();
+            match device(entry.major(), entry.minor()) {
+                Ok(_) if rate == 0 => {
+                    mapping.to(Destination::invalid(
+                        "a rate of 0 would stop all I/O on the device",
+                    ));
+                }
+                Ok(dev) => {
+                    let node = format!("/dev/block/{dev}");
+                    let property = Property::new(
+                        spec,
+                        format!("{node} {rate}"),
+                        DbusValue::PathNumbers(vec![(node, rate)]),
+                    );
+                    mapping.to(Destination::mirrored(
+                        property,
+                        "io.max",
+                        format!("{dev} {io_max_key}={rate}"),
+                    ));
+                }
+                Err(why) => {
+                    mapping.to(Destination::invalid(why));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn weight_vectors() {
+        for (oci, io) in [(10, 1), (100, 910), (500, 4950), (1000, 10000)] {
+            assert_eq!(super::io_weight(oci), Ok(io));
+        }
+        assert!(super::io_weight(9).is_err());
+        assert!(super::io_weight(1001).is_err());
+    }
+}

@@ -1,0 +1,49 @@
+//! `linux.resources.hugepageLimits` → launcher writes to `hugetlb.<size>.max`; systemd has no
+//! hugetlb property.
+
+use oci_spec::runtime::LinuxHugepageLimit;
+
+use super::{Translation, cgroup_limit, oci_limit};
+use crate::plan::Destination;
+
+/// The kernel names hugetlb files by page size with an upper-case unit: `2MB`, `1GB`, `64KB`.
+fn page_size(text: &str) -> Result<&str, String> {
+    let digits = text.trim_end_matches(['K', 'M', 'G', 'B']);
+    let unit = &text[digits.len()..];
+    let number: u64 = digits.parse().unwrap_or(0);
+    if !["KB", "MB", "GB"].contains(&unit) || !number.is_power_of_two() {
+        return Err(format!(
+            "{text:?} is not a huge page size as the kernel names them (a power of two followed \
+             by KB, MB or GB, e.g. 2MB)"
+        ));
+    }
+    Ok(text)
+}
+
+pub fn translate(limits: &[LinuxHugepageLimit], t: &mut Translation) {
+    for (index, entry) in limits.iter().enumerate() {
+        let mapping = t.field(format!("linux.resources.hugepageLimits[{index}]"), entry);
+        match (page_size(entry.page_size()), oci_limit(entry.limit(), true)) {
+            (Ok(size), Ok(limit)) => mapping.to(Destination::launcher(
+                &format!("hugetlb.{size}.max"),
+                cgroup_limit(limit),
+                "systemd has no hugetlb property",
+            )),
+            (Err(why), _) | (_, Err(why)) => mapping.to(Destination::invalid(why)),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn page_sizes() {
+        assert!(super::page_size("2MB").is_ok());
+        assert!(super::page_size("1GB").is_ok());
+        assert!(super::page_size("64KB").is_ok());
+        assert!(super::page_size("64kB").is_err());
+        assert!(super::page_size("3MB").is_err());
+        assert!(super::page_size("MB").is_err());
+        assert!(super::page_size("2M").is_err());
+    }
+}

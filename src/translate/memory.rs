@@ -1,0 +1,140 @@
+//! `linux.resources.memory` → `MemoryMax=`, `MemoryLow=`, `MemorySwapMax=`.
+
+use oci_spec::runtime::LinuxMemory;
+
+use super::{Translation, V1_ONLY, cgroup_limit, oci_limit};
+use crate::plan::Destination;
+use crate::plan::property::{
+    MEMORY_HIGH, MEMORY_LOW, MEMORY_MAX, MEMORY_MIN, MEMORY_SWAP_MAX, MEMORY_ZSWAP_MAX, Property,
+    PropertySpec, limit_dbus, limit_text,
+};
+
+const BASE: &str = "linux.resources.memory";
+
+/// A byte limit as a property plus the same limit in the payload's own cgroup.
+pub fn limit_property(spec: &'static PropertySpec, file: &str, value: Option<u64>) -> Destination {
+    let property = Property::new(spec, limit_text(value), limit_dbus(value));
+    Destination::mirrored(property, file, cgroup_limit(value))
+}
+
+/// The property and cgroup file for each `memory.*` file systemd manages.
+pub fn property_for_file(file: &str) -> Option<&'static PropertySpec> {
+    match file {
+        "memory.max" => Some(&MEMORY_MAX),
+        "memory.high" => Some(&MEMORY_HIGH),
+        "memory.low" => Some(&MEMORY_LOW),
+        "memory.min" => Some(&MEMORY_MIN),
+        "memory.swap.max" => Some(&MEMORY_SWAP_MAX),
+        "memory.zswap.max" => Some(&MEMORY_ZSWAP_MAX),
+        _ => None,
+    }
+}
+
+pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
+    let limit = memory.limit().map(|value| {
+        let mapping = t.field(format!("{BASE}.limit"), value);
+        match oci_limit(value, false) {
+            Ok(limit) => {
+                mapping.to(limit_property(&MEMORY_MAX, "memory.max", limit));
+                Some(limit)
+            }
+            Err(why) => {
+                mapping.to(Destination::invalid(why));
+                None
+            }
+        }
+    });
+    if let Some(value) = memory.reservation() {
+        let mapping = t.field(format!("{BASE}.reservation"), value);
+        match oci_limit(value, true) {
+            Ok(low) => mapping.to(limit_property(&MEMORY_LOW, "memory.low", low)),
+            Err(why) => mapping.to(Destination::invalid(why)),
+        };
+    }
+    if let Some(swap) = memory.swap() {
+        let mapping = t.field(format!("{BASE}.swap"), swap);
+        match swap_max(swap, limit.flatten()) {
+            Ok(Some(swap_max)) => mapping
+                .via("memory.swap − memory.limit (OCI swap is memory+swap, cgroup v2 limits swap alone)")
+                .to(limit_property(&MEMORY_SWAP_MAX, "memory.swap.max", swap_max)),
+            Ok(None) => mapping.to(Destination::ignored("0 means unset, as in runc")),
+            Err(why) => mapping.to(Destination::invalid(why)),
+        };
+    }
+    let v1_only: [(&str, Option<(serde_json::Value, bool)>); 5] = [
+        ("kernel", memory.kernel().map(|v| (v.into(), false))),
+        ("kernelTCP", memory.kernel_tcp().map(|v| (v.into(), false))),
+        ("swappiness", memory.swappiness().map(|v| (v.into(), false))),
+        (
+            "disableOOMKiller",
+            memory.disable_oom_killer().map(|v| (v.into(), !v)),
+        ),
+        (
+            "useHierarchy",
+            memory.use_hierarchy().map(|v| (v.into(), v)),
+        ),
+    ];
+    for (name, field) in v1_only {
+        if let Some((value, satisfied)) = field {
+            let mapping = t.field(format!("{BASE}.{name}"), &value);
+            if satisfied {
+                mapping.to(Destination::ignored("cgroup v2 behaves this way already"));
+            } else {
+                mapping.to(Destination::dropped(V1_ONLY));
+            }
+        }
+    }
+    if let Some(check) = memory.check_before_update() {
+        t.field(format!("{BASE}.checkBeforeUpdate"), check)
+            .to(Destination::ignored(
+                "only meaningful when updating a running container",
+            ));
+    }
+}
+
+/// `memory.swap.max` from OCI's memory+swap `swap` and the memory `limit`
+/// (`Some(None)` = the limit was -1, `None` = absent or invalid).
+/// `Ok(None)` means "unset".
+fn swap_max(swap: i64, limit: Option<Option<u64>>) -> Result<Option<Option<u64>>, String> {
+    if swap == -1 {
+        return Ok(Some(None));
+    }
+    if swap == 0 {
+        return Ok(None);
+    }
+    if swap < -1 {
+        return Err(format!("{swap} is neither a limit nor -1 (unlimited)"));
+    }
+    let swap = swap.unsigned_abs();
+    match limit {
+        Some(Some(limit)) if swap >= limit => Ok(Some(Some(swap - limit))),
+        Some(Some(limit)) => Err(format!(
+            "{swap} is below memory.limit {limit}: OCI swap is memory+swap, so it must be at \
+             least the memory limit (equal means no swap)"
+        )),
+        _ => Err(
+            "memory.swap is a memory+swap limit and needs a positive memory.limit beside it"
+                .to_owned(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::swap_max;
+
+    #[test]
+    fn swap_edge_cases() {
+        let gib: u64 = 1 << 30;
+        let oci = |v: u64| i64::try_from(v).unwrap();
+        assert_eq!(swap_max(oci(2 * gib), Some(Some(gib))), Ok(Some(Some(gib))));
+        assert_eq!(swap_max(oci(gib), Some(Some(gib))), Ok(Some(Some(0))));
+        assert_eq!(swap_max(-1, None), Ok(Some(None)));
+        assert_eq!(swap_max(-1, Some(Some(gib))), Ok(Some(None)));
+        assert_eq!(swap_max(0, Some(Some(gib))), Ok(None));
+        assert!(swap_max(oci(gib) - 1, Some(Some(gib))).is_err());
+        assert!(swap_max(oci(gib), None).is_err());
+        assert!(swap_max(oci(gib), Some(None)).is_err());
+        assert!(swap_max(-2, Some(Some(gib))).is_err());
+    }
+}

@@ -1,0 +1,147 @@
+//! Stage 2: OCI spec → plan. One file per resource family; each records, for every field present
+//! in the bundle, where it went (see `plan::Destination`).
+
+mod block_io;
+mod cpu;
+mod devices;
+mod hugepages;
+mod memory;
+mod pids;
+mod process;
+mod rdma;
+mod unified;
+mod unsupported;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::bundle::Bundle;
+use crate::launch::grammar::DEFAULT_LEAF;
+use crate::plan::{Mapping, Plan, Source};
+use crate::target::Target;
+
+/// Choices that are not in the bundle.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub target: Target,
+    /// The full unit name, `NAME.service`.
+    pub unit: String,
+    pub best_effort: bool,
+    /// The uid the user manager runs as; a rootless bundle's uid 0 means this user.
+    pub manager_uid: u32,
+}
+
+/// The mappings being collected.
+pub struct Translation {
+    pub target: Target,
+    pub manager_uid: u32,
+    pub mappings: Vec<Mapping>,
+}
+
+impl Translation {
+    /// Starts the record of one field.
+    pub fn field(&mut self, path: impl Into<String>, value: impl Serialize) -> &mut Mapping {
+        self.mappings.push(Mapping {
+            path: path.into(),
+            value: serde_json::to_value(value).unwrap_or(Value::Null),
+            conversion: None,
+            destinations: Vec::new(),
+        });
+        self.mappings.last_mut().expect("just pushed")
+    }
+}
+
+pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
+    let mut t = Translation {
+        target: options.target,
+        manager_uid: options.manager_uid,
+        mappings: Vec::new(),
+    };
+    if let Some(note) = &bundle.version_note {
+        t.field("ociVersion", &bundle.spec.version())
+            .to(crate::plan::Destination::ignored(note.clone()));
+    }
+    let (command, env) = match bundle.spec.process() {
+        Some(process) => process::translate(process, &mut t),
+        None => {
+            t.field("process", Value::Null)
+                .to(crate::plan::Destination::invalid(
+                    "missing: a unit needs a command (process.args)",
+                ));
+            (Vec::new(), Vec::new())
+        }
+    };
+    if let Some(resources) = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.resources().as_ref())
+    {
+        if let Some(memory) = resources.memory() {
+            memory::translate(memory, &mut t);
+        }
+        if let Some(cpu) = resources.cpu() {
+            cpu::translate(cpu, &mut t);
+        }
+        if let Some(pids) = resources.pids() {
+            pids::translate(pids, &mut t);
+        }
+        if let Some(block_io) = resources.block_io() {
+            block_io::translate(block_io, &mut t);
+        }
+        if let Some(limits) = resources.hugepage_limits() {
+            hugepages::translate(limits, &mut t);
+        }
+        if let Some(network) = resources.network() {
+            unsupported::network(network, &mut t);
+        }
+        if let Some(rdma) = resources.rdma() {
+            rdma::translate(rdma, &mut t);
+        }
+        if let Some(devices) = resources.devices() {
+            devices::translate(devices, &mut t);
+        }
+        // Last, so that a unified key overrides the field it shadows, as in crun and runc.
+        if let Some(unified) = resources.unified() {
+            unified::translate(unified, &mut t);
+        }
+    }
+    unsupported::translate(&bundle.raw, &mut t);
+
+    Plan {
+        unit: options.unit.clone(),
+        target: options.target,
+        source: Source {
+            config: bundle.config.clone(),
+            sha256: bundle.sha256.clone(),
+        },
+        mappings: t.mappings,
+        command,
+        env,
+        leaf: DEFAULT_LEAF.to_owned(),
+        best_effort: options.best_effort,
+    }
+}
+
+/// An OCI byte or task count: -1 is unlimited (`None`), anything else below 1 is refused
+/// unless `zero_ok`, since systemd rejects `MemoryMax=0` and `TasksMax=0`.
+pub fn oci_limit(value: i64, zero_ok: bool) -> Result<Option<u64>, String> {
+    match value {
+        -1 => Ok(None),
+        v if v < -1 => Err(format!("{v} is neither a limit nor -1 (unlimited)")),
+        0 if !zero_ok => Err(
+            "0 is rejected by systemd (the limit must be at least 1); omit the field, or use -1 \
+             for unlimited"
+                .to_owned(),
+        ),
+        v => Ok(Some(v.unsigned_abs())),
+    }
+}
+
+/// A cgroup file value for a limit: the number, or `max`.
+pub fn cgroup_limit(value: Option<u64>) -> String {
+    value.map_or_else(|| "max".to_owned(), |v| v.to_string())
+}
+
+/// Why a v1-only field is dropped.
+pub const V1_ONLY: &str = "cgroup v1 only: cgroup v2 has no equivalent";

@@ -1,0 +1,281 @@
+//! `process` → the payload's command line and environment (carried by the launcher) and the
+//! exec settings of the service: `WorkingDirectory=`, `Limit*=`, `OOMScoreAdjust=`,
+//! `NoNewPrivileges=`, `UMask=`, `User=`/`Group=`/`SupplementaryGroups=`.
+
+use oci_spec::runtime::{PosixRlimitType, Process};
+use serde_json::json;
+
+use super::Translation;
+use crate::plan::Destination;
+use crate::plan::property::{
+    DbusProperty, DbusValue, GROUP, NO_NEW_PRIVILEGES, OOM_SCORE_ADJUST, Property, RLIMITS,
+    SUPPLEMENTARY_GROUPS, UMASK, USER, WORKING_DIRECTORY, limit_dbus, limit_text,
+};
+use crate::target::Manager;
+
+/// Returns the payload's argv and environment.
+pub fn translate(process: &Process, t: &mut Translation) -> (Vec<String>, Vec<String>) {
+    let command = command(process, t);
+    let env = environment(process, t);
+    working_directory(process, t);
+    rlimits(process, t);
+    if let Some(adj) = process.oom_score_adj() {
+        let mapping = t.field("process.oomScoreAdj", adj);
+        if (-1000..=1000).contains(&adj) {
+            mapping.to(Destination::property(
+                &OOM_SCORE_ADJUST,
+                adj.to_string(),
+                DbusValue::I32(adj),
+            ));
+        } else {
+            mapping.to(Destination::invalid(format!(
+                "{adj} is outside -1000..1000"
+            )));
+        }
+    }
+    if let Some(no_new_privileges) = process.no_new_privileges() {
+        let mapping = t.field("process.noNewPrivileges", no_new_privileges);
+        if no_new_privileges {
+            mapping.to(Destination::property(
+                &NO_NEW_PRIVILEGES,
+                "yes",
+                DbusValue::Bool(true),
+            ));
+        } else {
+            mapping.to(Destination::ignored("false is the default"));
+        }
+    }
+    user(process, t);
+    not_translated(process, t);
+    (command, env)
+}
+
+fn command(process: &Process, t: &mut Translation) -> Vec<String> {
+    let args = process.args().clone().unwrap_or_default();
+    let mapping = t.field("process.args", &args);
+    if args.is_empty() {
+        mapping.to(Destination::invalid(
+            "a unit needs a command: process.args is empty or missing",
+        ));
+    } else if let Some(index) = args.iter().position(|a| a.contains('\0')) {
+        mapping.to(Destination::invalid(format!(
+            "process.args[{index}] contains a NUL byte"
+        )));
+    } else {
+        mapping.to(Destination::Payload {
+            what: "ExecStart= (after the launcher's --)".into(),
+        });
+    }
+    args
+}
+
+fn environment(process: &Process, t: &mut Translation) -> Vec<String> {
+    let Some(env) = process.env() else {
+        return Vec::new();
+    };
+    let mapping = t.field("process.env", env);
+    let bad = env
+        .iter()
+        .position(|v| !v.contains('=') || v.starts_with('=') || v.contains('\0'));
+    match bad {
+        Some(index) => mapping.to(Destination::invalid(format!(
+            "process.env[{index}] {:?} is not NAME=VALUE",
+            env[index]
+        ))),
+        None => mapping.via("OCI: the whole environment; the launcher starts the payload with exactly these variables").to(
+            Destination::Payload { what: "launcher --clear-env --env NAME=VALUE".into() },
+        ),
+    };
+    env.clone()
+}
+
+fn working_directory(process: &Process, t: &mut Translation) {
+    let cwd = process.cwd().to_string_lossy().into_owned();
+    let system = t.target.manager == Manager::System;
+    let mapping = t.field("process.cwd", &cwd);
+    if !cwd.starts_with('/') {
+        mapping.to(Destination::invalid("must be an absolute path"));
+    } else if cwd.chars().any(char::is_control) || cwd.ends_with('\\') {
+        mapping.to(Destination::invalid(
+            "contains a control character or ends in '\\', which a unit file cannot carry",
+        ));
+    } else if cwd == "/" && system {
+        mapping.to(Destination::ignored("/ is the default for system units"));
+    } else {
+        mapping.to(Destination::property(
+            &WORKING_DIRECTORY,
+            cwd.clone(),
+            DbusValue::Str(cwd),
+        ));
+    }
+}
+
+fn rlimits(process: &Process, t: &mut Translation) {
+    for (index, rlimit) in process.rlimits().iter().flatten().enumerate() {
+        let name = rlimit_name(rlimit.typ());
+        let mapping = t.field(format!("process.rlimits[{index}]"), rlimit);
+        let Some((_, spec, soft_name)) = RLIMITS.iter().find(|(suffix, ..)| *suffix == name) else {
+            mapping.to(Destination::dropped(format!(
+                "RLIMIT_{name} has no systemd setting"
+            )));
+            continue;
+        };
+        let finite = |v: u64| (v != u64::MAX).then_some(v);
+        let (soft, hard) = (finite(rlimit.soft()), finite(rlimit.hard()));
+        if soft.unwrap_or(u64::MAX) > hard.unwrap_or(u64::MAX) {
+            mapping.to(Destination::invalid(
+                "the soft limit is above the hard limit",
+            ));
+            continue;
+        }
+        mapping.to(Destination::Property {
+            property: Property::with_dbus(
+                spec,
+                format!("{}:{}", limit_text(soft), limit_text(hard)),
+                vec![
+                    DbusProperty::new(spec.key, limit_dbus(hard)),
+                    DbusProperty::new(soft_name, limit_dbus(soft)),
+                ],
+            ),
+            leaf: None,
+        });
+    }
+}
+
+fn rlimit_name(typ: PosixRlimitType) -> String {
+    let name = json!(typ);
+    name.as_str()
+        .unwrap_or_default()
+        .trim_start_matches("RLIMIT_")
+        .to_owned()
+}
+
+fn user(process: &Process, t: &mut Translation) {
+    let user = process.user();
+    let system = t.target.manager == Manager::System;
+    let ids = [
+        ("process.user.uid", user.uid(), &USER),
+        ("process.user.gid", user.gid(), &GROUP),
+    ];
+    for (path, id, spec) in ids {
+        let manager_uid = t.manager_uid;
+        let mapping = t.field(path, id);
+        if system && id != 0 {
+            mapping.to(Destination::property(
+                spec,
+                id.to_string(),
+                DbusValue::Str(id.to_string()),
+            ));
+        } else if system {
+            mapping.to(Destination::ignored(
+                "root (0) is the default for system units",
+            ));
+        } else if id == 0 || id == manager_uid {
+            mapping.to(Destination::ignored(
+                "a user manager runs everything as its own user; a rootless bundle's 0 means that user",
+            ));
+        } else {
+            mapping.to(Destination::dropped(format!(
+                "a user manager runs everything as its own user and cannot switch to {id}"
+            )));
+        }
+    }
+    if let Some(groups) = user.additional_gids().as_ref().filter(|g| !g.is_empty()) {
+        let mapping = t.field("process.user.additionalGids", groups);
+        if system {
+            let names: Vec<String> = groups.iter().map(u32::to_string).collect();
+            mapping.to(Destination::property(
+                &SUPPLEMENTARY_GROUPS,
+                names.join(" "),
+                DbusValue::StrList(names),
+            ));
+        } else {
+            mapping.to(Destination::dropped(
+                "a user manager cannot add supplementary groups",
+            ));
+        }
+    }
+    if let Some(umask) = user.umask() {
+        let mapping = t.field("process.user.umask", umask);
+        if umask <= 0o777 {
+            mapping.to(Destination::property(
+                &UMASK,
+                format!("{umask:04o}"),
+                DbusValue::U32(umask),
+            ));
+        } else {
+            mapping.to(Destination::invalid(format!(
+                "{umask} is not a file mode mask (0..0777)"
+            )));
+        }
+    }
+    if let Some(name) = user.username() {
+        t.field("process.user.username", name)
+            .to(Destination::dropped("a Windows setting"));
+    }
+}
+
+/// Process fields a unit does not carry: say so rather than pretend.
+fn not_translated(process: &Process, t: &mut Translation) {
+    if let Some(terminal) = process.terminal() {
+        let mapping = t.field("process.terminal", terminal);
+        if terminal {
+            mapping.to(Destination::dropped(
+                "a service has no controlling terminal; its output goes to the journal",
+            ));
+        } else {
+            mapping.to(Destination::ignored("false is what a service gets"));
+        }
+    }
+    let dropped = [
+        (
+            "consoleSize",
+            process
+                .console_size()
+                .is_some()
+                .then(|| json!(process.console_size())),
+            "a service has no terminal",
+        ),
+        (
+            "commandLine",
+            process.command_line().as_ref().map(|v| json!(v)),
+            "a Windows setting",
+        ),
+        (
+            "capabilities",
+            process.capabilities().as_ref().map(|v| json!(v)),
+            "not translated: the payload runs with the unit's capabilities (all of them for a root system service, none for a user service)",
+        ),
+        (
+            "apparmorProfile",
+            process.apparmor_profile().as_ref().map(|v| json!(v)),
+            "not translated: no AppArmor profile is applied",
+        ),
+        (
+            "selinuxLabel",
+            process.selinux_label().as_ref().map(|v| json!(v)),
+            "not translated: no SELinux label is applied",
+        ),
+        (
+            "ioPriority",
+            process.io_priority().as_ref().map(|v| json!(v)),
+            "not translated: the payload keeps the default I/O priority",
+        ),
+        (
+            "scheduler",
+            process.scheduler().as_ref().map(|v| json!(v)),
+            "not translated: the payload keeps the default scheduler",
+        ),
+        (
+            "execCPUAffinity",
+            process.exec_cpu_affinity().as_ref().map(|v| json!(v)),
+            "not translated: the payload keeps the unit's CPU affinity",
+        ),
+    ];
+    for (name, value, why) in dropped {
+        if let Some(value) = value {
+            t.field(format!("process.{name}"), value)
+                .to(Destination::dropped(why));
+        }
+    }
+}
