@@ -1,0 +1,43 @@
+//! `ociunit-launch`: finishes a unit's cgroup setup inside the cgroup systemd delegated to it, then
+//! executes the payload in its place. The arguments are specified in `ociunit::launch::grammar`.
+//!
+//! On failure it prints one line, `ociunit-launch: …`, on stderr and exits 125 (setup failed or
+//! usage error), 126 (payload not executable) or 127 (payload not found).
+//!
+//! Test hook: if `OCIUNIT_LAUNCH_CGROUP_ROOT` is set, its value is a directory that stands for
+//! the launcher's own cgroup (the delegated cgroup), in place of what `/proc/self/cgroup` and
+//! `/proc/self/mountinfo` say. Tests use it to run this binary over a fake cgroup tree on any
+//! host; a unit never sets it.
+
+use std::convert::Infallible;
+
+use ociunit::launch::error::LaunchError;
+use ociunit::launch::grammar::LaunchSpec;
+use ociunit::launch::host::Host;
+
+const CGROUP_ROOT_HOOK: &str = "OCIUNIT_LAUNCH_CGROUP_ROOT";
+
+fn main() {
+    let Err(error) = launch();
+    eprintln!("ociunit-launch: {error}");
+    std::process::exit(error.exit_code());
+}
+
+fn launch() -> Result<Infallible, LaunchError> {
+    let args = std::env::args_os()
+        .skip(1)
+        .map(|arg| {
+            arg.into_string()
+                .map_err(|arg| LaunchError::Usage(format!("argument {arg:?} is not valid UTF-8")))
+        })
+        .collect::<Result<Vec<String>, LaunchError>>()?;
+    let spec = LaunchSpec::parse(args).map_err(|e| LaunchError::Usage(e.0))?;
+    ociunit::launch::run(&spec, || match std::env::var_os(CGROUP_ROOT_HOOK) {
+        Some(dir) => Ok(Host {
+            mount: dir.into(),
+            cgroup: String::new(),
+            pid: std::process::id(),
+        }),
+        None => Host::discover(),
+    })
+}

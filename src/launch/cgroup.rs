@@ -1,0 +1,809 @@
+//! The cgroup half of the launcher: enter the leaf, enable controllers in the delegated cgroup,
+//! write the limits systemd cannot express.
+//!
+//! Everything is opened relative to directory file descriptors with `O_NOFOLLOW` and without
+//! `O_CREAT`: the delegated subtree is writable by the unit (and, under a user manager, by the
+//! user), so anything in it may have been replaced by a symlink or a stray file, and the launcher
+//! must neither follow one out of the subtree nor create files the kernel did not.
+
+use std::io::Read;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::PathBuf;
+use std::thread::sleep;
+use std::time::Duration;
+
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+
+use super::error::LaunchError;
+use super::grammar::{CgroupWrite, LaunchSpec, check_leaf_name};
+use super::host::Host;
+use crate::interface_file::InterfaceFile;
+
+/// How often to retry a controller that the kernel reports busy, 1 ms apart: long enough for a
+/// migration in flight to settle, short enough not to delay a unit that will fail anyway.
+const EBUSY_RETRIES: u32 = 100;
+
+/// Does the cgroup work of `spec` and returns the writes `--best-effort` let fail, for the caller
+/// to report as warnings.
+pub fn setup(spec: &LaunchSpec, host: &Host) -> Result<Vec<LaunchError>, LaunchError> {
+    let Some(leaf_name) = spec.leaf.as_deref() else {
+        return Err(LaunchError::Usage(
+            "--controllers and --write need --leaf: limits go into a leaf below the delegated \
+             cgroup, never into the cgroup systemd manages"
+                .to_owned(),
+        ));
+    };
+    check_leaf_name(leaf_name).map_err(|e| LaunchError::Usage(e.0))?;
+    let tree = Tree::enter(host, leaf_name)?;
+    tree.enable_controllers(&spec.needed_controllers())?;
+    let mut skipped = Vec::new();
+    for write in &spec.writes {
+        match tree.write(write) {
+            Err(failed @ LaunchError::Write { .. }) if spec.best_effort => skipped.push(failed),
+            result => result?,
+        }
+    }
+    Ok(skipped)
+}
+
+/// The delegated cgroup and the leaf below it, open.
+struct Tree {
+    /// The delegated cgroup relative to the mount, to name the unit in messages.
+    delegated_cgroup: String,
+    delegated_path: PathBuf,
+    delegated: OwnedFd,
+    leaf_path: PathBuf,
+    leaf: OwnedFd,
+}
+
+impl Tree {
+    /// Opens the delegated cgroup and the leaf, creating the leaf and moving the process into it
+    /// unless systemd already started it there (`DelegateSubgroup=`).
+    fn enter(host: &Host, leaf_name: &str) -> Result<Tree, LaunchError> {
+        let own = host.cgroup.trim_matches('/');
+        let (parent, last) = own.rsplit_once('/').unwrap_or(("", own));
+        let in_leaf = last == leaf_name;
+        let delegated_cgroup = if in_leaf { parent } else { own }.to_owned();
+        let delegated_path = host.mount.join(&delegated_cgroup);
+        let leaf_path = delegated_path.join(leaf_name);
+
+        let delegated = rustix::fs::open(
+            &delegated_path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|errno| LaunchError::Sys {
+            what: format!(
+                "cannot open the delegated cgroup {}",
+                delegated_path.display()
+            ),
+            errno,
+            fix: None,
+        })?;
+        if !in_leaf {
+            match rustix::fs::mkdirat(&delegated, leaf_name, Mode::from_raw_mode(0o755)) {
+                Ok(()) | Err(Errno::EXIST) => {}
+                Err(errno) => {
+                    return Err(LaunchError::Sys {
+                        what: format!("cannot create the leaf cgroup {}", leaf_path.display()),
+                        errno,
+                        fix: not_writable_fix(errno),
+                    });
+                }
+            }
+        }
+        let leaf = rustix::fs::openat(
+            &delegated,
+            leaf_name,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|errno| LaunchError::Sys {
+            what: format!("cannot open the leaf cgroup {}", leaf_path.display()),
+            errno,
+            fix: match errno {
+                Errno::LOOP | Errno::NOTDIR => {
+                    Some("it is a symlink or not a directory; refusing to use it".to_owned())
+                }
+                _ => None,
+            },
+        })?;
+        if !in_leaf {
+            write_at(&leaf, "cgroup.procs", &host.pid.to_string()).map_err(|errno| {
+                LaunchError::Sys {
+                    what: format!(
+                        "cannot move pid {} into {}",
+                        host.pid,
+                        leaf_path.join("cgroup.procs").display()
+                    ),
+                    errno,
+                    fix: not_writable_fix(errno),
+                }
+            })?;
+        }
+        Ok(Tree {
+            delegated_cgroup,
+            delegated_path,
+            delegated,
+            leaf_path,
+            leaf,
+        })
+    }
+
+    /// Enables `needed` in the delegated cgroup's `cgroup.subtree_control`, after checking that
+    /// systemd delegated them, since the kernel's answer for an undelegated controller (ENOENT
+    /// or EINVAL on the write) does not say what to fix.
+    fn enable_controllers(&self, needed: &[String]) -> Result<(), LaunchError> {
+        if needed.is_empty() {
+            return Ok(());
+        }
+        let available =
+            read_at(&self.delegated, "cgroup.controllers").map_err(|errno| LaunchError::Sys {
+                what: format!(
+                    "cannot read {}",
+                    self.delegated_path.join("cgroup.controllers").display()
+                ),
+                errno,
+                fix: None,
+            })?;
+        let available: Vec<&str> = available.split_whitespace().collect();
+        let missing: Vec<String> = needed
+            .iter()
+            .filter(|c| !available.contains(&c.as_str()))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            let (to, fix) = delegation_fix(&self.delegated_cgroup, &available, &missing);
+            return Err(LaunchError::NotDelegated {
+                controllers: missing,
+                controllers_file: self.delegated_path.join("cgroup.controllers"),
+                to,
+                fix,
+            });
+        }
+        enable(needed, |value| {
+            write_at(&self.delegated, "cgroup.subtree_control", value)
+        })
+        .map_err(|(value, errno)| self.enable_error(&value, errno))
+    }
+
+    fn enable_error(&self, value: &str, errno: Errno) -> LaunchError {
+        let fix = match errno {
+            Errno::INVAL if value == "+cpu" => Some(
+                "a real-time (SCHED_FIFO/SCHED_RR) process outside the root cgroup blocks the cpu \
+                 controller (CONFIG_RT_GROUP_SCHED); find it with `ps ax -L -o 'pid tid cls rtprio \
+                 comm' | grep -E 'RR|FF'` and move it to the root cgroup or drop its real-time \
+                 priority"
+                    .to_owned(),
+            ),
+            Errno::BUSY => Some(format!(
+                "processes other than the payload are in {} (a cgroup with controllers enabled for \
+                 its children may hold no processes)",
+                self.delegated_path.display()
+            )),
+            _ => not_writable_fix(errno),
+        };
+        let path = self.delegated_path.join("cgroup.subtree_control");
+        LaunchError::Sys {
+            what: format!("cannot write {value:?} to {}", path.display()),
+            errno,
+            fix,
+        }
+    }
+
+    /// Writes one `--write` into the leaf.
+    fn write(&self, write: &CgroupWrite) -> Result<(), LaunchError> {
+        // The grammar already refused these names; a refusal here means a programming error
+        // upstream, so check again where it matters, at the open.
+        let name = write.file.as_str();
+        InterfaceFile::parse(name)
+            .map_err(|why| LaunchError::Usage(format!("refused to write {name:?}: {why}")))?;
+        let path = self.leaf_path.join(name);
+        let failed = |value: &str, errno| LaunchError::Write {
+            path: path.clone(),
+            value: value.to_owned(),
+            errno,
+        };
+        let fd = open_for_write(&self.leaf, name).map_err(|errno| failed(&write.value, errno))?;
+        for line in lines(&write.value) {
+            write_all(&fd, line).map_err(|errno| failed(line, errno))?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `+c1 +c2 …` in one go, the common case; if the kernel refuses, retries one controller
+/// at a time so that the error names the controller at fault, waiting out EBUSY for a moment.
+fn enable(
+    controllers: &[String],
+    mut write: impl FnMut(&str) -> Result<(), Errno>,
+) -> Result<(), (String, Errno)> {
+    let all: Vec<String> = controllers.iter().map(|c| format!("+{c}")).collect();
+    if write(&all.join(" ")).is_ok() {
+        return Ok(());
+    }
+    for value in all {
+        let mut busy = 0;
+        loop {
+            match write(&value) {
+                Ok(()) => break,
+                Err(Errno::BUSY) if busy < EBUSY_RETRIES => {
+                    busy += 1;
+                    sleep(Duration::from_millis(1));
+                }
+                Err(errno) => return Err((value, errno)),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Files such as `io.max` and `rdma.max` take one entry per write(2), so a multi-line value is
+/// written line by line; empty lines carry nothing.
+fn lines(value: &str) -> impl Iterator<Item = &str> {
+    value.split('\n').filter(|line| !line.is_empty())
+}
+
+/// Names who must delegate the missing controllers, and how, from the delegated cgroup's path:
+/// a unit below a user manager gets its controllers from `user@UID.service` (or whichever service
+/// manages it), a system unit from its own `Delegate=`.
+fn delegation_fix(delegated: &str, available: &[&str], missing: &[String]) -> (String, String) {
+    let mut wanted: Vec<&str> = available
+        .iter()
+        .copied()
+        .chain(missing.iter().map(String::as_str))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let delegate = format!("Delegate={}", wanted.join(" "));
+    let mut units = delegated.split('/').filter(|c| !c.is_empty()).rev();
+    let Some(unit) = units.next() else {
+        return (
+            "this cgroup".to_owned(),
+            "the cgroup above must enable them in its cgroup.subtree_control (for a container, \
+             the container manager must delegate them)"
+                .to_owned(),
+        );
+    };
+    match units.find(|c| c.ends_with(".service")) {
+        Some(manager) => {
+            let template = match manager.split_once('@') {
+                Some((prefix, _)) => format!("{prefix}@.service"),
+                None => manager.to_owned(),
+            };
+            let then = if template == "user@.service" {
+                "log in again".to_owned()
+            } else {
+                format!("restart {manager}")
+            };
+            let fix = format!(
+                "add `{delegate}` in a drop-in for {template} \
+                 (/etc/systemd/system/{template}.d/delegate.conf), then systemctl daemon-reload and {then}"
+            );
+            (manager.to_owned(), fix)
+        }
+        None => (
+            unit.to_owned(),
+            format!(
+                "the unit itself lacks Delegate= for them: add `{delegate}` to its [Service] section, \
+                 then systemctl daemon-reload and restart it"
+            ),
+        ),
+    }
+}
+
+fn not_writable_fix(errno: Errno) -> Option<String> {
+    match errno {
+        Errno::ACCESS | Errno::PERM | Errno::ROFS => Some(
+            "the cgroup is not delegated to this process: does the unit have Delegate=?".to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+fn open_for_write(dir: impl AsFd, name: &str) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::WRONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+fn write_all(fd: impl AsFd, text: &str) -> Result<(), Errno> {
+    let mut bytes = text.as_bytes();
+    while !bytes.is_empty() {
+        let written = rustix::io::write(&fd, bytes)?;
+        bytes = &bytes[written..];
+    }
+    Ok(())
+}
+
+fn write_at(dir: impl AsFd, name: &str, text: &str) -> Result<(), Errno> {
+    write_all(open_for_write(dir, name)?, text)
+}
+
+fn read_at(dir: impl AsFd, name: &str) -> Result<String, Errno> {
+    let fd = rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
+    let mut text = String::new();
+    std::fs::File::from(fd)
+        .read_to_string(&mut text)
+        .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))?;
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+
+    const UNIT: &str = "user.slice/user-1000.slice/user@1000.service/app.slice/web.service";
+
+    /// A cgroup tree in a temporary directory, laid out as the kernel would after systemd
+    /// delegated `UNIT` with the controllers `available`.
+    struct Fake {
+        root: tempfile::TempDir,
+    }
+
+    impl Fake {
+        fn new(available: &str) -> Fake {
+            let fake = Fake {
+                root: tempfile::tempdir().unwrap(),
+            };
+            fake.files(
+                UNIT,
+                &[
+                    ("cgroup.controllers", available),
+                    ("cgroup.subtree_control", ""),
+                ],
+            );
+            fake.files(UNIT, &[("cgroup.procs", ""), ("memory.max", "max")]);
+            fake
+        }
+
+        fn path(&self, rel: &str) -> PathBuf {
+            self.root.path().join(rel)
+        }
+
+        fn files(&self, dir: &str, files: &[(&str, &str)]) {
+            fs::create_dir_all(self.path(dir)).unwrap();
+            for (name, text) in files {
+                fs::write(self.path(dir).join(name), text).unwrap();
+            }
+        }
+
+        /// The leaf as it looks once the kernel populated it (a restarted unit finds it so).
+        fn leaf(&self, files: &[&str]) {
+            let empty: Vec<(&str, &str)> = files.iter().map(|f| (*f, "")).collect();
+            self.files(&format!("{UNIT}/payload"), &empty);
+        }
+
+        fn read(&self, rel: &str) -> String {
+            fs::read_to_string(self.path(rel)).unwrap()
+        }
+
+        fn host(&self, cgroup: &str) -> Host {
+            Host {
+                mount: self.root.path().to_owned(),
+                cgroup: cgroup.to_owned(),
+                pid: 4242,
+            }
+        }
+
+        fn setup(&self, args: &[&str]) -> Result<Vec<LaunchError>, LaunchError> {
+            self.setup_in(UNIT, args)
+        }
+
+        fn setup_in(&self, cgroup: &str, args: &[&str]) -> Result<Vec<LaunchError>, LaunchError> {
+            let args = args
+                .iter()
+                .chain(&["--", "/bin/true"])
+                .map(|a| a.to_string());
+            setup(&LaunchSpec::parse(args).unwrap(), &self.host(cgroup))
+        }
+    }
+
+    fn leaf_file(file: &str) -> String {
+        format!("{UNIT}/payload/{file}")
+    }
+
+    #[test]
+    fn creates_the_leaf_and_moves_itself_in() {
+        let fake = Fake::new("cpu memory pids");
+        // An empty directory stands for the fresh leaf: the kernel would have populated it, so
+        // the move fails, but only after the leaf was created.
+        let err = fake.setup(&["--leaf", "payload"]).unwrap_err().to_string();
+        assert!(fake.path(&format!("{UNIT}/payload")).is_dir());
+        let procs = fake.path(&leaf_file("cgroup.procs"));
+        assert!(
+            err.contains(&format!(
+                "cannot move pid 4242 into {}: ENOENT",
+                procs.display()
+            )),
+            "{err}"
+        );
+
+        fake.leaf(&["cgroup.procs"]);
+        assert!(fake.setup(&["--leaf", "payload"]).unwrap().is_empty());
+        assert_eq!(fake.read(&leaf_file("cgroup.procs")), "4242");
+        assert_eq!(
+            fake.read(&format!("{UNIT}/cgroup.procs")),
+            "",
+            "wrote outside the leaf"
+        );
+    }
+
+    #[test]
+    fn already_in_the_leaf_it_stays_and_the_parent_is_delegated() {
+        let fake = Fake::new("cpu memory pids");
+        fake.leaf(&[
+            "cgroup.procs",
+            "cgroup.controllers",
+            "cgroup.subtree_control",
+            "pids.max",
+        ]);
+        let in_leaf = format!("{UNIT}/payload");
+        fake.setup_in(&in_leaf, &["--leaf", "payload", "--write", "pids.max=64"])
+            .unwrap();
+        assert_eq!(
+            fake.read(&leaf_file("cgroup.procs")),
+            "",
+            "moved although already there"
+        );
+        assert_eq!(
+            fake.read(&format!("{UNIT}/cgroup.subtree_control")),
+            "+pids"
+        );
+        assert_eq!(fake.read(&leaf_file("cgroup.subtree_control")), "");
+        assert_eq!(fake.read(&leaf_file("pids.max")), "64");
+    }
+
+    #[test]
+    fn enables_the_explicit_controllers_then_those_the_writes_need() {
+        let fake = Fake::new("cpuset cpu io memory pids");
+        fake.leaf(&["cgroup.procs", "cpu.max", "pids.max"]);
+        let args = [
+            "--leaf",
+            "payload",
+            "--controllers",
+            "memory",
+            "--write",
+            "cpu.max=50000 100000",
+        ];
+        fake.setup(&[&args[..], &["--write", "pids.max=10"]].concat())
+            .unwrap();
+        assert_eq!(
+            fake.read(&format!("{UNIT}/cgroup.subtree_control")),
+            "+memory +cpu +pids"
+        );
+    }
+
+    #[test]
+    fn falls_back_to_one_controller_at_a_time() {
+        let needed = ["cpu".to_owned(), "memory".to_owned()];
+        let mut seen = Vec::new();
+        let result = enable(&needed, |value| {
+            seen.push(value.to_owned());
+            if value.contains(' ') {
+                Err(Errno::INVAL)
+            } else {
+                Ok(())
+            }
+        });
+        assert_eq!(result, Ok(()));
+        assert_eq!(seen, ["+cpu +memory", "+cpu", "+memory"]);
+    }
+
+    #[test]
+    fn waits_out_a_busy_controller_for_a_bounded_time() {
+        let needed = ["cpu".to_owned(), "pids".to_owned()];
+        let mut calls = 0;
+        let result = enable(&needed, |value| {
+            calls += 1;
+            match (value, calls) {
+                ("+cpu", 2..=4) => Err(Errno::BUSY),
+                ("+cpu" | "+pids", _) => Ok(()),
+                _ => Err(Errno::BUSY),
+            }
+        });
+        assert_eq!((result, calls), (Ok(()), 6));
+
+        let mut calls = 0;
+        let result = enable(&needed, |_| {
+            calls += 1;
+            Err(Errno::BUSY)
+        });
+        assert_eq!(result, Err(("+cpu".to_owned(), Errno::BUSY)));
+        assert_eq!(calls, 1 + EBUSY_RETRIES + 1);
+    }
+
+    #[test]
+    fn a_failed_controller_is_named_and_stops_the_launch() {
+        let fake = Fake::new("cpu memory");
+        fake.leaf(&["cgroup.procs", "memory.max"]);
+        // A directory in place of the file makes every write fail, so the fallback runs and
+        // reports the first controller on its own.
+        let control = fake.path(&format!("{UNIT}/cgroup.subtree_control"));
+        fs::remove_file(&control).unwrap();
+        fs::create_dir(&control).unwrap();
+        let err = fake.setup(&[
+            "--leaf",
+            "payload",
+            "--controllers",
+            "cpu,memory",
+            "--write",
+            "memory.max=1",
+        ]);
+        let err = err.unwrap_err().to_string();
+        assert!(
+            err.contains(&format!(
+                "cannot write \"+cpu\" to {}: EISDIR",
+                control.display()
+            )),
+            "{err}"
+        );
+        assert_eq!(
+            fake.read(&leaf_file("memory.max")),
+            "",
+            "wrote a limit after a failure"
+        );
+    }
+
+    #[test]
+    fn an_rt_task_blocking_cpu_is_explained() {
+        let fake = Fake::new("cpu");
+        fake.leaf(&["cgroup.procs"]);
+        let tree = Tree::enter(&fake.host(UNIT), "payload").unwrap();
+        let err = tree.enable_error("+cpu", Errno::INVAL).to_string();
+        assert!(
+            err.contains("EINVAL (Invalid argument); a real-time"),
+            "{err}"
+        );
+        assert!(
+            err.contains("ps ax -L -o 'pid tid cls rtprio comm' | grep -E 'RR|FF'"),
+            "{err}"
+        );
+        let busy = tree.enable_error("+memory", Errno::BUSY).to_string();
+        assert!(busy.contains("may hold no processes"), "{busy}");
+    }
+
+    #[test]
+    fn a_controller_missing_from_cgroup_controllers_names_who_must_delegate_it() {
+        let fake = Fake::new("cpu memory pids");
+        fake.leaf(&["cgroup.procs", "io.max"]);
+        let err = fake
+            .setup(&["--leaf", "payload", "--write", "io.max=8:0 rbps=1"])
+            .unwrap_err();
+        assert!(
+            matches!(&err, LaunchError::NotDelegated { controllers, .. } if controllers == &["io"])
+        );
+        let controllers = fake.path(&format!("{UNIT}/cgroup.controllers"));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "io controller not delegated to user@1000.service (missing from {}): add \
+                 `Delegate=cpu io memory pids` in a drop-in for user@.service \
+                 (/etc/systemd/system/user@.service.d/delegate.conf), then systemctl daemon-reload \
+                 and log in again",
+                controllers.display()
+            )
+        );
+        assert_eq!(fake.read(&format!("{UNIT}/cgroup.subtree_control")), "");
+        assert_eq!(fake.read(&leaf_file("io.max")), "");
+    }
+
+    #[test]
+    fn a_system_unit_without_delegate_is_told_so() {
+        let (to, fix) = delegation_fix(
+            "system.slice/web.service",
+            &["memory", "pids"],
+            &["cpu".into()],
+        );
+        assert_eq!(to, "web.service");
+        assert!(fix.starts_with(
+            "the unit itself lacks Delegate= for them: add `Delegate=cpu memory pids`"
+        ));
+        let (to, fix) = delegation_fix(
+            "system.slice/box.service/inner.service",
+            &[],
+            &["io".into()],
+        );
+        assert_eq!(to, "box.service");
+        assert!(
+            fix.contains("/etc/systemd/system/box.service.d/delegate.conf"),
+            "{fix}"
+        );
+        assert!(fix.ends_with("restart box.service"), "{fix}");
+        assert_eq!(delegation_fix("", &[], &["io".into()]).0, "this cgroup");
+    }
+
+    #[test]
+    fn writes_go_into_the_leaf_in_order_and_line_by_line() {
+        let fake = Fake::new("cpu io memory rdma");
+        fake.leaf(&[
+            "cgroup.procs",
+            "memory.max",
+            "cpu.max.burst",
+            "io.max",
+            "rdma.max",
+        ]);
+        fake.setup(&[
+            "--leaf",
+            "payload",
+            "--write",
+            "memory.max=1073741824",
+            "--write",
+            "cpu.max.burst=20000",
+            "--write",
+            "io.max=8:0 rbps=1048576\n\n8:16 wiops=100\n",
+            "--write",
+            "rdma.max=mlx5_1 hca_handle=3",
+            "--write",
+            "memory.max=2147483648",
+        ])
+        .unwrap();
+        // Each file is opened once per --write, so the later memory.max wins; the lines of one
+        // value follow each other in the fake file, one write(2) after another.
+        assert_eq!(fake.read(&leaf_file("memory.max")), "2147483648");
+        assert_eq!(fake.read(&leaf_file("cpu.max.burst")), "20000");
+        assert_eq!(
+            fake.read(&leaf_file("io.max")),
+            "8:0 rbps=10485768:16 wiops=100"
+        );
+        assert_eq!(fake.read(&leaf_file("rdma.max")), "mlx5_1 hca_handle=3");
+        assert_eq!(
+            fake.read(&format!("{UNIT}/memory.max")),
+            "max",
+            "touched the unit's own limit"
+        );
+        assert_eq!(
+            fake.read(&format!("{UNIT}/cgroup.subtree_control")),
+            "+memory +cpu +io +rdma"
+        );
+    }
+
+    #[test]
+    fn multi_line_values_split_into_non_empty_lines() {
+        assert_eq!(lines("a b\nc\n\nd").collect::<Vec<_>>(), ["a b", "c", "d"]);
+        assert_eq!(lines("max").collect::<Vec<_>>(), ["max"]);
+        assert_eq!(lines("").count(), 0);
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_launch_unless_best_effort() {
+        let args = [
+            "--leaf",
+            "payload",
+            "--write",
+            "memory.max=1",
+            "--write",
+            "hugetlb.1GB.max=0",
+            "--write",
+            "pids.max=10",
+        ];
+        let fake = Fake::new("hugetlb memory pids");
+        fake.leaf(&["cgroup.procs", "memory.max", "pids.max"]);
+        let err = fake.setup(&args).unwrap_err();
+        let hugetlb = fake.path(&leaf_file("hugetlb.1GB.max"));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "cannot write \"0\" to {}: ENOENT (No such file or directory); the kernel has no \
+                 hugetlb support for that page size (see /sys/kernel/mm/hugepages)",
+                hugetlb.display()
+            )
+        );
+        assert_eq!(
+            fake.read(&leaf_file("pids.max")),
+            "",
+            "kept going after a failure"
+        );
+
+        let fake = Fake::new("hugetlb memory pids");
+        fake.leaf(&["cgroup.procs", "memory.max", "pids.max"]);
+        let skipped = fake
+            .setup(&[&args[..], &["--best-effort"]].concat())
+            .unwrap();
+        assert_eq!(skipped.len(), 1);
+        assert!(matches!(
+            &skipped[0],
+            LaunchError::Write {
+                errno: Errno::NOENT,
+                ..
+            }
+        ));
+        assert_eq!(fake.read(&leaf_file("memory.max")), "1");
+        assert_eq!(fake.read(&leaf_file("pids.max")), "10");
+    }
+
+    #[test]
+    fn best_effort_does_not_excuse_a_missing_controller() {
+        let fake = Fake::new("memory");
+        fake.leaf(&["cgroup.procs"]);
+        let err = fake.setup(&[
+            "--leaf",
+            "payload",
+            "--best-effort",
+            "--write",
+            "io.weight=100",
+        ]);
+        assert!(matches!(err, Err(LaunchError::NotDelegated { .. })));
+    }
+
+    #[test]
+    fn refuses_to_follow_a_symlinked_file() {
+        let fake = Fake::new("memory");
+        fake.leaf(&["cgroup.procs"]);
+        fake.files("elsewhere", &[("memory.max", "max")]);
+        std::os::unix::fs::symlink(
+            fake.path("elsewhere/memory.max"),
+            fake.path(&leaf_file("memory.max")),
+        )
+        .unwrap();
+        let err = fake
+            .setup(&["--leaf", "payload", "--write", "memory.max=1"])
+            .unwrap_err();
+        assert!(err.to_string().contains("ELOOP"), "{err}");
+        assert_eq!(fake.read("elsewhere/memory.max"), "max");
+    }
+
+    #[test]
+    fn refuses_a_symlinked_or_non_directory_leaf() {
+        let fake = Fake::new("memory");
+        fake.files("elsewhere", &[("cgroup.procs", "")]);
+        let leaf = fake.path(&format!("{UNIT}/payload"));
+        std::os::unix::fs::symlink(fake.path("elsewhere"), &leaf).unwrap();
+        let err = fake.setup(&["--leaf", "payload"]).unwrap_err().to_string();
+        assert!(
+            err.contains("ENOTDIR") && err.contains("refusing to use it"),
+            "{err}"
+        );
+        assert_eq!(fake.read("elsewhere/cgroup.procs"), "");
+
+        fs::remove_file(&leaf).unwrap();
+        fs::write(&leaf, "").unwrap();
+        let err = fake.setup(&["--leaf", "payload"]).unwrap_err().to_string();
+        assert!(err.contains("ENOTDIR"), "{err}");
+    }
+
+    #[test]
+    fn refuses_unsafe_names_before_touching_anything() {
+        let fake = Fake::new("memory");
+        for name in [
+            "cgroup.procs",
+            "../memory.max",
+            "cgroup.subtree_control",
+            "memory..max",
+        ] {
+            let arg = format!("{name}=1");
+            let args = [
+                "--leaf",
+                "payload",
+                "--write",
+                arg.as_str(),
+                "--",
+                "/bin/true",
+            ];
+            assert!(
+                LaunchSpec::parse(args.iter().map(|a| a.to_string())).is_err(),
+                "{name}"
+            );
+        }
+        assert!(!fake.path(&format!("{UNIT}/payload")).exists());
+    }
+
+    #[test]
+    fn cgroup_work_needs_a_leaf() {
+        let fake = Fake::new("memory");
+        let err = fake.setup(&["--write", "memory.max=1"]).unwrap_err();
+        assert!(matches!(err, LaunchError::Usage(_)), "{err}");
+        assert_eq!(fake.read(&format!("{UNIT}/memory.max")), "max");
+    }
+}

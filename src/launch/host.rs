@@ -1,0 +1,247 @@
+//! Where the launcher stands in the cgroup tree: the cgroup2 mount and its own cgroup.
+//!
+//! Both come from procfs rather than from assumptions (`/sys/fs/cgroup`, a path passed by the
+//! compiler), because the same unit may run under the system manager, a user manager or inside a
+//! container with its own cgroup namespace, and only the kernel knows which.
+
+use std::path::PathBuf;
+
+use rustix::io::Errno;
+
+use super::error::LaunchError;
+
+/// The cgroup v1 controllers; a v1 hierarchy carrying any of them means the host is hybrid and
+/// that controller is unavailable in the v2 tree.
+const V1_CONTROLLERS: [&str; 14] = [
+    "cpu",
+    "cpuacct",
+    "cpuset",
+    "memory",
+    "devices",
+    "freezer",
+    "net_cls",
+    "blkio",
+    "perf_event",
+    "net_prio",
+    "hugetlb",
+    "pids",
+    "rdma",
+    "misc",
+];
+
+/// The launcher's place in the cgroup tree. Tests build one over a directory of their own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Host {
+    /// Where the cgroup2 hierarchy is mounted, normally `/sys/fs/cgroup`.
+    pub mount: PathBuf,
+    /// The launcher's own cgroup relative to `mount`, without a leading `/`; empty for the root.
+    pub cgroup: String,
+    /// The process to move into the leaf: the launcher itself, which becomes the payload.
+    pub pid: u32,
+}
+
+impl Host {
+    /// Reads `/proc/self/mountinfo` and `/proc/self/cgroup`.
+    pub fn discover() -> Result<Host, LaunchError> {
+        let read = |path: &str| {
+            std::fs::read_to_string(path).map_err(|e| LaunchError::Sys {
+                what: format!("cannot read {path}"),
+                errno: Errno::from_io_error(&e).unwrap_or(Errno::IO),
+                fix: Some("is /proc mounted?".to_owned()),
+            })
+        };
+        let mountinfo = read("/proc/self/mountinfo")?;
+        let proc_cgroup = read("/proc/self/cgroup")?;
+        Host::from_proc(&mountinfo, &proc_cgroup, std::process::id())
+    }
+
+    fn from_proc(mountinfo: &str, proc_cgroup: &str, pid: u32) -> Result<Host, LaunchError> {
+        let mounts: Vec<Mount> = mountinfo.lines().filter_map(Mount::parse).collect();
+        let unified = "boot with systemd.unified_cgroup_hierarchy=1";
+        if mounts.iter().any(Mount::is_v1_with_controllers) {
+            return Err(LaunchError::Host(format!(
+                "this host mounts cgroup v1 (hybrid): the controllers it holds are missing from the \
+                 cgroup v2 tree; {unified}"
+            )));
+        }
+        let own = proc_cgroup
+            .lines()
+            .find_map(|line| line.strip_prefix("0::"))
+            .ok_or_else(|| {
+                LaunchError::Host(format!(
+                    "no cgroup v2 entry (0::) in /proc/self/cgroup: this kernel or host uses cgroup v1 \
+                     only; {unified}"
+                ))
+            })?;
+        let mount = mounts
+            .iter()
+            .filter(|m| m.fstype == "cgroup2")
+            .find_map(|m| Some((m, relative_to(own, &m.root)?)));
+        let Some((mount, cgroup)) = mount else {
+            return Err(LaunchError::Host(format!(
+                "no cgroup2 mount in /proc/self/mountinfo shows this process's cgroup {own}: the \
+                 host mounts cgroup v1 only (legacy); {unified}"
+            )));
+        };
+        Ok(Host {
+            mount: PathBuf::from(&mount.point),
+            cgroup: cgroup.to_owned(),
+            pid,
+        })
+    }
+}
+
+/// The part of `/proc/self/cgroup`'s path below a mount's root, when the mount shows it (a
+/// container may have only a subtree bind-mounted).
+fn relative_to<'a>(own: &'a str, root: &str) -> Option<&'a str> {
+    let rest = own.strip_prefix(root.trim_end_matches('/'))?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    Some(rest.trim_start_matches('/'))
+}
+
+/// The fields of a `/proc/self/mountinfo` line the launcher needs.
+struct Mount {
+    root: String,
+    point: String,
+    fstype: String,
+    super_options: String,
+}
+
+impl Mount {
+    fn parse(line: &str) -> Option<Mount> {
+        let fields: Vec<&str> = line.split(' ').collect();
+        let separator = fields.iter().position(|f| *f == "-")?;
+        Some(Mount {
+            root: unescape(fields.get(3)?),
+            point: unescape(fields.get(4)?),
+            fstype: (*fields.get(separator + 1)?).to_owned(),
+            super_options: (*fields.get(separator + 3)?).to_owned(),
+        })
+    }
+
+    fn is_v1_with_controllers(&self) -> bool {
+        self.fstype == "cgroup"
+            && self
+                .super_options
+                .split(',')
+                .any(|o| V1_CONTROLLERS.contains(&o))
+    }
+}
+
+/// Undoes mountinfo's octal escapes (`\040` for a space) so that the path can be opened.
+fn unescape(field: &str) -> String {
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
+        match octal {
+            Some(digits) if bytes[i] == b'\\' => {
+                out.push(
+                    digits
+                        .iter()
+                        .fold(0u8, |n, d| n.wrapping_mul(8) + (d - b'0')),
+                );
+                i += 4;
+            }
+            _ => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNIFIED: &str = "\
+22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw
+30 22 0:26 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:4 - cgroup2 cgroup2 rw,nsdelegate,memory_recursiveprot
+";
+
+    /// This machine's mountinfo: systemd's hybrid layout.
+    const HYBRID: &str = "\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+
+    const SYSTEM_UNIT: &str = "0::/system.slice/web.service\n";
+
+    #[test]
+    fn finds_its_cgroup_under_the_unified_mount() {
+        let host = Host::from_proc(UNIFIED, SYSTEM_UNIT, 42).unwrap();
+        assert_eq!(
+            host,
+            Host {
+                mount: "/sys/fs/cgroup".into(),
+                cgroup: "system.slice/web.service".into(),
+                pid: 42
+            }
+        );
+        assert_eq!(Host::from_proc(UNIFIED, "0::/\n", 1).unwrap().cgroup, "");
+    }
+
+    #[test]
+    fn a_hybrid_host_is_a_clear_error() {
+        let err = Host::from_proc(HYBRID, "4:memory:/\n0::/\n", 1)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cgroup v1 (hybrid)"), "{err}");
+        assert!(err.contains("systemd.unified_cgroup_hierarchy=1"), "{err}");
+    }
+
+    #[test]
+    fn a_v1_only_host_is_a_clear_error() {
+        let legacy =
+            "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n";
+        let err = Host::from_proc(
+            legacy,
+            "1:name=systemd:/system.slice/web.service\n0::/\n",
+            1,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("cgroup v1 only (legacy)"), "{err}");
+        let err = Host::from_proc(UNIFIED, "1:name=systemd:/\n", 1)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no cgroup v2 entry"), "{err}");
+    }
+
+    #[test]
+    fn a_named_v1_hierarchy_alone_is_not_hybrid() {
+        let named =
+            format!("{UNIFIED}50 22 0:40 / /run/cg rw - cgroup cgroup rw,none,name=systemd\n");
+        assert!(Host::from_proc(&named, SYSTEM_UNIT, 1).is_ok());
+    }
+
+    #[test]
+    fn a_bind_mounted_subtree_is_relative_to_its_root() {
+        let container = "\
+900 800 0:26 /system.slice/box.scope /sys/fs/cgroup rw - cgroup2 cgroup2 rw
+901 800 0:26 /other /mnt/other\\040dir rw - cgroup2 cgroup2 rw
+";
+        let host = Host::from_proc(container, "0::/system.slice/box.scope/app\n", 1).unwrap();
+        assert_eq!(
+            (host.mount.to_str().unwrap(), host.cgroup.as_str()),
+            ("/sys/fs/cgroup", "app")
+        );
+        let sibling = Host::from_proc(container, "0::/system.slice/box.scope2\n", 1);
+        assert!(
+            sibling.is_err(),
+            "a prefix that is not a path component matched"
+        );
+        let spaced = Host::from_proc(container, "0::/other\n", 1).unwrap();
+        assert_eq!(spaced.mount, PathBuf::from("/mnt/other dir"));
+    }
+}

@@ -1,0 +1,309 @@
+//! The process half of the launcher: the settings of the OCI `process` object, then execve(2),
+//! so that the payload replaces the launcher and becomes the unit's main process.
+
+use std::convert::Infallible;
+use std::ffi::{CStr, CString, OsString, c_char, c_int};
+use std::io::Write;
+use std::os::unix::ffi::OsStringExt;
+
+use rustix::fs::Mode;
+use rustix::io::Errno;
+use rustix::process::{Resource, Signal};
+
+use super::error::{LaunchError, is_not_found};
+use super::grammar::{LaunchSpec, Rlimit};
+
+/// The PATH to search when the payload's environment has none: the one systemd gives services.
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// std's `Command::exec` goes through execvp(3), which runs a file that fails with ENOEXEC through
+// /bin/sh; systemd never would, so the launcher calls execve(2) itself. Both symbols come from
+// the C library std already links.
+unsafe extern "C" {
+    fn execve(path: *const c_char, argv: *const *const c_char, envp: *const *const c_char)
+    -> c_int;
+    fn signal(signum: c_int, handler: usize) -> usize;
+}
+
+const SIG_DFL: usize = 0;
+
+/// Applies the process settings of `spec` and executes its command; returns only on failure.
+pub fn exec(spec: &LaunchSpec) -> Result<Infallible, LaunchError> {
+    for rlimit in &spec.rlimits {
+        set_rlimit(rlimit)?;
+    }
+    if let Some(adj) = spec.oom_score_adj {
+        set_oom_score_adj(adj)?;
+    }
+    if let Some(mask) = spec.umask {
+        rustix::process::umask(Mode::from_raw_mode(mask));
+    }
+    if let Some(dir) = &spec.cwd {
+        rustix::process::chdir(dir.as_str()).map_err(|errno| LaunchError::Sys {
+            what: format!("cannot change directory to {dir:?} (--cwd)"),
+            errno,
+            fix: None,
+        })?;
+    }
+    let env = environment(spec.clear_env, std::env::vars_os(), &spec.env);
+    if spec.no_new_privs {
+        rustix::thread::set_no_new_privs(true).map_err(|errno| LaunchError::Sys {
+            what: "cannot set PR_SET_NO_NEW_PRIVS (--no-new-privs)".to_owned(),
+            errno,
+            fix: None,
+        })?;
+    }
+    Err(execute(&spec.command, env))
+}
+
+fn set_rlimit(rlimit: &Rlimit) -> Result<(), LaunchError> {
+    let resource = match rlimit.name.as_str() {
+        "CPU" => Resource::Cpu,
+        "FSIZE" => Resource::Fsize,
+        "DATA" => Resource::Data,
+        "STACK" => Resource::Stack,
+        "CORE" => Resource::Core,
+        "RSS" => Resource::Rss,
+        "NPROC" => Resource::Nproc,
+        "NOFILE" => Resource::Nofile,
+        "MEMLOCK" => Resource::Memlock,
+        "AS" => Resource::As,
+        "LOCKS" => Resource::Locks,
+        "SIGPENDING" => Resource::Sigpending,
+        "MSGQUEUE" => Resource::Msgqueue,
+        "NICE" => Resource::Nice,
+        "RTPRIO" => Resource::Rtprio,
+        "RTTIME" => Resource::Rttime,
+        other => {
+            return Err(LaunchError::Usage(format!(
+                "--rlimit: unknown resource {other:?}"
+            )));
+        }
+    };
+    let limit = rustix::process::Rlimit {
+        current: rlimit.soft,
+        maximum: rlimit.hard,
+    };
+    rustix::process::setrlimit(resource, limit).map_err(|errno| LaunchError::Sys {
+        what: format!("cannot set RLIMIT_{rlimit} (--rlimit)"),
+        errno,
+        fix: match errno {
+            Errno::PERM => Some("raising a hard limit needs CAP_SYS_RESOURCE".to_owned()),
+            Errno::INVAL => Some(
+                "the soft limit exceeds the hard limit, or the kernel's maximum (fs.nr_open for \
+                 NOFILE)"
+                    .to_owned(),
+            ),
+            _ => None,
+        },
+    })
+}
+
+fn set_oom_score_adj(adj: i32) -> Result<(), LaunchError> {
+    let path = "/proc/self/oom_score_adj";
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .and_then(|mut file| file.write_all(adj.to_string().as_bytes()))
+        .map_err(|e| {
+            let errno = Errno::from_io_error(&e).unwrap_or(Errno::IO);
+            LaunchError::Sys {
+                what: format!("cannot write \"{adj}\" to {path} (--oom-score-adj)"),
+                errno,
+                fix: matches!(errno, Errno::ACCESS | Errno::PERM)
+                    .then(|| "lowering it needs CAP_SYS_RESOURCE".to_owned()),
+            }
+        })
+}
+
+/// The payload's environment as `NAME=VALUE` entries: the inherited one unless `clear`, then
+/// `extra`, each replacing an entry of the same name in place (the last one wins, as in runc).
+fn environment(
+    clear: bool,
+    inherited: impl IntoIterator<Item = (OsString, OsString)>,
+    extra: &[String],
+) -> Vec<Vec<u8>> {
+    let mut env: Vec<Vec<u8>> = Vec::new();
+    if !clear {
+        env.extend(inherited.into_iter().map(|(name, value)| {
+            let mut entry = name.into_vec();
+            entry.push(b'=');
+            entry.extend(value.into_vec());
+            entry
+        }));
+    }
+    for var in extra {
+        let name_len = var.find('=').map_or(var.len(), |i| i + 1);
+        let name = &var.as_bytes()[..name_len];
+        match env.iter_mut().find(|entry| entry.starts_with(name)) {
+            Some(entry) => *entry = var.clone().into_bytes(),
+            None => env.push(var.clone().into_bytes()),
+        }
+    }
+    env
+}
+
+/// The directories to look for a bare program name in, from the payload's own PATH.
+fn search_path(env: &[Vec<u8>]) -> Vec<u8> {
+    env.iter()
+        .find_map(|entry| entry.strip_prefix(b"PATH="))
+        .map_or_else(|| DEFAULT_PATH.as_bytes().to_vec(), <[u8]>::to_vec)
+}
+
+/// Executes `command` with `env`, searching PATH like execvp(3) for a name without '/': a
+/// directory where the file is missing is skipped, one where it is not executable is remembered
+/// (so that the failure says "not executable" rather than "not found"), anything else stops the
+/// search. Empty PATH entries are skipped rather than meaning the working directory.
+fn execute(command: &[String], env: Vec<Vec<u8>>) -> LaunchError {
+    let Some(program) = command.first() else {
+        return LaunchError::Usage("no program to execute".to_owned());
+    };
+    let search = search_path(&env);
+    let nul = |what: &str| LaunchError::Usage(format!("{what} contains a NUL byte"));
+    let Ok(argv) = command
+        .iter()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return nul("an argument");
+    };
+    let Ok(envp) = env
+        .into_iter()
+        .map(CString::new)
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return nul("an environment variable");
+    };
+    let argv = null_terminated(&argv);
+    let exec_error = |errno, searched| LaunchError::Exec {
+        program: program.clone(),
+        errno,
+        searched,
+    };
+    let envp = null_terminated(&envp);
+    restore_sigpipe();
+
+    if program.is_empty() || program.contains('/') {
+        let Ok(path) = CString::new(program.as_bytes()) else {
+            return nul("the program");
+        };
+        return exec_error(execve_errno(&path, &argv, &envp), None);
+    }
+    let mut denied = None;
+    for dir in search.split(|b| *b == b':').filter(|dir| !dir.is_empty()) {
+        let mut candidate = dir.to_vec();
+        candidate.push(b'/');
+        candidate.extend_from_slice(program.as_bytes());
+        let Ok(candidate) = CString::new(candidate) else {
+            continue;
+        };
+        match execve_errno(&candidate, &argv, &envp) {
+            errno if is_not_found(errno) => {}
+            Errno::ACCESS => denied = Some(Errno::ACCESS),
+            errno => return exec_error(errno, None),
+        }
+    }
+    let searched = Some(String::from_utf8_lossy(&search).into_owned());
+    exec_error(denied.unwrap_or(Errno::NOENT), searched)
+}
+
+fn null_terminated(strings: &[CString]) -> Vec<*const c_char> {
+    strings
+        .iter()
+        .map(|s| s.as_ptr())
+        .chain([std::ptr::null()])
+        .collect()
+}
+
+/// Calls execve(2), which returns only on failure, and returns its errno.
+fn execve_errno(path: &CStr, argv: &[*const c_char], envp: &[*const c_char]) -> Errno {
+    // SAFETY: `path` is NUL-terminated; `argv` and `envp` are null-terminated arrays of pointers
+    // to NUL-terminated strings owned by the caller, alive for the whole call.
+    unsafe { execve(path.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
+    Errno::from_io_error(&std::io::Error::last_os_error()).unwrap_or(Errno::IO)
+}
+
+/// Rust's runtime ignores SIGPIPE, and an ignored signal stays ignored across execve(2): left so,
+/// the payload and every pipeline it runs would never die of a closed pipe.
+fn restore_sigpipe() {
+    // SAFETY: installs the default disposition, no handler; the launcher has a single thread.
+    unsafe { signal(Signal::PIPE.as_raw(), SIG_DFL) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(env: &[Vec<u8>]) -> Vec<&str> {
+        env.iter()
+            .map(|e| std::str::from_utf8(e).unwrap())
+            .collect()
+    }
+
+    fn inherited() -> Vec<(OsString, OsString)> {
+        vec![
+            ("HOME".into(), "/root".into()),
+            ("PATH".into(), "/bin".into()),
+            ("X".into(), "".into()),
+        ]
+    }
+
+    #[test]
+    fn clear_env_keeps_exactly_the_given_variables() {
+        let extra = [
+            "A=1".to_owned(),
+            "B=x=y".to_owned(),
+            "A=2".to_owned(),
+            "E=".to_owned(),
+        ];
+        let env = environment(true, inherited(), &extra);
+        assert_eq!(strings(&env), ["A=2", "B=x=y", "E="]);
+    }
+
+    #[test]
+    fn env_without_clear_inherits_and_overrides_in_place() {
+        let extra = [
+            "PATH=/opt/bin".to_owned(),
+            "NEW=1".to_owned(),
+            "XY=2".to_owned(),
+        ];
+        let env = environment(false, inherited(), &extra);
+        assert_eq!(
+            strings(&env),
+            ["HOME=/root", "PATH=/opt/bin", "X=", "NEW=1", "XY=2"]
+        );
+    }
+
+    #[test]
+    fn path_comes_from_the_payload_environment() {
+        assert_eq!(search_path(&environment(false, inherited(), &[])), b"/bin");
+        assert_eq!(
+            search_path(&environment(true, inherited(), &[])),
+            DEFAULT_PATH.as_bytes()
+        );
+    }
+
+    #[test]
+    fn a_failed_exec_says_whether_the_program_is_missing_or_not_executable() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "#!/bin/sh\n").unwrap();
+        let path = format!("PATH={}", dir.path().display()).into_bytes();
+
+        let missing = execute(&["no-such-program-here".into()], vec![path.clone()]);
+        assert_eq!(missing.exit_code(), 127, "{missing}");
+        assert!(
+            missing.to_string().contains("not found in PATH="),
+            "{missing}"
+        );
+        let absolute = execute(&[dir.path().join("absent").display().to_string()], vec![]);
+        assert_eq!(absolute.exit_code(), 127, "{absolute}");
+        let denied = execute(&["plain".into()], vec![path]);
+        assert_eq!(denied.exit_code(), 126, "{denied}");
+        assert!(
+            denied.to_string().contains("EACCES (Permission denied)"),
+            "{denied}"
+        );
+        assert_eq!(execute(&[String::new()], vec![]).exit_code(), 127);
+    }
+}
