@@ -1,0 +1,510 @@
+//! Snapshot tests of the real `ociunit` binary over the bundle corpus in `tests/bundles/`.
+//!
+//! Every case in [`CASES`] runs `ociunit compile` and `ociunit explain --json` on one bundle for
+//! one target and snapshots the output as `snapshots/unit@CASE.snap` and
+//! `snapshots/explain@CASE.snap`. Each case names its launcher path, its manager and its systemd
+//! version explicitly, so the snapshots do not depend on the host that runs the tests. The only
+//! normalisation is the repository root, which both outputs contain (the bundle's absolute path)
+//! and which becomes `[REPO]`.
+//!
+//! Review a change with `cargo insta review` (or `INSTA_UPDATE=always cargo test --test
+//! snapshots` and `git diff snapshots/`): every changed line is a change in what ociunit emits.
+//! `tests/vm/` starts the `unit@*.snap` units in a systemd 257 guest and `tests/verify.rs` runs
+//! `systemd-analyze verify` on them.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The launcher path written into every snapshot; tests/verify.rs and the VM suite replace or
+/// install it.
+const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Manager {
+    System,
+    User,
+}
+
+impl Manager {
+    fn flag(self) -> &'static str {
+        match self {
+            Manager::System => "--system",
+            Manager::User => "--user",
+        }
+    }
+}
+
+/// What the bundle is expected to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Expect {
+    /// `compile` succeeds (exit 0): snapshot the unit and the explain JSON.
+    Compiles,
+    /// The bundle has no `process`, so there is no command for a unit: `compile` exits 2 naming
+    /// `process`; snapshot only the explain JSON (which also exits 2).
+    NoProcess,
+    /// The bundle does not load: `compile` and `explain` exit 2 naming `path` in a message that
+    /// contains `message`. No snapshot.
+    Rejected {
+        path: &'static str,
+        message: &'static str,
+    },
+}
+
+/// Why a case has no explain snapshot.
+///
+/// COMPILER BUG: `explain --json` prints `process.capabilities` from oci-spec's `HashSet`s, so
+/// the order of the capability names changes from one run to the next. A snapshot of it cannot
+/// be stable, and normalising it here would hide the bug. The unit text is not affected. See
+/// `explain_json_is_deterministic` below; when it passes, drop this and create the snapshots.
+const CAPABILITY_ORDER: &str = "explain --json prints process.capabilities in HashSet order";
+
+#[derive(Clone, Copy, Debug)]
+struct Case {
+    /// The snapshot suffix: `unit@NAME`, `explain@NAME`.
+    name: &'static str,
+    /// The directory below `tests/bundles/`.
+    bundle: &'static str,
+    manager: Manager,
+    /// `--systemd-version`.
+    systemd: u32,
+    /// `--launcher` (compile only).
+    launcher: &'static str,
+    /// Extra arguments for both `compile` and `explain` (e.g. `--name`).
+    args: &'static [&'static str],
+    /// Extra arguments for `compile` only (e.g. `--best-effort`).
+    compile_args: &'static [&'static str],
+    expect: Expect,
+    /// `Some(why)`: the explain JSON is not snapshotted (it is still run and checked).
+    skip_explain: Option<&'static str>,
+}
+
+const fn system(name: &'static str, bundle: &'static str, systemd: u32) -> Case {
+    Case {
+        name,
+        bundle,
+        manager: Manager::System,
+        systemd,
+        launcher: LAUNCHER,
+        args: &[],
+        compile_args: &[],
+        expect: Expect::Compiles,
+        skip_explain: None,
+    }
+}
+
+/// A case whose explain JSON cannot be snapshotted yet.
+const fn no_explain(case: Case, why: &'static str) -> Case {
+    Case {
+        skip_explain: Some(why),
+        ..case
+    }
+}
+
+const fn user(name: &'static str, bundle: &'static str, systemd: u32) -> Case {
+    Case {
+        manager: Manager::User,
+        ..system(name, bundle, systemd)
+    }
+}
+
+/// A bundle without `process`: compile must fail, explain is snapshotted.
+const fn no_process(name: &'static str, bundle: &'static str) -> Case {
+    Case {
+        expect: Expect::NoProcess,
+        ..system(name, bundle, 252)
+    }
+}
+
+/// The corpus. Bundles compiled as root configs use `--system`, rootless ones `--user`.
+const CASES: &[Case] = &[
+    // What the runtimes generate (tests/bundles/README.md says which versions).
+    no_explain(system("crun-spec", "crun-spec", 252), CAPABILITY_ORDER),
+    no_explain(
+        user("crun-spec-rootless", "crun-spec-rootless", 252),
+        CAPABILITY_ORDER,
+    ),
+    no_explain(system("runc-spec", "runc-spec", 252), CAPABILITY_ORDER),
+    no_explain(
+        user("runc-spec-rootless", "runc-spec-rootless", 252),
+        CAPABILITY_ORDER,
+    ),
+    // The runtime-spec's own good configs (schema/test/config/good).
+    no_explain(system("spec-example", "spec-example", 252), CAPABILITY_ORDER),
+    no_explain(
+        system("spec-example-257", "spec-example", 257),
+        CAPABILITY_ORDER,
+    ),
+    // uid 1 cannot be switched to by a user manager (unless the tests run as uid 1).
+    no_explain(
+        user("spec-example-user", "spec-example", 252),
+        CAPABILITY_ORDER,
+    ),
+    system("rs-minimal-for-start", "rs-minimal-for-start", 252),
+    // A FreeBSD config: runtime-spec requires process.user only on Linux and Solaris, but
+    // ociunit (through oci-spec-rs) requires it everywhere, so this good config does not load.
+    Case {
+        expect: Expect::Rejected {
+            path: "process",
+            message: "missing field `user`",
+        },
+        ..system("rs-freebsd-example", "rs-freebsd-example", 252)
+    },
+    system("rs-zos-example", "rs-zos-example", 252),
+    no_process("rs-minimal", "rs-minimal"),
+    no_process("rs-freebsd-minimal", "rs-freebsd-minimal"),
+    no_process("rs-zos-minimal", "rs-zos-minimal"),
+    no_process("rs-linux-netdevice", "rs-linux-netdevice"),
+    no_process("rs-linux-rdma", "rs-linux-rdma"),
+    // The smallest useful bundle, and unit names that need escaping.
+    system("minimal", "minimal", 252),
+    user("minimal-user", "minimal", 252),
+    Case {
+        args: &["--name", "web app@2/ä"],
+        ..system("name-escaped", "minimal", 252)
+    },
+    // Each resource block alone.
+    system("res-memory", "res-memory", 252),
+    system("res-cpu", "res-cpu", 252),
+    system("res-pids", "res-pids", 252),
+    system("res-blockio", "res-blockio", 252),
+    system("res-hugepages", "res-hugepages", 252),
+    system("res-rdma", "res-rdma", 252),
+    system("res-network", "res-network", 252),
+    system("res-devices", "res-devices", 252),
+    system("res-unified", "res-unified", 252),
+    // OCI swap is memory+swap.
+    system("swap-above-limit", "swap-above-limit", 252),
+    system("swap-equal-limit", "swap-equal-limit", 252),
+    system("swap-unlimited", "swap-unlimited", 252),
+    system("swap-zero", "swap-zero", 252),
+    // cpu.shares → CPUWeight test vectors.
+    system("shares-0", "shares-0", 252),
+    system("shares-2", "shares-2", 252),
+    system("shares-3", "shares-3", 252),
+    system("shares-10", "shares-10", 252),
+    system("shares-100", "shares-100", 252),
+    system("shares-512", "shares-512", 252),
+    system("shares-1024", "shares-1024", 252),
+    system("shares-4096", "shares-4096", 252),
+    system("shares-22000", "shares-22000", 252),
+    system("shares-100000", "shares-100000", 252),
+    system("shares-262144", "shares-262144", 252),
+    // CPUQuota= rounding: whole percents before 257, two decimals from 257.
+    system("quota-12345-252", "quota-12345", 252),
+    system("quota-12345-257", "quota-12345", 257),
+    system("quota-tiny-252", "quota-tiny", 252),
+    system("quota-tiny-257", "quota-tiny", 257),
+    system("quota-no-period", "quota-no-period", 252),
+    system("quota-period-only", "quota-period-only", 252),
+    system("quota-period-only-239", "quota-period-only", 239),
+    system("quota-unlimited", "quota-unlimited", 252),
+    // cpu.idle → CPUWeight=idle (252), else the launcher writes cpu.idle.
+    system("cpu-idle-239", "cpu-idle", 239),
+    system("cpu-idle-252", "cpu-idle", 252),
+    // unified: keys systemd has a property for, and keys only the launcher writes.
+    system("unified-mapped-252", "unified-mapped", 252),
+    system("unified-mapped-257", "unified-mapped", 257),
+    system("unified-mapped-239", "unified-mapped", 239),
+    system("unified-unmapped", "unified-unmapped", 252),
+    system("unified-idle-239", "unified-idle", 239),
+    system("unified-idle-252", "unified-idle", 252),
+    system("unified-override", "unified-override", 252),
+    // Device rules.
+    system("devices-deny-all-allows", "devices-deny-all-allows", 252),
+    system("devices-allow-all", "devices-allow-all", 252),
+    system("devices-deny-list", "devices-deny-list", 252),
+    system("devices-allow-only", "devices-allow-only", 252),
+    system("devices-whole-major", "devices-whole-major", 252),
+    user("devices-user", "devices-deny-all-allows", 252),
+    // Huge pages.
+    system("hugepages", "hugepages", 252),
+    // One rich bundle for every target: what each version lacks goes to the launcher.
+    system("rich-239", "rich", 239),
+    system("rich-244", "rich", 244),
+    system("rich-252", "rich", 252),
+    system("rich-254", "rich", 254),
+    system("rich-257", "rich", 257),
+    Case {
+        compile_args: &["--best-effort"],
+        ..system("rich-252-best-effort", "rich", 252)
+    },
+    // The same limits for the user manager (the bundle runs as uid 0, the manager's own user).
+    user("rich-user-252", "rich-user", 252),
+    user("rich-user-257", "rich-user", 257),
+    // process → exec settings, for both managers.
+    system("process-user-system", "process-user", 252),
+    system("process-user-system-239", "process-user", 239),
+    user("process-user-user", "process-user-rootless", 252),
+    // Strings that must reach the payload unchanged.
+    system("escaping", "escaping", 252),
+    user("escaping-user", "escaping", 257),
+    // Fields that are not in runtime-spec 1.x.
+    system("unknown-fields", "unknown-fields", 252),
+];
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bundle_dir(case: &Case) -> PathBuf {
+    repo().join("tests/bundles").join(case.bundle)
+}
+
+/// The target arguments both subcommands take.
+fn target_args(case: &Case) -> Vec<String> {
+    let mut args = vec![
+        bundle_dir(case).to_string_lossy().into_owned(),
+        case.manager.flag().to_owned(),
+        "--systemd-version".to_owned(),
+        case.systemd.to_string(),
+    ];
+    args.extend(case.args.iter().map(|a| (*a).to_owned()));
+    args
+}
+
+fn compile_args(case: &Case) -> Vec<String> {
+    let mut args = vec!["compile".to_owned()];
+    args.extend(target_args(case));
+    args.extend(["--launcher".to_owned(), case.launcher.to_owned()]);
+    args.extend(case.compile_args.iter().map(|a| (*a).to_owned()));
+    args
+}
+
+fn explain_args(case: &Case) -> Vec<String> {
+    let mut args = vec!["explain".to_owned()];
+    args.extend(target_args(case));
+    args.push("--json".to_owned());
+    args
+}
+
+fn ociunit(args: &[String]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_ociunit"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("cannot run ociunit")
+}
+
+/// The command line as a reader would type it in the repository, for the snapshot header.
+fn shown(args: &[String]) -> String {
+    let root = format!("{}/", repo().display());
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| {
+            let a = a.replace(&root, "");
+            let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@".contains(c);
+            if !a.is_empty() && a.chars().all(plain) {
+                a
+            } else {
+                format!("{a:?}")
+            }
+        })
+        .collect();
+    format!("ociunit {}", words.join(" "))
+}
+
+/// `regex::escape`, without the dependency.
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn text(bytes: &[u8], what: &str, case: &Case) -> String {
+    String::from_utf8(bytes.to_vec())
+        .unwrap_or_else(|err| panic!("{}: {what} is not UTF-8: {err}", case.name))
+}
+
+fn snapshot(name: &str, description: String, contents: &str) {
+    insta::with_settings!({
+        snapshot_path => "../snapshots",
+        prepend_module_to_snapshot => false,
+        omit_expression => true,
+        description => description,
+        filters => vec![(regex_escape(env!("CARGO_MANIFEST_DIR")).leak() as &str, "[REPO]")],
+    }, {
+        insta::assert_snapshot!(name, contents);
+    });
+}
+
+fn run_case(case: &Case) {
+    let args = compile_args(case);
+    let out = ociunit(&args);
+    let stdout = text(&out.stdout, "stdout", case);
+    let stderr = text(&out.stderr, "stderr", case);
+    let config = bundle_dir(case).join("config.json");
+    let expect_failure = |path: &str, message: &str| {
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}: {} must fail with exit 2:\n{stderr}",
+            case.name,
+            shown(&args)
+        );
+        assert_eq!(stdout, "", "{}: no unit may be printed", case.name);
+        let expected = format!("ociunit: {}: {path}: ", config.display());
+        assert!(
+            stderr.contains(&expected) && stderr.contains(message),
+            "{}: stderr does not name {path} ({expected:?}, {message:?}):\n{stderr}",
+            case.name
+        );
+    };
+    match case.expect {
+        Expect::Compiles => {
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}: {} failed:\n{stderr}",
+                case.name,
+                shown(&args)
+            );
+            for line in stderr.lines() {
+                assert!(
+                    line.starts_with("ociunit: warning: "),
+                    "{}: unexpected stderr line {line:?}",
+                    case.name
+                );
+            }
+            assert!(stdout.contains("\n[Service]\n"), "{}: no unit", case.name);
+            snapshot(&format!("unit@{}", case.name), shown(&args), &stdout);
+        }
+        Expect::NoProcess => expect_failure("process", "a unit needs a command"),
+        Expect::Rejected { path, message } => expect_failure(path, message),
+    }
+
+    let args = explain_args(case);
+    let out = ociunit(&args);
+    let stdout = text(&out.stdout, "explain stdout", case);
+    let expected_code = match case.expect {
+        Expect::Compiles => 0,
+        Expect::NoProcess | Expect::Rejected { .. } => 2,
+    };
+    assert_eq!(
+        out.status.code(),
+        Some(expected_code),
+        "{}: {}:\n{}",
+        case.name,
+        shown(&args),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if let Expect::Rejected { .. } = case.expect {
+        assert_eq!(stdout, "", "{}: explain printed a report", case.name);
+        return;
+    }
+    let json: serde_json::Value = serde_json::from_str(&stdout)
+        .unwrap_or_else(|err| panic!("{}: explain --json is not JSON: {err}", case.name));
+    assert_eq!(json["format"], "ociunit-explain/1");
+    assert_eq!(json["config"], config.to_string_lossy().as_ref());
+    assert_eq!(json["target"]["systemd"], case.systemd);
+    if case.skip_explain.is_none() {
+        snapshot(&format!("explain@{}", case.name), shown(&args), &stdout);
+    }
+}
+
+/// Runs every case, then fails listing all the cases that failed (like `insta::glob!`), so one
+/// review shows every changed snapshot.
+#[test]
+fn corpus() {
+    let failed: Vec<&str> = CASES
+        .iter()
+        .filter(|case| std::panic::catch_unwind(|| run_case(case)).is_err())
+        .map(|case| case.name)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases failed: {}",
+        failed.len(),
+        CASES.len(),
+        failed.join(", ")
+    );
+}
+
+#[test]
+fn case_table_is_consistent() {
+    let mut names = BTreeSet::new();
+    for case in CASES {
+        assert!(names.insert(case.name), "case {} twice", case.name);
+        assert!(
+            case.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-'),
+            "case name {:?}: letters, digits and '-' only (it names files)",
+            case.name
+        );
+        assert!(
+            bundle_dir(case).join("config.json").is_file(),
+            "{}: no tests/bundles/{}/config.json",
+            case.name,
+            case.bundle
+        );
+        assert!(Path::new(case.launcher).is_absolute());
+    }
+    // Every bundle in the corpus is compiled by some case.
+    let used: BTreeSet<&str> = CASES.iter().map(|c| c.bundle).collect();
+    for entry in std::fs::read_dir(repo().join("tests/bundles")).unwrap() {
+        let entry = entry.unwrap();
+        if entry.file_type().unwrap().is_dir() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            assert!(
+                used.contains(name.as_str()),
+                "tests/bundles/{name} is in no case"
+            );
+        }
+    }
+}
+
+/// Every file in `snapshots/` belongs to a case: no stale snapshots of removed cases, and no
+/// pending `.snap.new` files.
+#[test]
+fn no_stray_snapshots() {
+    let mut expected = BTreeSet::new();
+    for case in CASES {
+        if case.expect == Expect::Compiles {
+            expected.insert(format!("unit@{}.snap", case.name));
+        }
+        if !matches!(case.expect, Expect::Rejected { .. }) && case.skip_explain.is_none()
+        {
+            expected.insert(format!("explain@{}.snap", case.name));
+        }
+    }
+    let dir = repo().join("snapshots");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut stray = Vec::new();
+    for entry in entries {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let pending = name.ends_with(".snap.new") || name.ends_with(".pending-snap");
+        if !name.starts_with('.') && (pending || !expected.contains(&name)) {
+            stray.push(name);
+        }
+    }
+    assert!(
+        stray.is_empty(),
+        "files in snapshots/ that no case produces (remove them, or run `cargo insta review`): {}",
+        stray.join(", ")
+    );
+}
+
+/// `explain --json` is documented as a stable interface, so the same bundle must give the same
+/// bytes every time. COMPILER BUG: it does not for bundles with `process.capabilities` (see
+/// [`CAPABILITY_ORDER`]). Run with `cargo test --test snapshots -- --ignored`.
+#[test]
+#[ignore = "compiler bug: explain --json prints process.capabilities in HashSet order"]
+fn explain_json_is_deterministic() {
+    let case = CASES.iter().find(|c| c.name == "runc-spec").unwrap();
+    let first = ociunit(&explain_args(case)).stdout;
+    for _ in 0..10 {
+        assert!(
+            ociunit(&explain_args(case)).stdout == first,
+            "two runs of `{}` printed different JSON",
+            shown(&explain_args(case))
+        );
+    }
+}
