@@ -1,0 +1,174 @@
+#!/bin/bash
+# guest-main.sh SUITE VARIANT CASE... - the in-guest driver of tests/vm/run.
+#
+# Runs as root in the guest (started by the testbed runner once dev's user
+# manager is up), in $TESTBED_FILES, which holds what tests/vm/run staged:
+#   bin/ociunit bin/ociunit-launch bin/ovm-dump  guest/ovm-cgdump  lib.sh
+#   cases/NAME.sh  bundles/ (tests/vm/bundles)  snapshots/ (the repo's)  rt/
+#   env (KEY=VALUE lines: CI, OVM_SEED)
+# Writes to $TESTBED_OUT (brought back by vm-run -o):
+#   facts              systemd version, kernel, delegated controllers
+#   results.tsv        STATUS<TAB>CASE<TAB>SECONDS, one line per case
+#   cases/NAME/log     the case's output
+#   cases/NAME/journal journal excerpt (failed cases only)
+#   cases/NAME/...     whatever the case put into $OVM_OUT
+set -u
+SUITE=$1 VARIANT=$2
+shift 2
+F=$TESTBED_FILES
+O=$TESTBED_OUT
+up() { local t _; read -r t _ </proc/uptime; echo "$t"; }
+say() { echo "guest-main[$(up)]: $*"; }
+
+# shellcheck disable=SC1091
+[ ! -f "$F/env" ] || { set -a; . "$F/env"; set +a; }
+
+# --- install the binaries -----------------------------------------------------
+for b in ociunit ociunit-launch; do
+  [ -f "$F/bin/$b" ] && install -m 755 "$F/bin/$b" "/usr/local/bin/$b"
+done
+# The snapshots' (and the default) launcher path.
+mkdir -p /usr/libexec /usr/local/libexec
+[ ! -f "$F/bin/ociunit-launch" ] || install -m 755 "$F/bin/ociunit-launch" /usr/libexec/ociunit-launch
+install -m 755 "$F/guest/ovm-cgdump" /usr/local/libexec/ovm-cgdump
+[ ! -f "$F/bin/ovm-dump" ] || install -m 755 "$F/bin/ovm-dump" /usr/local/libexec/ovm-dump
+
+# --- delegation variant -------------------------------------------------------
+U=/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service
+if [ "$VARIANT" = stock ]; then
+  say "stock variant: removing the Delegate= drop-in, restarting user@1000.service"
+  rm -f /etc/systemd/system/user@.service.d/delegate.conf
+  systemctl daemon-reload
+  systemctl restart user@1000.service
+  for ((i = 0; i < 600; i++)); do
+    [ -S /run/user/1000/bus ] && [ -e "$U/cgroup.controllers" ] &&
+      [ "$(systemctl is-active user@1000.service)" = active ] && break
+    sleep 0.1
+  done
+fi
+delegated=$(cat "$U/cgroup.controllers" 2>/dev/null)
+case "$VARIANT" in
+  full) want="cpuset cpu io memory pids" ;;
+  stock) want="cpu memory pids" ;;
+  *) want="?" ;;
+esac
+
+sv=$(systemctl --version | awk 'NR==1{print $2}')
+OVM_SYSTEMD=${sv%%.*}
+OVM_SYSTEMD=${OVM_SYSTEMD%%[!0-9]*}
+{
+  echo "suite=$SUITE"
+  echo "variant=$VARIANT"
+  echo "systemd=$(systemctl --version | head -n1)"
+  echo "systemd_major=$OVM_SYSTEMD"
+  echo "kernel=$(uname -r)"
+  echo "delegated=$delegated"
+  echo "root_controllers=$(cat /sys/fs/cgroup/cgroup.controllers)"
+  echo "ociunit=$(/usr/local/bin/ociunit --version 2>&1 | head -n1)"
+} >"$O/facts"
+say "systemd $OVM_SYSTEMD, variant $VARIANT, dev has: $delegated"
+if [ "$delegated" != "$want" ]; then
+  say "WARNING: expected '$want' delegated to user@1000.service, got '$delegated'"
+fi
+
+# --- the cases ----------------------------------------------------------------
+export OVM_SUITE=$SUITE OVM_VARIANT=$VARIANT OVM_SYSTEMD OVM_FILES=$F
+export OVM_SEED=${OVM_SEED:-} CI=${CI:-}
+export LANG=C.UTF-8
+: >"$O/results.tsv"
+mkdir -p /home/dev/ovm /home/dev/.config/systemd/user
+chown dev:dev /home/dev/ovm /home/dev/.config /home/dev/.config/systemd /home/dev/.config/systemd/user
+
+cursor_now() { journalctl -q -n 1 -o export 2>/dev/null | sed -n 's/^__CURSOR=//p'; }
+
+for c in "$@"; do
+  file=$F/cases/$c.sh
+  co=$O/cases/$c
+  mkdir -p "$co"
+  chown dev:dev "$co"
+  work=/home/dev/ovm/$c
+  rm -rf "$work"
+  mkdir -p "$work"
+  chown dev:dev "$work"
+  t=$(sed -n 's/^# *timeout: *\([0-9][0-9]*\).*/\1/p' "$file" | head -n1)
+  t=${t:-180}
+  cursor=$(cursor_now)
+  say "case $c (timeout ${t}s)"
+  t0=$(up)
+  rc=0
+  OVM_CASE=$c OVM_WORK=$work OVM_OUT=$co \
+    timeout -k 5 "$t" bash -c '
+      . "$1" || exit 1
+      cd "$OVM_WORK" || exit 1
+      . "$2"
+      if [ "$OVM_CHECKS_FAILED" -gt 0 ]; then
+        echo "$OVM_CHECKS_FAILED of $((OVM_CHECKS_FAILED + OVM_CHECKS_PASSED)) checks failed"
+        exit 1
+      fi
+      if [ "$OVM_CHECKS_PASSED" -eq 0 ]; then echo "FAIL: the case made no checks"; exit 1; fi
+      echo "all $OVM_CHECKS_PASSED checks passed"
+      exit 0' ovm-case "$F/lib.sh" "$file" </dev/null >"$co/log" 2>&1 || rc=$?
+  t1=$(up)
+  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
+  case $rc in
+    0) st=PASS ;;
+    77) st=SKIP ;;
+    124|137) st=FAIL; echo "FAIL: timed out after ${t}s" >>"$co/log" ;;
+    *) st=FAIL ;;
+  esac
+  if [ "$st" = FAIL ]; then
+    journalctl --sync 2>/dev/null
+    args=()
+    if [ -s "$co/units" ]; then
+      while read -r u; do
+        [ -n "$u" ] || continue
+        [ ${#args[@]} -eq 0 ] || args+=(+)
+        args+=("_SYSTEMD_USER_UNIT=$u" + "USER_UNIT=$u" + "UNIT=$u")
+      done < <(sort -u "$co/units")
+    fi
+    after=()
+    [ -z "$cursor" ] || after=(--after-cursor="$cursor")
+    if [ ${#args[@]} -gt 0 ]; then
+      journalctl -b --no-pager -q -o short-monotonic "${after[@]}" "${args[@]}" 2>&1 |
+        tail -n 300 >"$co/journal"
+    fi
+    if [ ! -s "$co/journal" ]; then
+      journalctl -b --no-pager -q -o short-monotonic "${after[@]}" 2>&1 | tail -n 150 >"$co/journal"
+    fi
+  fi
+  # Leave a clean manager for the next case.
+  if [ -s "$co/units" ]; then
+    mapfile -t us < <(sort -u "$co/units")
+    runuser -u dev -- env XDG_RUNTIME_DIR=/run/user/1000 \
+      DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus \
+      systemctl --user stop "${us[@]}" >/dev/null 2>&1
+    runuser -u dev -- env XDG_RUNTIME_DIR=/run/user/1000 \
+      DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/1000/bus \
+      systemctl --user reset-failed >/dev/null 2>&1
+  fi
+  printf '%s\t%s\t%s\n' "$st" "$c" "$secs" >>"$O/results.tsv"
+  say "case $c: $st (${secs}s)"
+done
+say "done"
+
+# tests/vm/run --shell: an interactive root shell on the serial console, with
+# lib.sh loaded and the OVM_* variables set.  `exit` powers the VM off.
+if [ "${OVM_SHELL:-}" = 1 ]; then
+  mkdir -p /home/dev/ovm/shell "$O/shell"
+  chown dev:dev /home/dev/ovm/shell "$O/shell"
+  {
+    echo '. /etc/bash.bashrc 2>/dev/null'
+    echo ". '$F/lib.sh'"
+    echo "export OVM_SUITE=$SUITE OVM_VARIANT=$VARIANT OVM_SYSTEMD=$OVM_SYSTEMD OVM_FILES=$F"
+    echo "export OVM_CASE=shell OVM_WORK=/home/dev/ovm/shell OVM_OUT=$O/shell OVM_SEED=$OVM_SEED"
+    echo "cd '$F'"
+    echo "PS1='[ovm $SUITE/$VARIANT \\W]# '"
+    echo "echo 'ociunit VM shell: $SUITE, systemd $OVM_SYSTEMD, variant $VARIANT (dev has: $delegated).'"
+    echo "echo 'Run a case: ovm_case NAME.  Helpers: as_dev CMD, usys ARGS (systemctl --user), as-dev CMD.'"
+    echo "echo 'Results of the cases run before: $O.  exit powers the VM off.'"
+    echo 'ovm_case() { (OVM_CASE=$1; OVM_WORK=/home/dev/ovm/$1; OVM_OUT=$OVM_OUT/$1; mkdir -p $OVM_WORK $OVM_OUT; chown dev:dev $OVM_WORK $OVM_OUT; cd $OVM_WORK && . $OVM_FILES/cases/$1.sh; echo "failed checks: $OVM_CHECKS_FAILED"); }'
+  } >/root/.ovm-shellrc
+  stty -F /dev/ttyS0 sane 2>/dev/null
+  TERM=${OVM_TERM:-vt100} setsid -w -c bash --rcfile /root/.ovm-shellrc -i <>/dev/ttyS0 >&0 2>&0
+fi
+exit 0
