@@ -28,10 +28,10 @@ unsafe extern "C" {
 const SIG_DFL: usize = 0;
 
 /// Applies the process settings of `spec` and executes its command; returns only on failure.
+///
+/// The rlimits come last: they bind the launcher too, and a low RLIMIT_NOFILE or RLIMIT_AS must
+/// not make its own last steps fail.
 pub fn exec(spec: &LaunchSpec) -> Result<Infallible, LaunchError> {
-    for rlimit in &spec.rlimits {
-        set_rlimit(rlimit)?;
-    }
     if let Some(adj) = spec.oom_score_adj {
         set_oom_score_adj(adj)?;
     }
@@ -46,6 +46,9 @@ pub fn exec(spec: &LaunchSpec) -> Result<Infallible, LaunchError> {
         })?;
     }
     let env = environment(spec.clear_env, std::env::vars_os(), &spec.env);
+    for rlimit in &spec.rlimits {
+        set_rlimit(rlimit)?;
+    }
     if spec.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(|errno| LaunchError::Sys {
             what: "cannot set PR_SET_NO_NEW_PRIVS (--no-new-privs)".to_owned(),
@@ -133,9 +136,13 @@ fn environment(
         }));
     }
     for var in extra {
-        let name_len = var.find('=').map_or(var.len(), |i| i + 1);
-        let name = &var.as_bytes()[..name_len];
-        match env.iter_mut().find(|entry| entry.starts_with(name)) {
+        let name = var
+            .split_once('=')
+            .map_or(var.as_str(), |(name, _)| name)
+            .as_bytes();
+        let same_name =
+            |entry: &&mut Vec<u8>| entry.starts_with(name) && entry.get(name.len()) == Some(&b'=');
+        match env.iter_mut().find(same_name) {
             Some(entry) => *entry = var.clone().into_bytes(),
             None => env.push(var.clone().into_bytes()),
         }
@@ -160,34 +167,30 @@ fn execute(command: &[String], env: Vec<Vec<u8>>) -> LaunchError {
     };
     let search = search_path(&env);
     let nul = |what: &str| LaunchError::Usage(format!("{what} contains a NUL byte"));
-    let Ok(argv) = command
+    let Ok(args) = command
         .iter()
         .map(|a| CString::new(a.as_bytes()))
         .collect::<Result<Vec<_>, _>>()
     else {
         return nul("an argument");
     };
-    let Ok(envp) = env
+    let Ok(vars) = env
         .into_iter()
         .map(CString::new)
         .collect::<Result<Vec<_>, _>>()
     else {
         return nul("an environment variable");
     };
-    let argv = null_terminated(&argv);
+    let (argv, envp) = (null_terminated(&args), null_terminated(&vars));
     let exec_error = |errno, searched| LaunchError::Exec {
         program: program.clone(),
         errno,
         searched,
     };
-    let envp = null_terminated(&envp);
     restore_sigpipe();
 
     if program.is_empty() || program.contains('/') {
-        let Ok(path) = CString::new(program.as_bytes()) else {
-            return nul("the program");
-        };
-        return exec_error(execve_errno(&path, &argv, &envp), None);
+        return exec_error(execve_errno(&args[0], &argv, &envp), None);
     }
     let mut denied = None;
     for dir in search.split(|b| *b == b':').filter(|dir| !dir.is_empty()) {
