@@ -15,5 +15,6 @@ pub mod launch;
 pub mod output;
 pub mod plan;
 pub mod render;
+pub mod run;
 pub mod target;
 pub mod translate;

@@ -11,9 +11,9 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::launch::grammar::{CgroupWrite, LaunchSpec};
+use crate::launch::grammar::{CgroupWrite, LaunchSpec, Rlimit};
 use crate::target::Target;
-use property::{DbusValue, Property, PropertySpec};
+use property::{Class, DbusValue, Property, PropertySpec};
 
 /// Where one OCI field went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -178,8 +178,10 @@ impl Plan {
     /// The launcher's instructions. Cgroup writes come in mapping order (so `unified` keys,
     /// translated last, override), each distinct write once; the controllers are those every
     /// cgroup property needs, so a controller systemd could not delegate stops the launch
-    /// instead of silently leaving a limit unapplied.
-    pub fn launch_spec(&self) -> LaunchSpec {
+    /// instead of silently leaving a limit unapplied. With [`Spawner::Launcher`] the exec
+    /// settings become launcher options too; those it cannot apply are returned.
+    pub fn launch_spec(&self, spawner: Spawner) -> (LaunchSpec, Vec<&Property>) {
+        let mut unapplied = Vec::new();
         let mut spec = LaunchSpec {
             leaf: Some(self.leaf.clone()),
             best_effort: self.best_effort,
@@ -190,6 +192,14 @@ impl Plan {
         };
         for (_, destination) in self.destinations() {
             let write = match destination {
+                Destination::Property { property, .. }
+                    if property.spec.class == Class::Exec && spawner == Spawner::Launcher =>
+                {
+                    if !exec_setting(property, &mut spec) {
+                        unapplied.push(property);
+                    }
+                    None
+                }
                 Destination::Property { property, leaf } => {
                     if let Some(controller) = property.controller() {
                         if controller != "devices"
@@ -209,6 +219,39 @@ impl Plan {
                 }
             }
         }
-        spec
+        (spec, unapplied)
     }
+}
+
+/// Who starts the payload's process, and so applies the exec settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Spawner {
+    /// A service: systemd spawns the launcher with the exec settings applied.
+    Systemd,
+    /// A scope: systemd spawns nothing, the launcher applies them itself.
+    Launcher,
+}
+
+/// The launcher option for an exec setting; false when the launcher has none (it cannot
+/// change its user).
+fn exec_setting(property: &Property, spec: &mut LaunchSpec) -> bool {
+    let value = |index: usize| property.dbus.get(index).map(|p| &p.value);
+    match (property.spec.key, value(0), value(1)) {
+        ("WorkingDirectory", Some(DbusValue::Str(dir)), _) => spec.cwd = Some(dir.clone()),
+        ("UMask", Some(DbusValue::U32(umask)), _) => spec.umask = Some(*umask),
+        ("OOMScoreAdjust", Some(DbusValue::I32(adj)), _) => spec.oom_score_adj = Some(*adj),
+        ("NoNewPrivileges", Some(DbusValue::Bool(set)), _) => spec.no_new_privs = *set,
+        (key, Some(DbusValue::U64(hard)), Some(DbusValue::U64(soft)))
+            if key.starts_with("Limit") =>
+        {
+            let finite = |v: u64| (v != u64::MAX).then_some(v);
+            spec.rlimits.push(Rlimit {
+                name: key.trim_start_matches("Limit").to_owned(),
+                soft: finite(*soft),
+                hard: finite(*hard),
+            });
+        }
+        _ => return false,
+    }
+    true
 }

@@ -139,6 +139,10 @@ pub enum DbusValue {
     PathNumbers(Vec<(String, u64)>),
     /// `a(ss)`: device path and access (DeviceAllow).
     PathStrings(Vec<(String, String)>),
+    /// `au`: process IDs (a scope's `PIDs`).
+    U32List(Vec<u32>),
+    /// `a(sasb)`: `ExecStart`, as (path, argv, ignore-failure) per command.
+    Commands(Vec<(String, Vec<String>, bool)>),
 }
 
 impl DbusValue {
@@ -153,6 +157,8 @@ impl DbusValue {
             DbusValue::Bytes(_) => "ay",
             DbusValue::PathNumbers(_) => "a(st)",
             DbusValue::PathStrings(_) => "a(ss)",
+            DbusValue::U32List(_) => "au",
+            DbusValue::Commands(_) => "a(sasb)",
         }
     }
 }

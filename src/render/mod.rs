@@ -1,5 +1,6 @@
 //! Stage 4: outputs read off the plan — the unit file and the explain report.
 
+pub mod dbus;
 pub mod escape;
 pub mod explain;
 pub mod unit;

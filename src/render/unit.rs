@@ -5,8 +5,8 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::error::Error;
-use crate::plan::Plan;
 use crate::plan::property::{Class, Property};
+use crate::plan::{Plan, Spawner};
 use crate::render::escape;
 
 /// `Type=exec` reports a failed exec as a failed start; systemd before 240 only has `simple`.
@@ -30,7 +30,7 @@ pub fn render(plan: &Plan, launcher: &Path) -> Result<String, Error> {
         }
     }
     let mut exec_start = vec![vec![launcher.to_string_lossy().into_owned()]];
-    exec_start.extend(plan.launch_spec().to_arg_groups());
+    exec_start.extend(plan.launch_spec(Spawner::Systemd).0.to_arg_groups());
     let bundle = plan.source.config.parent().unwrap_or(&plan.source.config);
     super::render(
         "unit.service",

@@ -2,10 +2,10 @@
 //! in the bundle, where it went (see `plan::Destination`).
 
 mod block_io;
-mod cpu;
+pub mod cpu;
 mod devices;
 mod hugepages;
-mod memory;
+pub mod memory;
 mod pids;
 mod process;
 mod rdma;
@@ -58,7 +58,7 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
         mappings: Vec::new(),
     };
     if let Some(note) = &bundle.version_note {
-        t.field("ociVersion", &bundle.spec.version())
+        t.field("ociVersion", bundle.spec.version())
             .to(crate::plan::Destination::ignored(note.clone()));
     }
     let (command, env) = match bundle.spec.process() {

@@ -218,14 +218,10 @@ fn user(process: &Process, t: &mut Translation) {
 /// Process fields a unit does not carry: say so rather than pretend.
 fn not_translated(process: &Process, t: &mut Translation) {
     if let Some(terminal) = process.terminal() {
-        let mapping = t.field("process.terminal", terminal);
-        if terminal {
-            mapping.to(Destination::dropped(
-                "a service has no controlling terminal; its output goes to the journal",
+        t.field("process.terminal", terminal)
+            .to(Destination::ignored(
+                "a service's output goes to the journal; `ociunit run --scope` keeps your terminal",
             ));
-        } else {
-            mapping.to(Destination::ignored("false is what a service gets"));
-        }
     }
     let dropped = [
         (

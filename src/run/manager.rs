@@ -1,0 +1,157 @@
+//! Talking to a systemd manager over D-Bus (zbus): which bus, the calls `ociunit run` makes,
+//! and errors turned into one line with the likely fix.
+
+use std::path::PathBuf;
+
+use zbus::blocking::Connection;
+use zbus::zvariant::{self, OwnedObjectPath, Value};
+
+use crate::error::Error;
+use crate::plan::property::{DbusProperty, DbusValue};
+use crate::target::Manager;
+
+#[zbus::proxy(
+    interface = "org.freedesktop.systemd1.Manager",
+    default_service = "org.freedesktop.systemd1",
+    default_path = "/org/freedesktop/systemd1",
+    gen_async = false,
+    blocking_name = "ManagerProxy"
+)]
+pub trait Systemd {
+    fn start_transient_unit(
+        &self,
+        name: &str,
+        mode: &str,
+        properties: Vec<(&str, Value<'_>)>,
+        aux: Vec<(&str, Vec<(&str, Value<'_>)>)>,
+    ) -> zbus::Result<OwnedObjectPath>;
+
+    fn reset_failed_unit(&self, name: &str) -> zbus::Result<()>;
+
+    fn stop_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
+
+    fn get_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+
+    #[zbus(signal)]
+    fn job_removed(
+        &self,
+        id: u32,
+        job: OwnedObjectPath,
+        unit: String,
+        result: String,
+    ) -> zbus::Result<()>;
+
+    #[zbus(property)]
+    fn version(&self) -> zbus::Result<String>;
+}
+
+/// Connects to the manager's bus: the system bus, or the user's own (`$DBUS_SESSION_BUS_ADDRESS`,
+/// else `$XDG_RUNTIME_DIR/bus`, which is where systemd's user manager listens).
+pub fn connect(manager: Manager) -> Result<Connection, Error> {
+    let result = match manager {
+        Manager::System => Connection::system(),
+        Manager::User if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() => {
+            Connection::session()
+        }
+        Manager::User => {
+            let runtime = std::env::var_os("XDG_RUNTIME_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    PathBuf::from(format!("/run/user/{}", rustix::process::getuid().as_raw()))
+                });
+            let address = format!("unix:path={}", runtime.join("bus").display());
+            zbus::blocking::connection::Builder::address(address.as_str()).and_then(|b| b.build())
+        }
+    };
+    result.map_err(|err| match manager {
+        Manager::User => Error::Host(format!(
+            "cannot reach your user manager's bus ({err}): install dbus-user-session, and for \
+             a session without a login enable lingering (loginctl enable-linger $USER)"
+        )),
+        Manager::System => Error::Host(format!(
+            "cannot reach the system bus ({err}): is systemd the init system and dbus running?"
+        )),
+    })
+}
+
+/// The manager's version number: "252.39-1~deb12u2" → 252.
+pub fn version(proxy: &ManagerProxy) -> Result<u32, Error> {
+    let text = proxy
+        .version()
+        .map_err(|err| call_error("reading the manager's Version", &err))?;
+    let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().map_err(|_| {
+        Error::Host(format!(
+            "the manager reports an unreadable version {text:?}"
+        ))
+    })
+}
+
+/// A property as zvariant wants it.
+pub fn to_value(property: &DbusProperty) -> Value<'static> {
+    match &property.value {
+        DbusValue::U64(v) => Value::from(*v),
+        DbusValue::I32(v) => Value::from(*v),
+        DbusValue::U32(v) => Value::from(*v),
+        DbusValue::Bool(v) => Value::from(*v),
+        DbusValue::Str(v) => Value::from(v.clone()),
+        DbusValue::StrList(v) => Value::from(v.clone()),
+        DbusValue::Bytes(v) => Value::from(v.clone()),
+        DbusValue::U32List(v) => Value::from(v.clone()),
+        DbusValue::PathNumbers(v) => Value::from(v.clone()),
+        DbusValue::PathStrings(v) => Value::from(v.clone()),
+        DbusValue::Commands(v) => Value::from(v.clone()),
+    }
+}
+
+/// What systemd said when a call failed, as far as `run` can act on it.
+pub enum Refusal {
+    /// A leftover unit of that name (usually a failed one).
+    UnitExists,
+    /// "Cannot set property X, or unknown property.": this manager lacks X.
+    UnknownProperty(String),
+    Other,
+}
+
+pub fn refusal(err: &zbus::Error) -> Refusal {
+    let zbus::Error::MethodError(name, message, _) = err else {
+        return Refusal::Other;
+    };
+    let message = message.as_deref().unwrap_or_default();
+    match name.as_str() {
+        "org.freedesktop.systemd1.UnitExists" => Refusal::UnitExists,
+        "org.freedesktop.DBus.Error.PropertyReadOnly"
+        | "org.freedesktop.DBus.Error.InvalidArgs" => {
+            match message.strip_prefix("Cannot set property ") {
+                Some(rest) => Refusal::UnknownProperty(
+                    rest.split([',', ' ']).next().unwrap_or_default().to_owned(),
+                ),
+                None => Refusal::Other,
+            }
+        }
+        _ => Refusal::Other,
+    }
+}
+
+/// One line for a failed call, with the likely fix.
+pub fn call_error(what: &str, err: &zbus::Error) -> Error {
+    let hint = match err {
+        zbus::Error::MethodError(name, _, _) => match name.as_str() {
+            "org.freedesktop.DBus.Error.AccessDenied"
+            | "org.freedesktop.DBus.Error.InteractiveAuthorizationRequired" => {
+                ": permission denied — use --user for your own manager, or run as root for --system"
+            }
+            "org.freedesktop.DBus.Error.PropertyReadOnly" => {
+                ": this systemd does not know that property"
+            }
+            _ => "",
+        },
+        _ => "",
+    };
+    Error::Host(format!("{what}: {err}{hint}"))
+}
+
+/// Makes a `h` file-descriptor value for `--pipe`.
+pub fn fd_value(fd: std::os::fd::BorrowedFd<'_>) -> Value<'_> {
+    Value::from(zvariant::Fd::from(fd))
+}

@@ -1,0 +1,254 @@
+//! `ociunit run`: the compiler's plan started now as a transient scope or service over D-Bus,
+//! the way `systemd-run` does.
+//!
+//! The plan is made for the version the manager reports, so only properties it knows are sent;
+//! if it still refuses one ("Cannot set property X"), X moves to the launcher and the call is
+//! retried, as crun does. A leftover failed unit of the same name is reset and replaced once.
+
+pub mod manager;
+pub mod overrides;
+mod wait;
+
+use std::hash::{BuildHasher, Hasher};
+use std::path::PathBuf;
+
+use zbus::zvariant::Value;
+
+use crate::bundle::Bundle;
+use crate::compile::{self, Request};
+use crate::error::Error;
+use crate::plan::{Plan, Spawner};
+use crate::render::dbus::{self, RunOptions, Transient};
+use manager::{ManagerProxy, Refusal};
+
+/// How many refused properties `run` moves to the launcher before giving up.
+const MAX_REFUSALS: usize = 32;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Scope,
+    Service,
+}
+
+/// Everything `ociunit run` was asked.
+#[derive(Clone, Debug)]
+pub struct RunRequest {
+    pub bundle: PathBuf,
+    pub request: Request,
+    pub mode: Mode,
+    pub unit: Option<String>,
+    pub options: RunOptions,
+    pub properties: Vec<String>,
+    pub launcher: PathBuf,
+    pub wait: bool,
+    pub pipe: bool,
+    pub no_block: bool,
+    pub quiet: bool,
+    pub json: bool,
+    pub strict: bool,
+    /// Print the call instead of making it; `request.target` is then used as is.
+    pub dry_run: bool,
+}
+
+/// Runs the bundle; returns the exit status `ociunit run` should end with. In scope mode a
+/// successful run does not return: this process becomes the payload.
+pub fn run(run: &RunRequest) -> Result<i32, Error> {
+    let bundle = Bundle::load(&run.bundle)?;
+    if run.dry_run {
+        let plan = plan(&bundle, run, run.request.target.systemd)?;
+        let unit = unit_name(&plan, run);
+        let transient = transient(run, 0);
+        let properties = dbus::properties(&plan, &transient, &options(run));
+        print!("{}", dbus::listing(&unit, "fail", &properties));
+        return Ok(0);
+    }
+    let connection = manager::connect(run.request.target.manager)?;
+    let proxy = ManagerProxy::new(&connection)
+        .map_err(|err| manager::call_error("connecting to the manager", &err))?;
+    let mut plan = plan(&bundle, run, manager::version(&proxy)?)?;
+    let unit = unit_name(&plan, run);
+    let transient = transient(
+        run,
+        rustix::process::getpid()
+            .as_raw_nonzero()
+            .get()
+            .unsigned_abs(),
+    );
+    start(&proxy, &mut plan, &unit, &transient, run)?;
+    match run.mode {
+        Mode::Scope => {
+            let (spec, unapplied) = plan.launch_spec(Spawner::Launcher);
+            for property in unapplied {
+                warn(
+                    run,
+                    &format!(
+                        "{}={} cannot apply to a scope: not applied",
+                        property.key, property.value
+                    ),
+                );
+            }
+            drop(proxy);
+            drop(connection);
+            let err = match crate::launch::run(&spec, crate::launch::host::Host::discover) {
+                Err(err) => err,
+                Ok(never) => match never {},
+            };
+            eprintln!("ociunit: {err}");
+            Ok(err.exit_code())
+        }
+        Mode::Service if run.wait || run.pipe => wait::until_done(&connection, &proxy, &unit, run),
+        Mode::Service => {
+            if run.json {
+                println!("{}", serde_json::json!({ "unit": unit }));
+            } else if !run.quiet {
+                eprintln!("Running as unit: {unit}");
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32) -> Result<Plan, Error> {
+    let mut request = run.request.clone();
+    request.target.systemd = systemd;
+    let mut plan = compile::plan(bundle, &request)?;
+    for assignment in &run.properties {
+        plan.mappings.push(overrides::parse(assignment, systemd)?);
+    }
+    crate::downgrade::downgrade(&mut plan);
+    for warning in compile::check(&plan, run.strict)? {
+        warn(run, &warning);
+    }
+    Ok(plan)
+}
+
+fn transient(run: &RunRequest, pid: u32) -> Transient<'_> {
+    match run.mode {
+        Mode::Scope => Transient::Scope { pid },
+        Mode::Service => Transient::Service {
+            launcher: &run.launcher,
+        },
+    }
+}
+
+fn options(run: &RunRequest) -> RunOptions {
+    RunOptions {
+        add_ref: run.mode == Mode::Service && (run.wait || run.pipe),
+        ..run.options.clone()
+    }
+}
+
+/// `--unit`, or the bundle's unit name with a random suffix so that runs do not collide.
+fn unit_name(plan: &Plan, run: &RunRequest) -> String {
+    let suffix = match run.mode {
+        Mode::Scope => "scope",
+        Mode::Service => "service",
+    };
+    match &run.unit {
+        Some(name) if name.ends_with(&format!(".{suffix}")) => name.clone(),
+        Some(name) => format!("{}.{suffix}", crate::render::escape::unit_name(name)),
+        None => {
+            let stem = plan.unit.strip_suffix(".service").unwrap_or(&plan.unit);
+            let random = std::collections::hash_map::RandomState::new()
+                .build_hasher()
+                .finish();
+            format!("{stem}-{:08x}.{suffix}", random as u32)
+        }
+    }
+}
+
+fn warn(run: &RunRequest, message: &str) {
+    if !run.quiet {
+        eprintln!("ociunit: warning: {message}");
+    }
+}
+
+/// StartTransientUnit, handling leftovers and refused properties, then waits for the job.
+fn start(
+    proxy: &ManagerProxy,
+    plan: &mut Plan,
+    unit: &str,
+    transient: &Transient,
+    run: &RunRequest,
+) -> Result<(), Error> {
+    let mut jobs = proxy
+        .receive_job_removed()
+        .map_err(|err| manager::call_error("subscribing to JobRemoved", &err))?;
+    let mut reset = false;
+    let mut refusals = 0;
+    let job = loop {
+        let properties = dbus::properties(plan, transient, &options(run));
+        let mut values: Vec<(&str, Value)> = properties
+            .iter()
+            .map(|p| (p.name, manager::to_value(p)))
+            .collect();
+        let stdio = [
+            rustix::stdio::stdin(),
+            rustix::stdio::stdout(),
+            rustix::stdio::stderr(),
+        ];
+        if run.pipe {
+            let names = [
+                "StandardInputFileDescriptor",
+                "StandardOutputFileDescriptor",
+                "StandardErrorFileDescriptor",
+            ];
+            values.extend(names.into_iter().zip(stdio.map(manager::fd_value)));
+        }
+        match proxy.start_transient_unit(unit, "fail", values, Vec::new()) {
+            Ok(job) => break job,
+            Err(err) => match manager::refusal(&err) {
+                Refusal::UnitExists if !reset => {
+                    reset = true;
+                    proxy
+                        .reset_failed_unit(unit)
+                        .map_err(|_| manager::call_error(&format!("starting {unit}"), &err))?;
+                    warn(
+                        run,
+                        &format!("{unit} was left over from an earlier run: reset and replaced"),
+                    );
+                }
+                Refusal::UnknownProperty(name)
+                    if refusals < MAX_REFUSALS && crate::downgrade::refuse(plan, &name) =>
+                {
+                    refusals += 1;
+                    warn(
+                        run,
+                        &format!(
+                            "this systemd refuses {name}: the launcher writes the cgroup file instead where one exists"
+                        ),
+                    );
+                    if run.strict {
+                        return Err(Error::Host(format!(
+                            "{unit}: systemd refused {name} (--strict)"
+                        )));
+                    }
+                }
+                _ => return Err(manager::call_error(&format!("starting {unit}"), &err)),
+            },
+        }
+    };
+    if run.no_block {
+        return Ok(());
+    }
+    for signal in jobs.by_ref() {
+        let Ok(args) = signal.args() else { continue };
+        if args.job().as_str() != job.as_str() {
+            continue;
+        }
+        return match args.result().as_str() {
+            "done" => Ok(()),
+            result => Err(Error::Host(format!(
+                "{unit}: the start job ended with \"{result}\" (see journalctl {}--unit {unit})",
+                if run.request.target.manager == crate::target::Manager::User {
+                    "--user "
+                } else {
+                    ""
+                }
+            ))),
+        };
+    }
+    Err(Error::Host(format!(
+        "{unit}: lost the connection to the manager while starting"
+    )))
+}
