@@ -130,7 +130,10 @@ const CASES: &[Case] = &[
         CAPABILITY_ORDER,
     ),
     // The runtime-spec's own good configs (schema/test/config/good).
-    no_explain(system("spec-example", "spec-example", 252), CAPABILITY_ORDER),
+    no_explain(
+        system("spec-example", "spec-example", 252),
+        CAPABILITY_ORDER,
+    ),
     no_explain(
         system("spec-example-257", "spec-example", 257),
         CAPABILITY_ORDER,
@@ -468,8 +471,7 @@ fn no_stray_snapshots() {
         if case.expect == Expect::Compiles {
             expected.insert(format!("unit@{}.snap", case.name));
         }
-        if !matches!(case.expect, Expect::Rejected { .. }) && case.skip_explain.is_none()
-        {
+        if !matches!(case.expect, Expect::Rejected { .. }) && case.skip_explain.is_none() {
             expected.insert(format!("explain@{}.snap", case.name));
         }
     }
