@@ -176,7 +176,7 @@ limits_bundle_json() {
   "ociVersion": "1.0.2",
   "process": {
     "terminal": false,
-    "user": {"uid": 1000, "gid": 1000},
+    "user": {"uid": 0, "gid": 0},
     "args": ["/usr/local/libexec/ovm-cgdump", "$1", "sleep", "600"],
     "env": ["PATH=/usr/local/bin:/usr/bin:/bin", "OVM=1"],
     "cwd": "/"
