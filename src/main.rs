@@ -1,17 +1,20 @@
 //! The `ociunit` command line.
 
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use ociunit::bundle::Bundle;
 use ociunit::compile::{self, Request};
 use ociunit::error::Error;
+use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
+use ociunit::output::{self, Replaced};
 use ociunit::render::dbus::RunOptions;
 use ociunit::render::{explain, unit};
 use ociunit::run;
 use ociunit::target::{self, Manager, Target};
-use std::io::IsTerminal;
 
 #[derive(Parser)]
 #[command(
@@ -28,22 +31,14 @@ enum Command {
     /// Compile a bundle into a .service unit (stdout, or -o PATH).
     Compile {
         #[command(flatten)]
-        target: TargetArgs,
+        compile: CompileArgs,
         /// Write the unit to PATH atomically instead of printing it.
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
-        /// Absolute path of ociunit-launch for ExecStart= [default: next to this executable].
-        #[arg(long, value_name = "PATH")]
-        launcher: Option<PathBuf>,
-        /// Make every field that would be dropped an error.
-        #[arg(long)]
-        strict: bool,
-        /// Let the launcher start the payload even when a cgroup write fails (with a warning).
-        #[arg(long)]
-        best_effort: bool,
+        /// With -o: replace a unit ociunit did not generate, or one edited since, keeping a backup.
+        #[arg(long, requires = "output")]
+        force: bool,
     },
-    /// Run a bundle now as a transient scope or service, like systemd-run.
-    Run(Box<RunArgs>),
     /// Show where each field of the bundle went.
     Explain {
         #[command(flatten)]
@@ -52,12 +47,180 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a bundle now as a transient scope or service, like systemd-run.
+    Run(Box<RunArgs>),
+    /// Compile into the unit directory, reload, and optionally enable and start.
+    Install {
+        #[command(flatten)]
+        compile: CompileArgs,
+        #[command(flatten)]
+        dir: UnitDirArg,
+        /// Enable the unit (EnableUnitFiles) so it starts at boot or login.
+        #[arg(long)]
+        enable: bool,
+        /// Start it now (restart it if it changed) and report the job's result.
+        #[arg(long)]
+        now: bool,
+        /// Replace a unit ociunit did not generate, or one edited since, keeping a backup.
+        #[arg(long)]
+        force: bool,
+        /// Print the files and D-Bus calls instead of making them.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Show what install would change, as a unified diff (exit 0 same, 1 different, 2 error).
+    Diff {
+        #[command(flatten)]
+        compile: CompileArgs,
+        #[command(flatten)]
+        dir: UnitDirArg,
+    },
+    /// List the units ociunit generated, with drift and state.
+    List {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        #[command(flatten)]
+        dir: UnitDirArg,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show a unit's state, limits and usage.
+    Status {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// The unit (NAME or NAME.service).
+        unit: String,
+    },
+    /// Stop, disable and remove a unit ociunit generated, then reload.
+    Uninstall {
+        #[command(flatten)]
+        manager: ManagerArgs,
+        #[command(flatten)]
+        dir: UnitDirArg,
+        /// The unit (NAME or NAME.service).
+        unit: String,
+        /// Do not stop the unit.
+        #[arg(long)]
+        keep_running: bool,
+        /// Remove a unit edited since ociunit generated it, keeping a backup.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+#[derive(Args)]
+struct ManagerArgs {
+    /// Use the user manager (the default for non-root).
+    #[arg(long, conflicts_with = "system")]
+    user: bool,
+    /// Use the system manager (the default for root).
+    #[arg(long)]
+    system: bool,
+}
+
+impl ManagerArgs {
+    fn manager(&self) -> Manager {
+        match (self.user, self.system) {
+            (true, _) => Manager::User,
+            (_, true) => Manager::System,
+            _ => Manager::for_current_user(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct UnitDirArg {
+    /// The unit directory [default: ~/.config/systemd/user or /etc/systemd/system].
+    #[arg(long, value_name = "DIR")]
+    unit_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct TargetArgs {
+    /// A bundle directory, or its config.json.
+    bundle: PathBuf,
+    /// The unit name [default: the bundle directory's name].
+    #[arg(long)]
+    name: Option<String>,
+    #[command(flatten)]
+    manager: ManagerArgs,
+    /// The target systemd version [default: the local one, else 252].
+    #[arg(long, value_name = "N")]
+    systemd_version: Option<u32>,
+}
+
+impl TargetArgs {
+    fn request(&self, best_effort: bool) -> Request {
+        let systemd = self
+            .systemd_version
+            .or_else(target::local_systemd_version)
+            .unwrap_or(target::FALLBACK_SYSTEMD);
+        Request {
+            name: self.name.clone(),
+            target: Target {
+                manager: self.manager.manager(),
+                systemd,
+            },
+            best_effort,
+            manager_uid: rustix::process::getuid().as_raw(),
+        }
+    }
+}
+
+#[derive(Args)]
+struct CompileArgs {
+    #[command(flatten)]
+    target: TargetArgs,
+    /// Absolute path of ociunit-launch for ExecStart= [default: next to this executable].
+    #[arg(long, value_name = "PATH")]
+    launcher: Option<PathBuf>,
+    /// Make every field that would be dropped an error.
+    #[arg(long)]
+    strict: bool,
+    /// Let the launcher start the payload even when a cgroup write fails (with a warning).
+    #[arg(long)]
+    best_effort: bool,
+}
+
+impl CompileArgs {
+    /// `--launcher`, which must be absolute, or the ociunit-launch beside this executable.
+    fn launcher(&self) -> Result<PathBuf, Error> {
+        match &self.launcher {
+            Some(path) if path.is_absolute() => Ok(path.clone()),
+            Some(path) => Err(Error::Usage(format!(
+                "--launcher {}: must be an absolute path",
+                path.display()
+            ))),
+            None => {
+                let exe = std::env::current_exe().map_err(|err| {
+                    Error::Host(format!(
+                        "cannot find this executable to locate ociunit-launch: {err}"
+                    ))
+                })?;
+                Ok(exe.with_file_name("ociunit-launch"))
+            }
+        }
+    }
+
+    fn request(&self) -> Request {
+        self.target.request(self.best_effort)
+    }
+
+    /// Compiles to unit text, printing the warnings.
+    fn unit_text(&self) -> Result<(ociunit::plan::Plan, String), Error> {
+        let (plan, warnings) = compile::compile(&self.target.bundle, &self.request(), self.strict)?;
+        for warning in warnings {
+            eprintln!("ociunit: warning: {warning}");
+        }
+        let text = unit::render(&plan, &self.launcher()?)?;
+        Ok((plan, text))
+    }
 }
 
 #[derive(Args)]
 struct RunArgs {
     #[command(flatten)]
-    target: TargetArgs,
+    compile: CompileArgs,
     /// Run in a transient scope around this process; the payload inherits the terminal
     /// [default when stdin is a terminal].
     #[arg(long, conflicts_with = "service")]
@@ -78,10 +241,10 @@ struct RunArgs {
     #[arg(short = 'p', long = "property", value_name = "KEY=VALUE")]
     properties: Vec<String>,
     /// Wait for the service to end, report, and exit with its status.
-    #[arg(long, requires = "service")]
+    #[arg(long)]
     wait: bool,
     /// Connect the service's stdin, stdout and stderr to ours (implies --wait).
-    #[arg(short = 'P', long, requires = "service")]
+    #[arg(short = 'P', long)]
     pipe: bool,
     /// Unload the unit even if it failed (CollectMode=inactive-or-failed).
     #[arg(short = 'G', long)]
@@ -89,173 +252,178 @@ struct RunArgs {
     /// Do not wait for the start job to finish.
     #[arg(long, conflicts_with_all = ["wait", "pipe", "scope"])]
     no_block: bool,
-    /// Print no status or warnings.
+    /// Print no status lines or warnings.
     #[arg(short, long)]
     quiet: bool,
     /// Print the unit name and, with --wait, its result as JSON (service mode).
-    #[arg(long, requires = "service")]
+    #[arg(long)]
     json: bool,
-    /// Absolute path of ociunit-launch for a service's ExecStart= [default: next to this executable].
-    #[arg(long, value_name = "PATH")]
-    launcher: Option<PathBuf>,
-    /// Make every field that would be dropped an error.
-    #[arg(long)]
-    strict: bool,
-    /// Let the launcher start the payload even when a cgroup write fails (with a warning).
-    #[arg(long)]
-    best_effort: bool,
     /// Print the StartTransientUnit call instead of making it.
     #[arg(long)]
     dry_run: bool,
 }
 
-#[derive(Args)]
-struct TargetArgs {
-    /// A bundle directory, or its config.json.
-    bundle: PathBuf,
-    /// The unit name [default: the bundle directory's name].
-    #[arg(long)]
-    name: Option<String>,
-    /// Compile for the user manager (the default for non-root).
-    #[arg(long, conflicts_with = "system")]
-    user: bool,
-    /// Compile for the system manager (the default for root).
-    #[arg(long)]
-    system: bool,
-    /// The target systemd version [default: the local one, else 252].
-    #[arg(long, value_name = "N")]
-    systemd_version: Option<u32>,
-}
-
-impl TargetArgs {
-    fn request(&self, best_effort: bool) -> Request {
-        let manager = match (self.user, self.system) {
-            (true, _) => Manager::User,
-            (_, true) => Manager::System,
-            _ => Manager::for_current_user(),
+impl RunArgs {
+    fn request(self) -> Result<run::RunRequest, Error> {
+        let mode = match (self.scope, self.service) {
+            (true, _) => run::Mode::Scope,
+            (_, true) => run::Mode::Service,
+            _ if (self.wait || self.pipe || self.json) => run::Mode::Service,
+            _ if std::io::stdin().is_terminal() => run::Mode::Scope,
+            _ => run::Mode::Service,
         };
-        let systemd = self
-            .systemd_version
-            .or_else(target::local_systemd_version)
-            .unwrap_or(target::FALLBACK_SYSTEMD);
-        Request {
-            name: self.name.clone(),
-            target: Target { manager, systemd },
-            best_effort,
-            manager_uid: rustix::process::getuid().as_raw(),
+        if mode == run::Mode::Scope && (self.wait || self.pipe || self.json) {
+            return Err(Error::Usage(
+                "--wait, --pipe and --json apply to --service: a scope runs the payload in this process".into(),
+            ));
         }
+        Ok(run::RunRequest {
+            bundle: self.compile.target.bundle.clone(),
+            request: self.compile.request(),
+            mode,
+            unit: self.unit,
+            options: RunOptions {
+                description: self.description,
+                slice: self.slice,
+                collect: self.collect,
+                add_ref: false,
+            },
+            properties: self.properties,
+            launcher: self.compile.launcher()?,
+            wait: self.wait,
+            pipe: self.pipe,
+            no_block: self.no_block,
+            quiet: self.quiet,
+            json: self.json,
+            strict: self.compile.strict,
+            dry_run: self.dry_run,
+        })
     }
 }
 
-/// `--launcher`, which must be absolute, or the ociunit-launch beside this executable.
-fn launcher_path(path: Option<PathBuf>) -> Result<PathBuf, Error> {
-    match path {
-        Some(path) if path.is_absolute() => Ok(path),
-        Some(path) => Err(Error::Usage(format!(
-            "--launcher {}: must be an absolute path",
-            path.display()
-        ))),
-        None => {
-            let exe = std::env::current_exe().map_err(|err| {
-                Error::Host(format!(
-                    "cannot find this executable to locate ociunit-launch: {err}"
-                ))
-            })?;
-            Ok(exe.with_file_name("ociunit-launch"))
-        }
-    }
-}
-
-fn warn(warnings: &[String]) {
-    for warning in warnings {
-        eprintln!("ociunit: warning: {warning}");
-    }
-}
-
-fn run(cli: Cli) -> Result<(), Error> {
+/// Runs a command; `Ok` carries the exit status.
+fn run(cli: Cli) -> Result<u8, Error> {
     match cli.command {
         Command::Compile {
-            target,
+            compile,
             output,
-            launcher,
-            strict,
-            best_effort,
+            force,
         } => {
-            let launcher = launcher_path(launcher)?;
-            let (plan, warnings) =
-                compile::compile(&target.bundle, &target.request(best_effort), strict)?;
-            warn(&warnings);
-            let text = unit::render(&plan, &launcher)?;
+            let (_, text) = compile.unit_text()?;
             match output {
-                Some(path) => ociunit::output::write_unit(&path, &text),
-                None => print(&text),
+                Some(path) => {
+                    if let Replaced::BackedUp(backup) = output::write_unit(&path, &text, force)? {
+                        eprintln!("ociunit: kept the previous file as {}", backup.display());
+                    }
+                }
+                None => print(&text)?,
             }
-        }
-        Command::Run(args) => {
-            let mode = match (args.scope, args.service) {
-                (true, _) => run::Mode::Scope,
-                (_, true) => run::Mode::Service,
-                _ if std::io::stdin().is_terminal() => run::Mode::Scope,
-                _ => run::Mode::Service,
-            };
-            let request = run::RunRequest {
-                bundle: args.target.bundle.clone(),
-                request: args.target.request(args.best_effort),
-                mode,
-                unit: args.unit,
-                options: RunOptions {
-                    description: args.description,
-                    slice: args.slice,
-                    collect: args.collect,
-                    add_ref: false,
-                },
-                properties: args.properties,
-                launcher: launcher_path(args.launcher)?,
-                wait: args.wait,
-                pipe: args.pipe,
-                no_block: args.no_block,
-                quiet: args.quiet,
-                json: args.json,
-                strict: args.strict,
-                dry_run: args.dry_run,
-            };
-            let status = run::run(&request)?;
-            std::process::exit(status);
+            Ok(0)
         }
         Command::Explain { target, json } => {
-            let bundle = ociunit::bundle::Bundle::load(&target.bundle)?;
+            let bundle = Bundle::load(&target.bundle)?;
             let plan = compile::plan(&bundle, &target.request(false))?;
-            let text = if json {
+            print(&if json {
                 explain::json(&plan)
             } else {
                 explain::text(&plan)?
+            })?;
+            Ok(if plan.errors().is_empty() { 0 } else { 2 })
+        }
+        Command::Run(args) => {
+            let status = run::run(&args.request()?)?;
+            Ok(u8::try_from(status).unwrap_or(1))
+        }
+        Command::Install {
+            compile,
+            dir,
+            enable,
+            now,
+            force,
+            dry_run,
+        } => {
+            let request = install::InstallRequest {
+                bundle: compile.target.bundle.clone(),
+                request: compile.request(),
+                launcher: compile.launcher()?,
+                unit_dir: dir.unit_dir,
+                strict: compile.strict,
+                enable,
+                now,
+                force,
+                dry_run,
             };
-            print(&text)?;
-            match plan.errors().is_empty() {
-                true => Ok(()),
-                false => Err(Error::Input(Vec::new())),
+            install::install(&request)?;
+            Ok(0)
+        }
+        Command::Diff { compile, dir } => {
+            let (plan, text) = compile.unit_text()?;
+            let unit_dir =
+                lifecycle::unit_dir(compile.target.manager.manager(), dir.unit_dir.as_deref())?;
+            let path = unit_dir.join(&plan.unit);
+            let installed = match std::fs::read_to_string(&path) {
+                Ok(text) => Some(text),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                Err(err) => return Err(Error::io("cannot read", &path, &err)),
+            };
+            match diff::unified(&path, installed.as_deref(), &text) {
+                Some(diff) => {
+                    print(&diff)?;
+                    Ok(1)
+                }
+                None => Ok(0),
             }
+        }
+        Command::List { manager, dir, json } => {
+            let manager = manager.manager();
+            let mut listed = list::scan(&lifecycle::unit_dir(manager, dir.unit_dir.as_deref())?);
+            list::add_states(&mut listed, manager);
+            if json {
+                let text = serde_json::to_string_pretty(&listed).expect("plain data");
+                print(&format!("{text}\n"))?;
+            } else {
+                print(&list::table(&listed))?;
+            }
+            Ok(0)
+        }
+        Command::Status { manager, unit } => {
+            print(&status::status(
+                manager.manager(),
+                &lifecycle::service_name(&unit),
+            )?)?;
+            Ok(0)
+        }
+        Command::Uninstall {
+            manager,
+            dir,
+            unit,
+            keep_running,
+            force,
+        } => {
+            uninstall::uninstall(&uninstall::UninstallRequest {
+                manager: manager.manager(),
+                unit,
+                unit_dir: dir.unit_dir,
+                keep_running,
+                force,
+            })?;
+            Ok(0)
         }
     }
 }
 
 fn print(text: &str) -> Result<(), Error> {
-    use std::io::Write;
     std::io::stdout()
         .write_all(text.as_bytes())
         .map_err(|err| Error::io("cannot write", Path::new("stdout"), &err))
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+    match run(Cli::parse()) {
+        Ok(status) => ExitCode::from(status),
         Err(err) => {
-            let message = err.to_string();
-            if !message.is_empty() {
-                for line in message.lines() {
-                    eprintln!("ociunit: {line}");
-                }
+            for line in err.to_string().lines() {
+                eprintln!("ociunit: {line}");
             }
             ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(1))
         }

@@ -32,6 +32,27 @@ pub trait Systemd {
 
     fn get_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
 
+    fn load_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
+
+    fn start_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
+
+    fn restart_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
+
+    fn reload(&self) -> zbus::Result<()>;
+
+    fn enable_unit_files(
+        &self,
+        files: &[&str],
+        runtime: bool,
+        force: bool,
+    ) -> zbus::Result<(bool, Vec<(String, String, String)>)>;
+
+    fn disable_unit_files(
+        &self,
+        files: &[&str],
+        runtime: bool,
+    ) -> zbus::Result<Vec<(String, String, String)>>;
+
     #[zbus(signal)]
     fn job_removed(
         &self,
@@ -154,4 +175,33 @@ pub fn call_error(what: &str, err: &zbus::Error) -> Error {
 /// Makes a `h` file-descriptor value for `--pipe`.
 pub fn fd_value(fd: std::os::fd::BorrowedFd<'_>) -> Value<'_> {
     Value::from(zvariant::Fd::from(fd))
+}
+
+/// Waits for `job`'s JobRemoved signal on `jobs` (subscribed before the job was queued, so
+/// the signal cannot be missed) and returns its result: "done" is success.
+pub fn job_result(jobs: &mut JobRemovedIterator, job: &OwnedObjectPath) -> Option<String> {
+    jobs.find_map(|signal| {
+        let args = signal.args().ok()?;
+        (args.job().as_str() == job.as_str()).then(|| args.result().clone())
+    })
+}
+
+/// Reads one property of a unit object, fresh (no cache).
+pub fn unit_property<T>(
+    connection: &Connection,
+    path: &OwnedObjectPath,
+    interface: &str,
+    name: &str,
+) -> zbus::Result<T>
+where
+    T: TryFrom<zvariant::OwnedValue>,
+    T::Error: Into<zbus::Error>,
+{
+    zbus::blocking::proxy::Builder::<zbus::blocking::Proxy>::new(connection)
+        .destination("org.freedesktop.systemd1")?
+        .path(path.clone())?
+        .interface(interface.to_owned())?
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()?
+        .get_property(name)
 }

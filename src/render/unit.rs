@@ -32,7 +32,7 @@ pub fn render(plan: &Plan, launcher: &Path) -> Result<String, Error> {
     let mut exec_start = vec![vec![launcher.to_string_lossy().into_owned()]];
     exec_start.extend(plan.launch_spec(Spawner::Systemd).0.to_arg_groups());
     let bundle = plan.source.config.parent().unwrap_or(&plan.source.config);
-    super::render(
+    let text = super::render(
         "unit.service",
         json!({
             "version": env!("CARGO_PKG_VERSION"),
@@ -49,5 +49,6 @@ pub fn render(plan: &Plan, launcher: &Path) -> Result<String, Error> {
             "exec_start": exec_start,
             "wanted_by": plan.target.manager.install_target(),
         }),
-    )
+    )?;
+    Ok(crate::unit_file::seal(&text))
 }

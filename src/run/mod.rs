@@ -5,7 +5,6 @@
 //! if it still refuses one ("Cannot set property X"), X moves to the launcher and the call is
 //! retried, as crun does. A leftover failed unit of the same name is reset and replaced once.
 
-pub mod manager;
 pub mod overrides;
 mod wait;
 
@@ -17,9 +16,9 @@ use zbus::zvariant::Value;
 use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::Error;
+use crate::manager::{self, ManagerProxy, Refusal};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
-use manager::{ManagerProxy, Refusal};
 
 /// How many refused properties `run` moves to the launcher before giving up.
 const MAX_REFUSALS: usize = 32;

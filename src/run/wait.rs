@@ -8,8 +8,8 @@ use zbus::proxy::CacheProperties;
 use zbus::zvariant::OwnedObjectPath;
 
 use super::RunRequest;
-use super::manager::{ManagerProxy, call_error};
 use crate::error::Error;
+use crate::manager::{ManagerProxy, call_error};
 
 const SERVICE: &str = "org.freedesktop.systemd1";
 

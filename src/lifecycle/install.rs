@@ -1,0 +1,135 @@
+//! `ociunit install`: compile, write atomically, reload, and optionally enable and start —
+//! undoing the write if the manager refuses to reload, so a failure leaves the old state.
+
+use std::path::PathBuf;
+
+use crate::compile::{self, Request};
+use crate::error::Error;
+use crate::manager::{self, ManagerProxy};
+use crate::output::{self, Replaced};
+use crate::render::unit;
+
+#[derive(Clone, Debug)]
+pub struct InstallRequest {
+    pub bundle: PathBuf,
+    pub request: Request,
+    pub launcher: PathBuf,
+    pub unit_dir: Option<PathBuf>,
+    pub strict: bool,
+    pub enable: bool,
+    pub now: bool,
+    pub force: bool,
+    pub dry_run: bool,
+}
+
+pub fn install(install: &InstallRequest) -> Result<(), Error> {
+    let (plan, warnings) = compile::compile(&install.bundle, &install.request, install.strict)?;
+    for warning in warnings {
+        eprintln!("ociunit: warning: {warning}");
+    }
+    let text = unit::render(&plan, &install.launcher)?;
+    let manager_kind = install.request.target.manager;
+    let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;
+    let path = dir.join(&plan.unit);
+    let previous = std::fs::read_to_string(&path).ok();
+    let unchanged = previous.as_deref() == Some(text.as_str());
+
+    if install.dry_run {
+        println!(
+            "would write {} ({} bytes{})",
+            path.display(),
+            text.len(),
+            if unchanged { ", unchanged" } else { "" }
+        );
+        println!("would call Reload()");
+        if install.enable {
+            println!(
+                "would call EnableUnitFiles([{:?}], false, false)",
+                plan.unit
+            );
+        }
+        if install.now {
+            let method = if unchanged {
+                "StartUnit"
+            } else {
+                "RestartUnit"
+            };
+            println!(
+                "would call {method}({:?}, \"replace\") and wait for the job",
+                plan.unit
+            );
+        }
+        return Ok(());
+    }
+
+    let connection = manager::connect(manager_kind)?;
+    let proxy = ManagerProxy::new(&connection)
+        .map_err(|e| manager::call_error("connecting to the manager", &e))?;
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, &e))?;
+    match output::write_unit(&path, &text, install.force)? {
+        Replaced::BackedUp(backup) => {
+            eprintln!("ociunit: kept the previous unit as {}", backup.display())
+        }
+        Replaced::Nothing | Replaced::Generated => {}
+    }
+    if let Err(err) = proxy.reload() {
+        let undone = match &previous {
+            Some(old) => output::write_atomically(&path, old.as_bytes()),
+            None => std::fs::remove_file(&path).map_err(|e| Error::io("cannot remove", &path, &e)),
+        };
+        let state = match undone {
+            Ok(()) => "the previous state is restored".to_owned(),
+            Err(undo) => format!("undoing the write failed too ({undo})"),
+        };
+        return Err(manager::call_error(
+            &format!("{}: reloading the manager failed ({state})", path.display()),
+            &err,
+        ));
+    }
+    println!("installed {}", path.display());
+    if install.enable {
+        let (_, changes) = proxy
+            .enable_unit_files(&[plan.unit.as_str()], false, false)
+            .map_err(|e| {
+                manager::call_error(
+                    &format!(
+                        "{} is installed and loaded, but enabling it failed",
+                        plan.unit
+                    ),
+                    &e,
+                )
+            })?;
+        for (kind, link, target) in changes {
+            println!("{kind} {link} → {target}");
+        }
+    }
+    if install.now {
+        let mut jobs = proxy
+            .receive_job_removed()
+            .map_err(|e| manager::call_error("subscribing to JobRemoved", &e))?;
+        let started = if unchanged {
+            proxy.start_unit(&plan.unit, "replace")
+        } else {
+            proxy.restart_unit(&plan.unit, "replace")
+        };
+        let job = started.map_err(|e| {
+            manager::call_error(
+                &format!("{} is installed, but starting it failed", plan.unit),
+                &e,
+            )
+        })?;
+        match manager::job_result(&mut jobs, &job).as_deref() {
+            Some("done") => println!("started {}", plan.unit),
+            result => {
+                return Err(Error::Host(format!(
+                    "{} is installed, but its start job ended with {:?}; see {} status {}",
+                    plan.unit,
+                    result.unwrap_or("no result"),
+                    super::systemctl(manager_kind),
+                    plan.unit
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! `ociunit list`: the units ociunit generated, where they came from, whether their bundle
+//! changed since (drift), whether someone edited them, and what systemd says of them.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::bundle::hex;
+use crate::manager::{self, ManagerProxy};
+use crate::target::Manager;
+use crate::unit_file::{self, Ownership};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Listed {
+    pub unit: String,
+    pub path: PathBuf,
+    pub source: PathBuf,
+    /// "current", "changed" (the bundle's config.json differs from the one compiled) or
+    /// "missing".
+    pub source_state: &'static str,
+    /// The unit no longer matches the hash it was generated with.
+    pub edited: bool,
+    pub active_state: Option<String>,
+    pub sub_state: Option<String>,
+}
+
+/// The generated units in `dir`, by name.
+pub fn scan(dir: &Path) -> Vec<Listed> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut listed: Vec<Listed> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".service"))
+        .filter_map(|entry| {
+            let text = std::fs::read_to_string(entry.path()).ok()?;
+            let (record, edited) = match unit_file::inspect(&text) {
+                Ownership::Generated(record) => (record, false),
+                Ownership::Edited(record) => (record, true),
+                Ownership::Foreign => return None,
+            };
+            let source_state = match std::fs::read(&record.source) {
+                Ok(bytes) if hex(&Sha256::digest(&bytes)) == record.config_sha256 => "current",
+                Ok(_) => "changed",
+                Err(_) => "missing",
+            };
+            Some(Listed {
+                unit: entry.file_name().to_string_lossy().into_owned(),
+                path: entry.path(),
+                source: record.source,
+                source_state,
+                edited,
+                active_state: None,
+                sub_state: None,
+            })
+        })
+        .collect();
+    listed.sort_by(|a, b| a.unit.cmp(&b.unit));
+    listed
+}
+
+/// Adds systemd's view where the manager answers; leaves it empty otherwise.
+pub fn add_states(listed: &mut [Listed], manager_kind: Manager) {
+    let Ok(connection) = manager::connect(manager_kind) else {
+        return;
+    };
+    let Ok(proxy) = ManagerProxy::new(&connection) else {
+        return;
+    };
+    for entry in listed {
+        let Ok(path) = proxy.load_unit(&entry.unit) else {
+            continue;
+        };
+        let read = |name| {
+            manager::unit_property::<String>(
+                &connection,
+                &path,
+                "org.freedesktop.systemd1.Unit",
+                name,
+            )
+            .ok()
+        };
+        entry.active_state = read("ActiveState");
+        entry.sub_state = read("SubState");
+    }
+}
+
+pub fn table(listed: &[Listed]) -> String {
+    let mut text = format!(
+        "{:<32} {:<18} {:<8} {}\n",
+        "UNIT", "STATE", "SOURCE", "BUNDLE"
+    );
+    for entry in listed {
+        let state = match (&entry.active_state, &entry.sub_state) {
+            (Some(active), Some(sub)) => format!("{active}/{sub}"),
+            _ => "unknown".to_owned(),
+        };
+        let source = if entry.edited {
+            format!("{}+edited", entry.source_state)
+        } else {
+            entry.source_state.to_owned()
+        };
+        text.push_str(&format!(
+            "{:<32} {:<18} {:<8} {}\n",
+            entry.unit,
+            state,
+            source,
+            entry.source.display()
+        ));
+    }
+    text
+}

@@ -1,0 +1,52 @@
+//! The reviewable lifecycle of persistent units: `install`, `diff`, `list`, `status`,
+//! `uninstall`. Every step keeps to one rule: a unit ociunit did not generate, or one edited by
+//! hand since, is never replaced or removed silently.
+
+pub mod diff;
+pub mod install;
+pub mod list;
+pub mod status;
+pub mod uninstall;
+
+use std::path::{Path, PathBuf};
+
+use crate::error::Error;
+use crate::target::Manager;
+
+/// Where units go: `--unit-dir`, else `~/.config/systemd/user` for the user manager (honouring
+/// `$XDG_CONFIG_HOME`) and `/etc/systemd/system` for the system manager.
+pub fn unit_dir(manager: Manager, explicit: Option<&Path>) -> Result<PathBuf, Error> {
+    if let Some(dir) = explicit {
+        return Ok(dir.to_owned());
+    }
+    match manager {
+        Manager::System => Ok(PathBuf::from("/etc/systemd/system")),
+        Manager::User => {
+            let config = std::env::var_os("XDG_CONFIG_HOME")
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+                .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))
+                .ok_or_else(|| {
+                    Error::Host("neither $XDG_CONFIG_HOME nor $HOME is set; give --unit-dir".into())
+                })?;
+            Ok(config.join("systemd").join("user"))
+        }
+    }
+}
+
+/// `NAME` or `NAME.service` as a full unit name.
+pub fn service_name(name: &str) -> String {
+    if name.ends_with(".service") {
+        name.to_owned()
+    } else {
+        format!("{name}.service")
+    }
+}
+
+/// The systemctl spelling of the manager, for messages.
+pub fn systemctl(manager: Manager) -> &'static str {
+    match manager {
+        Manager::User => "systemctl --user",
+        Manager::System => "systemctl",
+    }
+}

@@ -1,0 +1,163 @@
+//! `ociunit status`: one screen with the unit's state, its limits as systemd reports them, the
+//! limits the payload's own cgroup holds, and current usage.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use zbus::zvariant::OwnedObjectPath;
+
+use crate::error::Error;
+use crate::launch::grammar::DEFAULT_LEAF;
+use crate::manager::{self, ManagerProxy};
+use crate::target::Manager;
+
+const UNIT: &str = "org.freedesktop.systemd1.Unit";
+const SERVICE: &str = "org.freedesktop.systemd1.Service";
+
+/// The limits systemd reports, by D-Bus name; all are `t`.
+const LIMITS: [&str; 9] = [
+    "MemoryMax",
+    "MemoryHigh",
+    "MemoryLow",
+    "MemorySwapMax",
+    "TasksMax",
+    "CPUWeight",
+    "CPUQuotaPerSecUSec",
+    "CPUQuotaPeriodUSec",
+    "IOWeight",
+];
+/// Usage counters, by D-Bus name; all are `t`, `u64::MAX` when not available.
+const USAGE: [&str; 4] = [
+    "MemoryCurrent",
+    "MemoryPeak",
+    "TasksCurrent",
+    "CPUUsageNSec",
+];
+/// Files of the payload's leaf cgroup worth showing.
+const LEAF_FILES: [&str; 6] = [
+    "memory.max",
+    "memory.high",
+    "memory.swap.max",
+    "pids.max",
+    "cpu.max",
+    "cpu.weight",
+];
+
+pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
+    let connection = manager::connect(manager_kind)?;
+    let proxy = ManagerProxy::new(&connection)
+        .map_err(|e| manager::call_error("connecting to the manager", &e))?;
+    let path = proxy
+        .load_unit(unit)
+        .map_err(|e| manager::call_error(&format!("loading {unit}"), &e))?;
+    let text_property = |interface: &str, name: &str| {
+        manager::unit_property::<String>(&connection, &path, interface, name)
+            .unwrap_or_else(|_| "?".into())
+    };
+    let number = |name: &str| manager::unit_property::<u64>(&connection, &path, SERVICE, name).ok();
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{unit}: {} ({}/{})",
+        text_property(UNIT, "LoadState"),
+        text_property(UNIT, "ActiveState"),
+        text_property(UNIT, "SubState")
+    );
+    let _ = writeln!(text, "  unit file: {}", text_property(UNIT, "FragmentPath"));
+    let cgroup = text_property(SERVICE, "ControlGroup");
+    let main_pid =
+        manager::unit_property::<u32>(&connection, &path, SERVICE, "MainPID").unwrap_or(0);
+    let _ = writeln!(text, "  main PID: {main_pid}   cgroup: {cgroup}");
+    let _ = writeln!(text, "limits (systemd):");
+    for name in LIMITS {
+        if let Some(value) = number(name) {
+            let _ = writeln!(text, "  {name:<20} {}", limit(name, value));
+        }
+    }
+    leaf_limits(&mut text, &cgroup);
+    let _ = writeln!(text, "usage:");
+    for name in USAGE {
+        if let Some(value) = number(name).filter(|v| *v != u64::MAX) {
+            let _ = writeln!(text, "  {name:<20} {}", usage(name, value));
+        }
+    }
+    let _ = allowed_cpus(&connection, &path, &mut text);
+    Ok(text)
+}
+
+fn allowed_cpus(
+    connection: &zbus::blocking::Connection,
+    path: &OwnedObjectPath,
+    text: &mut String,
+) -> Option<()> {
+    let mask: Vec<u8> = manager::unit_property(connection, path, SERVICE, "AllowedCPUs").ok()?;
+    let cpus: Vec<String> = (0..mask.len() * 8)
+        .filter(|i| mask[i / 8] & (1 << (i % 8)) != 0)
+        .map(|i| i.to_string())
+        .collect();
+    if !cpus.is_empty() {
+        let _ = writeln!(text, "  {:<20} {}", "AllowedCPUs", cpus.join(","));
+    }
+    Some(())
+}
+
+/// What the launcher wrote into the payload's cgroup, which is what the payload sees.
+fn leaf_limits(text: &mut String, cgroup: &str) {
+    let leaf = Path::new("/sys/fs/cgroup")
+        .join(cgroup.trim_start_matches('/'))
+        .join(DEFAULT_LEAF);
+    let values: Vec<(&str, String)> = LEAF_FILES
+        .iter()
+        .filter_map(|file| {
+            Some((
+                *file,
+                std::fs::read_to_string(leaf.join(file))
+                    .ok()?
+                    .trim()
+                    .to_owned(),
+            ))
+        })
+        .collect();
+    if values.is_empty() {
+        return;
+    }
+    let _ = writeln!(text, "limits (payload cgroup {}):", leaf.display());
+    for (file, value) in values {
+        let _ = writeln!(text, "  {file:<20} {value}");
+    }
+}
+
+fn limit(name: &str, value: u64) -> String {
+    if value == u64::MAX {
+        return "infinity".to_owned();
+    }
+    match name {
+        "CPUQuotaPerSecUSec" => format!("{}%", value as f64 / 10_000.0),
+        "CPUQuotaPeriodUSec" => format!("{}us", value),
+        n if n.starts_with("Memory") => format!("{value} ({})", human(value)),
+        _ => value.to_string(),
+    }
+}
+
+fn usage(name: &str, value: u64) -> String {
+    match name {
+        "CPUUsageNSec" => format!("{:.3}s", value as f64 / 1e9),
+        n if n.starts_with("Memory") => human(value),
+        _ => value.to_string(),
+    }
+}
+
+fn human(bytes: u64) -> String {
+    let mut value = bytes as f64;
+    for unit in ["B", "K", "M", "G", "T"] {
+        if value < 1024.0 || unit == "T" {
+            return if unit == "B" {
+                format!("{bytes}B")
+            } else {
+                format!("{value:.1}{unit}")
+            };
+        }
+        value /= 1024.0;
+    }
+    unreachable!()
+}

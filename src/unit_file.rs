@@ -1,0 +1,121 @@
+//! A generated unit file as a record of itself: the `[X-Ociunit]` section names the bundle it
+//! came from and carries the hash of the unit's own content, so ociunit can tell its own
+//! untouched output from a unit someone wrote or edited — and never replace those silently.
+
+use std::path::PathBuf;
+
+use sha2::{Digest, Sha256};
+
+use crate::bundle::hex;
+use crate::render::escape;
+
+pub const SECTION: &str = "[X-Ociunit]";
+const UNIT_HASH_KEY: &str = "UnitSha256=";
+
+/// What the `[X-Ociunit]` section says.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Record {
+    pub source: PathBuf,
+    pub config_sha256: String,
+    pub manager: String,
+    pub systemd: String,
+}
+
+/// Who wrote a unit file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Ownership {
+    /// ociunit, and nobody changed it since.
+    Generated(Record),
+    /// ociunit, but its content no longer matches its hash.
+    Edited(Record),
+    /// Not ociunit.
+    Foreign,
+}
+
+fn content_hash(text_without_hash: &str) -> String {
+    hex(&Sha256::digest(text_without_hash.as_bytes()))
+}
+
+/// The text with the `UnitSha256=` value blanked, as it was hashed.
+fn unsealed(text: &str) -> (String, Option<String>) {
+    let mut found = None;
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        match line.strip_prefix(UNIT_HASH_KEY) {
+            Some(value) if found.is_none() => {
+                found = Some(value.trim_end().to_owned());
+                out.push_str(UNIT_HASH_KEY);
+                out.push('\n');
+            }
+            _ => out.push_str(line),
+        }
+    }
+    (out, found)
+}
+
+/// Fills in the `UnitSha256=` line the template leaves empty.
+pub fn seal(text: &str) -> String {
+    let (blank, _) = unsealed(text);
+    let hash = content_hash(&blank);
+    blank.replacen(
+        &format!("\n{UNIT_HASH_KEY}\n"),
+        &format!("\n{UNIT_HASH_KEY}{hash}\n"),
+        1,
+    )
+}
+
+/// Reads the record and checks the hash.
+pub fn inspect(text: &str) -> Ownership {
+    let mut in_section = false;
+    let mut fields = std::collections::HashMap::new();
+    for line in text.lines() {
+        if line.starts_with('[') {
+            in_section = line.trim() == SECTION;
+        } else if in_section {
+            if let Some((key, value)) = line.split_once('=') {
+                fields.insert(key.trim(), value.trim());
+            }
+        }
+    }
+    let Some(source) = fields.get("Source").and_then(|s| escape::unrecord(s)) else {
+        return Ownership::Foreign;
+    };
+    let field = |key: &str| fields.get(key).copied().unwrap_or_default().to_owned();
+    let record = Record {
+        source: PathBuf::from(source),
+        config_sha256: field("ConfigSha256"),
+        manager: field("Manager"),
+        systemd: field("TargetSystemd"),
+    };
+    let (blank, hash) = unsealed(text);
+    match hash {
+        Some(hash) if hash == content_hash(&blank) => Ownership::Generated(record),
+        _ => Ownership::Edited(record),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UNIT: &str = "[Unit]\nDescription=x\n\n[X-Ociunit]\nSource=/b/config.json\nConfigSha256=ab\n\
+                        Manager=user\nTargetSystemd=257\nUnitSha256=\n\n[Service]\nExecStart=/bin/true\n";
+
+    #[test]
+    fn sealed_units_are_recognised_and_edits_are_noticed() {
+        let sealed = seal(UNIT);
+        assert!(!sealed.contains("UnitSha256=\n"));
+        let Ownership::Generated(record) = inspect(&sealed) else {
+            panic!("not generated")
+        };
+        assert_eq!(record.source, PathBuf::from("/b/config.json"));
+        assert_eq!(record.config_sha256, "ab");
+        assert_eq!(seal(&sealed), sealed, "sealing is idempotent");
+        let edited = sealed.replace("/bin/true", "/bin/false");
+        assert!(matches!(inspect(&edited), Ownership::Edited(_)));
+        assert_eq!(
+            inspect("[Service]\nExecStart=/bin/true\n"),
+            Ownership::Foreign
+        );
+    }
+}
