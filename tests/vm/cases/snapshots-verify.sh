@@ -37,11 +37,23 @@ chown -R dev:dev "$D"
 note "${#sys[@]} system units, ${#usr[@]} user units, $skipped for a newer systemd"
 [ $((${#sys[@]} + ${#usr[@]})) -gt 0 ] || case_fail "no unit found in the snapshots"
 cp -a "$D" "$OVM_OUT/"
-# One verify per unit, so that a complaint names its unit (as root / as dev).
-for u in "${sys[@]}"; do
-  expect_empty "systemd-analyze verify $(basename "$u")" "$(systemd-analyze verify "$u" 2>&1)"
-done
-for u in "${usr[@]}"; do
-  expect_empty "systemd-analyze --user verify $(basename "$u")" \
-    "$(as_dev systemd-analyze --user verify "$u" 2>&1)"
-done
+# One verify for all units of a manager (fast); if it says anything, one per
+# unit, so that each complaint names its unit.
+verify_all() {  # MODE FILES...
+  local mode=$1 v u
+  shift
+  [ $# -gt 0 ] || return 0
+  if [ "$mode" = user ]; then v=$(as_dev systemd-analyze --user verify "$@" 2>&1)
+  else v=$(systemd-analyze verify "$@" 2>&1); fi
+  if [ -z "$v" ]; then
+    _ok "systemd-analyze ${mode/system/} verify: $# $mode units, no output"
+    return 0
+  fi
+  for u in "$@"; do
+    if [ "$mode" = user ]; then v=$(as_dev systemd-analyze --user verify "$u" 2>&1)
+    else v=$(systemd-analyze verify "$u" 2>&1); fi
+    expect_empty "$mode unit $(basename "$u")" "$v"
+  done
+}
+verify_all system "${sys[@]}"
+verify_all user "${usr[@]}"
