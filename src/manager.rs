@@ -186,22 +186,17 @@ pub fn job_result(jobs: &mut JobRemovedIterator, job: &OwnedObjectPath) -> Optio
     })
 }
 
-/// Reads one property of a unit object, fresh (no cache).
-pub fn unit_property<T>(
-    connection: &Connection,
+/// One interface of a unit object, read fresh on every call: a property cache could still
+/// hold values from before the change we are asking about.
+pub fn unit_interface<'a>(
+    connection: &'a Connection,
     path: &OwnedObjectPath,
-    interface: &str,
-    name: &str,
-) -> zbus::Result<T>
-where
-    T: TryFrom<zvariant::OwnedValue>,
-    T::Error: Into<zbus::Error>,
-{
-    zbus::blocking::proxy::Builder::<zbus::blocking::Proxy>::new(connection)
+    interface: &'static str,
+) -> zbus::Result<zbus::blocking::Proxy<'a>> {
+    zbus::blocking::proxy::Builder::new(connection)
         .destination("org.freedesktop.systemd1")?
         .path(path.clone())?
-        .interface(interface.to_owned())?
+        .interface(interface)?
         .cache_properties(zbus::proxy::CacheProperties::No)
-        .build()?
-        .get_property(name)
+        .build()
 }

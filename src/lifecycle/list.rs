@@ -72,15 +72,11 @@ pub fn add_states(listed: &mut [Listed], manager_kind: Manager) {
         let Ok(path) = proxy.load_unit(&entry.unit) else {
             continue;
         };
-        let read = |name| {
-            manager::unit_property::<String>(
-                &connection,
-                &path,
-                "org.freedesktop.systemd1.Unit",
-                name,
-            )
-            .ok()
+        let Ok(unit) = manager::unit_interface(&connection, &path, "org.freedesktop.systemd1.Unit")
+        else {
+            continue;
         };
+        let read = |name| unit.get_property::<String>(name).ok();
         entry.active_state = read("ActiveState");
         entry.sub_state = read("SubState");
     }

@@ -4,8 +4,6 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use zbus::zvariant::OwnedObjectPath;
-
 use crate::error::Error;
 use crate::launch::grammar::DEFAULT_LEAF;
 use crate::manager::{self, ManagerProxy};
@@ -50,29 +48,40 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
     let path = proxy
         .load_unit(unit)
         .map_err(|e| manager::call_error(&format!("loading {unit}"), &e))?;
-    let text_property = |interface: &str, name: &str| {
-        manager::unit_property::<String>(&connection, &path, interface, name)
+    let interfaces = manager::unit_interface(&connection, &path, UNIT)
+        .and_then(|u| Ok((u, manager::unit_interface(&connection, &path, SERVICE)?)));
+    let (unit_iface, service) =
+        interfaces.map_err(|e| manager::call_error(&format!("reading {unit}"), &e))?;
+    let text_of = |proxy: &zbus::blocking::Proxy, name: &str| {
+        proxy
+            .get_property::<String>(name)
             .unwrap_or_else(|_| "?".into())
     };
-    let number = |name: &str| manager::unit_property::<u64>(&connection, &path, SERVICE, name).ok();
+    let number = |name: &str| service.get_property::<u64>(name).ok();
     let mut text = String::new();
     let _ = writeln!(
         text,
         "{unit}: {} ({}/{})",
-        text_property(UNIT, "LoadState"),
-        text_property(UNIT, "ActiveState"),
-        text_property(UNIT, "SubState")
+        text_of(&unit_iface, "LoadState"),
+        text_of(&unit_iface, "ActiveState"),
+        text_of(&unit_iface, "SubState")
     );
-    let _ = writeln!(text, "  unit file: {}", text_property(UNIT, "FragmentPath"));
-    let cgroup = text_property(SERVICE, "ControlGroup");
-    let main_pid =
-        manager::unit_property::<u32>(&connection, &path, SERVICE, "MainPID").unwrap_or(0);
+    let _ = writeln!(
+        text,
+        "  unit file: {}",
+        text_of(&unit_iface, "FragmentPath")
+    );
+    let cgroup = text_of(&service, "ControlGroup");
+    let main_pid = service.get_property::<u32>("MainPID").unwrap_or(0);
     let _ = writeln!(text, "  main PID: {main_pid}   cgroup: {cgroup}");
     let _ = writeln!(text, "limits (systemd):");
     for name in LIMITS {
         if let Some(value) = number(name) {
             let _ = writeln!(text, "  {name:<20} {}", limit(name, value));
         }
+    }
+    if let Ok(mask) = service.get_property::<Vec<u8>>("AllowedCPUs") {
+        allowed_cpus(&mask, &mut text);
     }
     leaf_limits(&mut text, &cgroup);
     let _ = writeln!(text, "usage:");
@@ -81,16 +90,10 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
             let _ = writeln!(text, "  {name:<20} {}", usage(name, value));
         }
     }
-    let _ = allowed_cpus(&connection, &path, &mut text);
     Ok(text)
 }
 
-fn allowed_cpus(
-    connection: &zbus::blocking::Connection,
-    path: &OwnedObjectPath,
-    text: &mut String,
-) -> Option<()> {
-    let mask: Vec<u8> = manager::unit_property(connection, path, SERVICE, "AllowedCPUs").ok()?;
+fn allowed_cpus(mask: &[u8], text: &mut String) {
     let cpus: Vec<String> = (0..mask.len() * 8)
         .filter(|i| mask[i / 8] & (1 << (i % 8)) != 0)
         .map(|i| i.to_string())
@@ -98,7 +101,6 @@ fn allowed_cpus(
     if !cpus.is_empty() {
         let _ = writeln!(text, "  {:<20} {}", "AllowedCPUs", cpus.join(","));
     }
-    Some(())
 }
 
 /// What the launcher wrote into the payload's cgroup, which is what the payload sees.

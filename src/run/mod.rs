@@ -6,9 +6,10 @@
 //! retried, as crun does. A leftover failed unit of the same name is reset and replaced once.
 
 pub mod overrides;
-mod wait;
+pub mod wait;
 
 use std::hash::{BuildHasher, Hasher};
+use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
 
 use zbus::zvariant::Value;
@@ -73,7 +74,21 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
             .get()
             .unsigned_abs(),
     );
-    start(&proxy, &mut plan, &unit, &transient, run)?;
+    let stdio = [
+        rustix::stdio::stdin(),
+        rustix::stdio::stdout(),
+        rustix::stdio::stderr(),
+    ];
+    let starting = Start {
+        unit: unit.clone(),
+        transient,
+        options: options(run),
+        stdio: run.pipe.then_some(stdio),
+        no_block: run.no_block,
+        strict: run.strict,
+        quiet: run.quiet,
+    };
+    start(&proxy, &mut plan, &starting)?;
     match run.mode {
         Mode::Scope => {
             let (spec, unapplied) = plan.launch_spec(Spawner::Launcher);
@@ -95,7 +110,11 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
             eprintln!("ociunit: {err}");
             Ok(err.exit_code())
         }
-        Mode::Service if run.wait || run.pipe => wait::until_done(&connection, &proxy, &unit, run),
+        Mode::Service if run.wait || run.pipe => {
+            let outcome = wait::until_done(&connection, &proxy, &unit)?;
+            wait::report(&unit, &outcome, run.json, run.quiet);
+            Ok(outcome.exit_status())
+        }
         Mode::Service => {
             if run.json {
                 println!("{}", serde_json::json!({ "unit": unit }));
@@ -162,31 +181,38 @@ fn warn(run: &RunRequest, message: &str) {
     }
 }
 
+/// A transient unit about to be started: everything [`start`] needs besides the plan.
+pub struct Start<'a> {
+    pub unit: String,
+    pub transient: Transient<'a>,
+    pub options: RunOptions,
+    /// The service's stdin, stdout and stderr (`--pipe`, doctor's trial).
+    pub stdio: Option<[BorrowedFd<'a>; 3]>,
+    pub no_block: bool,
+    pub strict: bool,
+    pub quiet: bool,
+}
+
 /// StartTransientUnit, handling leftovers and refused properties, then waits for the job.
-fn start(
-    proxy: &ManagerProxy,
-    plan: &mut Plan,
-    unit: &str,
-    transient: &Transient,
-    run: &RunRequest,
-) -> Result<(), Error> {
+pub fn start(proxy: &ManagerProxy, plan: &mut Plan, start: &Start) -> Result<(), Error> {
+    let unit = start.unit.as_str();
+    let warn = |message: &str| {
+        if !start.quiet {
+            eprintln!("ociunit: warning: {message}");
+        }
+    };
     let mut jobs = proxy
         .receive_job_removed()
         .map_err(|err| manager::call_error("subscribing to JobRemoved", &err))?;
     let mut reset = false;
     let mut refusals = 0;
     let job = loop {
-        let properties = dbus::properties(plan, transient, &options(run));
+        let properties = dbus::properties(plan, &start.transient, &start.options);
         let mut values: Vec<(&str, Value)> = properties
             .iter()
             .map(|p| (p.name, manager::to_value(p)))
             .collect();
-        let stdio = [
-            rustix::stdio::stdin(),
-            rustix::stdio::stdout(),
-            rustix::stdio::stderr(),
-        ];
-        if run.pipe {
+        if let Some(stdio) = start.stdio {
             let names = [
                 "StandardInputFileDescriptor",
                 "StandardOutputFileDescriptor",
@@ -194,60 +220,51 @@ fn start(
             ];
             values.extend(names.into_iter().zip(stdio.map(manager::fd_value)));
         }
-        match proxy.start_transient_unit(unit, "fail", values, Vec::new()) {
+        let err = match proxy.start_transient_unit(unit, "fail", values, Vec::new()) {
             Ok(job) => break job,
-            Err(err) => match manager::refusal(&err) {
-                Refusal::UnitExists if !reset => {
-                    reset = true;
-                    proxy
-                        .reset_failed_unit(unit)
-                        .map_err(|_| manager::call_error(&format!("starting {unit}"), &err))?;
-                    warn(
-                        run,
-                        &format!("{unit} was left over from an earlier run: reset and replaced"),
-                    );
+            Err(err) => err,
+        };
+        match manager::refusal(&err) {
+            Refusal::UnitExists if !reset => {
+                reset = true;
+                proxy
+                    .reset_failed_unit(unit)
+                    .map_err(|_| manager::call_error(&format!("starting {unit}"), &err))?;
+                warn(&format!(
+                    "{unit} was left over from an earlier run: reset and replaced"
+                ));
+            }
+            Refusal::UnknownProperty(name)
+                if refusals < MAX_REFUSALS && crate::downgrade::refuse(plan, &name) =>
+            {
+                refusals += 1;
+                if start.strict {
+                    return Err(Error::Host(format!(
+                        "{unit}: systemd refused {name} (--strict)"
+                    )));
                 }
-                Refusal::UnknownProperty(name)
-                    if refusals < MAX_REFUSALS && crate::downgrade::refuse(plan, &name) =>
-                {
-                    refusals += 1;
-                    warn(
-                        run,
-                        &format!(
-                            "this systemd refuses {name}: the launcher writes the cgroup file instead where one exists"
-                        ),
-                    );
-                    if run.strict {
-                        return Err(Error::Host(format!(
-                            "{unit}: systemd refused {name} (--strict)"
-                        )));
-                    }
-                }
-                _ => return Err(manager::call_error(&format!("starting {unit}"), &err)),
-            },
+                warn(&format!(
+                    "this systemd refuses {name}: the launcher writes the cgroup file instead where one exists"
+                ));
+            }
+            _ => return Err(manager::call_error(&format!("starting {unit}"), &err)),
         }
     };
-    if run.no_block {
+    if start.no_block {
         return Ok(());
     }
-    for signal in jobs.by_ref() {
-        let Ok(args) = signal.args() else { continue };
-        if args.job().as_str() != job.as_str() {
-            continue;
-        }
-        return match args.result().as_str() {
-            "done" => Ok(()),
-            result => Err(Error::Host(format!(
-                "{unit}: the start job ended with \"{result}\" (see journalctl {}--unit {unit})",
-                if run.request.target.manager == crate::target::Manager::User {
-                    "--user "
-                } else {
-                    ""
-                }
-            ))),
-        };
+    match manager::job_result(&mut jobs, &job).as_deref() {
+        Some("done") => Ok(()),
+        Some(result) => Err(Error::Host(format!(
+            "{unit}: the start job ended with \"{result}\" (see journalctl {}--unit {unit})",
+            if plan.target.manager == crate::target::Manager::User {
+                "--user "
+            } else {
+                ""
+            }
+        ))),
+        None => Err(Error::Host(format!(
+            "{unit}: lost the connection to the manager while starting"
+        ))),
     }
-    Err(Error::Host(format!(
-        "{unit}: lost the connection to the manager while starting"
-    )))
 }

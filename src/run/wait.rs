@@ -4,18 +4,16 @@
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 use zbus::blocking::{Connection, Proxy};
-use zbus::proxy::CacheProperties;
 use zbus::zvariant::OwnedObjectPath;
 
-use super::RunRequest;
 use crate::error::Error;
-use crate::manager::{ManagerProxy, call_error};
+use crate::manager::{ManagerProxy, call_error, unit_interface};
 
 const SERVICE: &str = "org.freedesktop.systemd1";
 
 /// How a service ended, as systemd reports it.
-struct Outcome {
-    result: String,
+pub struct Outcome {
+    pub result: String,
     /// `CLD_EXITED` (1), `CLD_KILLED` (2) or `CLD_DUMPED` (3); 0 if it never ran.
     code: i32,
     status: i32,
@@ -27,7 +25,7 @@ struct Outcome {
 
 impl Outcome {
     /// Like a shell: the exit status, or 128 + the signal that killed it.
-    fn exit_status(&self) -> i32 {
+    pub fn exit_status(&self) -> i32 {
         match self.code {
             1 => self.status,
             2 | 3 => 128 + self.status,
@@ -36,7 +34,7 @@ impl Outcome {
         }
     }
 
-    fn termination(&self) -> String {
+    pub fn termination(&self) -> String {
         match self.code {
             1 => format!("code=exited/status={}", self.status),
             2 => format!("code=killed/signal={}", self.status),
@@ -50,8 +48,7 @@ pub fn until_done(
     connection: &Connection,
     manager: &ManagerProxy<'static>,
     unit: &str,
-    run: &RunRequest,
-) -> Result<i32, Error> {
+) -> Result<Outcome, Error> {
     let failed = |what: &str, err: zbus::Error| call_error(&format!("{unit}: {what}"), &err);
     let path = manager
         .get_unit(unit)
@@ -78,9 +75,7 @@ pub fn until_done(
             )));
         }
     }
-    let outcome = outcome(connection, &path).map_err(|e| failed("reading the result", e))?;
-    report(unit, &outcome, run);
-    Ok(outcome.exit_status())
+    outcome(connection, &path).map_err(|e| failed("reading the result", e))
 }
 
 fn stop_on_signals(manager: ManagerProxy<'static>, unit: String) -> Result<(), Error> {
@@ -97,17 +92,8 @@ fn stop_on_signals(manager: ManagerProxy<'static>, unit: String) -> Result<(), E
 }
 
 fn outcome(connection: &Connection, path: &OwnedObjectPath) -> zbus::Result<Outcome> {
-    // Read once and fresh: a cache could still hold values from before the exit.
-    let interface = |name: &'static str| -> zbus::Result<Proxy<'_>> {
-        zbus::blocking::proxy::Builder::new(connection)
-            .destination(SERVICE)?
-            .path(path.clone())?
-            .interface(name)?
-            .cache_properties(CacheProperties::No)
-            .build()
-    };
-    let unit = interface("org.freedesktop.systemd1.Unit")?;
-    let service = interface("org.freedesktop.systemd1.Service")?;
+    let unit = unit_interface(connection, path, "org.freedesktop.systemd1.Unit")?;
+    let service = unit_interface(connection, path, "org.freedesktop.systemd1.Service")?;
     let start: u64 = service.get_property("ExecMainStartTimestampMonotonic")?;
     let exit: u64 = service.get_property("ExecMainExitTimestampMonotonic")?;
     let invocation: Vec<u8> = unit.get_property("InvocationID").unwrap_or_default();
@@ -123,8 +109,9 @@ fn outcome(connection: &Connection, path: &OwnedObjectPath) -> zbus::Result<Outc
     })
 }
 
-fn report(unit: &str, outcome: &Outcome, run: &RunRequest) {
-    if run.json {
+/// Prints the result like `systemd-run --wait` (and as JSON with `json`).
+pub fn report(unit: &str, outcome: &Outcome, json: bool, quiet: bool) {
+    if json {
         let json = serde_json::json!({
             "unit": unit,
             "invocation_id": outcome.invocation_id,
@@ -137,7 +124,7 @@ fn report(unit: &str, outcome: &Outcome, run: &RunRequest) {
         });
         println!("{json}");
     }
-    if run.quiet {
+    if quiet {
         return;
     }
     eprintln!("Finished {unit} with result: {}", outcome.result);
