@@ -8,6 +8,7 @@
 
 pub mod bundle;
 pub mod compile;
+pub mod doctor;
 pub mod downgrade;
 pub mod error;
 pub mod interface_file;

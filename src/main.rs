@@ -91,6 +91,19 @@ enum Command {
         /// The unit (NAME or NAME.service).
         unit: String,
     },
+    /// Check why a limit cannot apply on this host, and print the fix (exit 1 if something
+    /// the bundle needs is missing).
+    Doctor {
+        /// A bundle whose needs to check, with a trial of its launcher writes.
+        bundle: Option<PathBuf>,
+        #[command(flatten)]
+        manager: ManagerArgs,
+        /// Absolute path of ociunit-launch for the trial [default: next to this executable].
+        #[arg(long, value_name = "PATH")]
+        launcher: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Stop, disable and remove a unit ociunit generated, then reload.
     Uninstall {
         #[command(flatten)]
@@ -392,6 +405,39 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 &lifecycle::service_name(&unit),
             )?)?;
             Ok(0)
+        }
+        Command::Doctor {
+            bundle,
+            manager,
+            launcher,
+            json,
+        } => {
+            let target = TargetArgs {
+                bundle: bundle.clone().unwrap_or_default(),
+                name: None,
+                manager,
+                systemd_version: None,
+            };
+            let compile = CompileArgs {
+                target,
+                launcher,
+                strict: false,
+                best_effort: false,
+            };
+            let report = ociunit::doctor::doctor(&ociunit::doctor::DoctorRequest {
+                bundle,
+                request: compile.request(),
+                launcher: compile.launcher()?,
+            })?;
+            if json {
+                print(&format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&report).expect("plain data")
+                ))?;
+            } else {
+                print(&report.text())?;
+            }
+            Ok(if report.ok { 0 } else { 1 })
         }
         Command::Uninstall {
             manager,

@@ -55,7 +55,8 @@ impl Host {
         Host::from_proc(&mountinfo, &proc_cgroup, std::process::id())
     }
 
-    fn from_proc(mountinfo: &str, proc_cgroup: &str, pid: u32) -> Result<Host, LaunchError> {
+    /// The same from the two files' contents (doctor reads them from a root of its own).
+    pub fn from_proc(mountinfo: &str, proc_cgroup: &str, pid: u32) -> Result<Host, LaunchError> {
         let mounts: Vec<Mount> = mountinfo.lines().filter_map(Mount::parse).collect();
         let unified = "boot with systemd.unified_cgroup_hierarchy=1";
         if mounts.iter().any(Mount::is_v1_with_controllers) {

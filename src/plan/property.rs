@@ -35,6 +35,9 @@ macro_rules! properties {
     ($($(#[$doc:meta])* $name:ident = $key:literal, $since:literal, $class:expr;)*) => {
         $($(#[$doc])* pub const $name: PropertySpec =
             PropertySpec { key: $key, since: $since, class: $class, specifiers: false };)*
+
+        /// Every property above, for reports of what a systemd version lacks.
+        pub const ALL: &[&PropertySpec] = &[$(&$name),*];
     };
 }
 

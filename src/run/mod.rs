@@ -167,12 +167,17 @@ fn unit_name(plan: &Plan, run: &RunRequest) -> String {
         Some(name) => format!("{}.{suffix}", crate::render::escape::unit_name(name)),
         None => {
             let stem = plan.unit.strip_suffix(".service").unwrap_or(&plan.unit);
-            let random = std::collections::hash_map::RandomState::new()
-                .build_hasher()
-                .finish();
-            format!("{stem}-{:08x}.{suffix}", random as u32)
+            format!("{stem}-{}.{suffix}", random_suffix())
         }
     }
+}
+
+/// Eight random hex digits, so that transient units of one bundle do not collide.
+pub fn random_suffix() -> String {
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    format!("{:08x}", random as u32)
 }
 
 fn warn(run: &RunRequest, message: &str) {

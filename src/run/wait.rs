@@ -16,7 +16,7 @@ pub struct Outcome {
     pub result: String,
     /// `CLD_EXITED` (1), `CLD_KILLED` (2) or `CLD_DUMPED` (3); 0 if it never ran.
     code: i32,
-    status: i32,
+    pub status: i32,
     runtime_usec: u64,
     cpu_nsec: Option<u64>,
     memory_peak: Option<u64>,

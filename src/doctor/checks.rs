@@ -1,0 +1,487 @@
+//! The host checks that need no bus: each reads files below a root directory (`/` on a real
+//! host, a fake tree in tests) and says ok, warning or fail, with the fix.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::launch::host::Host;
+use crate::target::Manager;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Ok,
+    Warning,
+    Fail,
+}
+
+/// One line of the report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Check {
+    pub name: &'static str,
+    pub status: Status,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl Check {
+    pub fn ok(name: &'static str, detail: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: Status::Ok,
+            detail: detail.into(),
+            fix: None,
+        }
+    }
+
+    pub fn warning(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: Status::Warning,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+
+    pub fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -> Check {
+        Check {
+            name,
+            status: Status::Fail,
+            detail: detail.into(),
+            fix: Some(fix.into()),
+        }
+    }
+}
+
+/// The controllers rootless users need for every OCI resource block.
+pub const ALL_CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "io", "memory", "pids"];
+
+/// The fix for missing delegation, as users apply it (runc:docs/cgroup-v2.md).
+pub fn delegation_fix() -> String {
+    "sudo mkdir -p /etc/systemd/system/user@.service.d && printf '[Service]\\nDelegate=cpu cpuset \
+     io memory pids\\n' | sudo tee /etc/systemd/system/user@.service.d/delegate.conf && sudo \
+     systemctl daemon-reload, then log out and in again (or: sudo systemctl restart user@UID.service)"
+        .to_owned()
+}
+
+/// Where the host's files are.
+pub struct Root(pub PathBuf);
+
+impl Root {
+    pub fn path(&self, absolute: &str) -> PathBuf {
+        self.0.join(absolute.trim_start_matches('/'))
+    }
+
+    fn read(&self, absolute: &str) -> Option<String> {
+        std::fs::read_to_string(self.path(absolute)).ok()
+    }
+
+    /// The cgroup the manager's units live under: the user manager's own, or the root.
+    pub fn manager_cgroup(&self, manager: Manager, uid: u32) -> PathBuf {
+        match manager {
+            Manager::User => self.path(&format!(
+                "/sys/fs/cgroup/user.slice/user-{uid}.slice/user@{uid}.service"
+            )),
+            Manager::System => self.path("/sys/fs/cgroup"),
+        }
+    }
+}
+
+pub fn cgroup_v2(root: &Root) -> Check {
+    const NAME: &str = "cgroup v2";
+    let (Some(mountinfo), Some(cgroup)) = (
+        root.read("/proc/self/mountinfo"),
+        root.read("/proc/self/cgroup"),
+    ) else {
+        return Check::fail(
+            NAME,
+            "cannot read /proc/self/mountinfo or /proc/self/cgroup",
+            "mount /proc",
+        );
+    };
+    match Host::from_proc(&mountinfo, &cgroup, 0) {
+        Ok(host) => Check::ok(
+            NAME,
+            format!("unified hierarchy at {}", host.mount.display()),
+        ),
+        Err(err) => Check::fail(
+            NAME,
+            err.to_string(),
+            "add systemd.unified_cgroup_hierarchy=1 (and cgroup_no_v1=all) to the kernel command line \
+             (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot",
+        ),
+    }
+}
+
+/// The user's name, for the linger file: from /etc/passwd under the root.
+fn user_name(root: &Root, uid: u32) -> Option<String> {
+    root.read("/etc/passwd")?.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.get(2)? == &uid.to_string().as_str()).then(|| fields[0].to_owned())
+    })
+}
+
+pub fn lingering(root: &Root, uid: u32) -> Check {
+    const NAME: &str = "lingering";
+    let name = user_name(root, uid).unwrap_or_else(|| uid.to_string());
+    if root.path("/var/lib/systemd/linger").join(&name).exists() {
+        Check::ok(
+            NAME,
+            format!("on for {name}: your manager and its units outlive your sessions"),
+        )
+    } else {
+        Check::warning(
+            NAME,
+            format!("off for {name}: persistent units stop when your last session ends"),
+            format!("loginctl enable-linger {name}"),
+        )
+    }
+}
+
+/// The controllers `needed` against what the manager can hand out.
+pub fn delegation(root: &Root, manager: Manager, uid: u32, needed: &[String]) -> Check {
+    const NAME: &str = "delegation";
+    let dir = root.manager_cgroup(manager, uid);
+    let Ok(available) = std::fs::read_to_string(dir.join("cgroup.controllers")) else {
+        return Check::fail(
+            NAME,
+            format!("cannot read {}", dir.join("cgroup.controllers").display()),
+            match manager {
+                Manager::User => "start your user manager: loginctl enable-linger, or log in",
+                Manager::System => "mount cgroup v2 at /sys/fs/cgroup",
+            },
+        );
+    };
+    let available: Vec<&str> = available.split_whitespace().collect();
+    let missing: Vec<&str> = needed
+        .iter()
+        .map(String::as_str)
+        .filter(|c| !available.contains(c))
+        .collect();
+    let holder = match manager {
+        Manager::User => format!("user@{uid}.service"),
+        Manager::System => "the root cgroup".to_owned(),
+    };
+    if missing.is_empty() {
+        return Check::ok(
+            NAME,
+            format!(
+                "{holder} has {} (needed: {})",
+                available.join(" "),
+                needed.join(" ")
+            ),
+        );
+    }
+    let detail = format!(
+        "{} not delegated to {holder} (it has: {})",
+        missing.join(", "),
+        available.join(" ")
+    );
+    match manager {
+        Manager::User => Check::fail(NAME, detail, delegation_fix()),
+        Manager::System => Check::fail(
+            NAME,
+            detail,
+            "enable the controllers in the kernel (a kernel built without them cannot provide them)",
+        ),
+    }
+}
+
+/// An RT thread outside the root cgroup, by pid, tid and name.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RealtimeThread {
+    pub pid: u32,
+    pub tid: u32,
+    pub comm: String,
+}
+
+/// Real-time threads outside the root cgroup: with `CONFIG_RT_GROUP_SCHED` they keep the `cpu`
+/// controller from being enabled (kernel commit 20d46283, crun#591).
+pub fn realtime_threads(root: &Root) -> Vec<RealtimeThread> {
+    let mut found = Vec::new();
+    let Ok(processes) = std::fs::read_dir(root.path("/proc")) else {
+        return found;
+    };
+    for process in processes.flatten() {
+        let Some(pid) = process
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let in_root = std::fs::read_to_string(process.path().join("cgroup"))
+            .map(|c| c.lines().any(|l| l == "0::/"))
+            .unwrap_or(true);
+        if in_root {
+            continue;
+        }
+        let Ok(threads) = std::fs::read_dir(process.path().join("task")) else {
+            continue;
+        };
+        for thread in threads.flatten() {
+            let Some(tid) = thread
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(thread.path().join("stat")) else {
+                continue;
+            };
+            if let Some(comm) = realtime_comm(&stat) {
+                found.push(RealtimeThread { pid, tid, comm });
+            }
+        }
+    }
+    found.sort_by_key(|t| (t.pid, t.tid));
+    found
+}
+
+/// The thread's name if its policy (field 41 of stat) is SCHED_FIFO (1) or SCHED_RR (2).
+fn realtime_comm(stat: &str) -> Option<String> {
+    let (head, tail) = stat.rsplit_once(')')?;
+    let comm = head.split_once('(')?.1;
+    // Fields after the name start at 3 (state); the policy is field 41.
+    let policy: u32 = tail.split_whitespace().nth(41 - 3)?.parse().ok()?;
+    matches!(policy, 1 | 2).then(|| comm.to_owned())
+}
+
+/// Whether the running kernel was built with `CONFIG_RT_GROUP_SCHED`, if its config is readable.
+fn rt_group_sched(root: &Root) -> Option<bool> {
+    let release = root.read("/proc/sys/kernel/osrelease")?;
+    let config = root.read(&format!("/boot/config-{}", release.trim()))?;
+    Some(config.lines().any(|l| l == "CONFIG_RT_GROUP_SCHED=y"))
+}
+
+pub fn realtime(root: &Root, needs_cpu: bool) -> Check {
+    const NAME: &str = "realtime";
+    if !needs_cpu {
+        return Check::ok(NAME, "the cpu controller is not needed");
+    }
+    let threads = realtime_threads(root);
+    if threads.is_empty() {
+        return Check::ok(NAME, "no real-time thread outside the root cgroup");
+    }
+    let list: Vec<String> = threads
+        .iter()
+        .map(|t| format!("{} (pid {}, tid {})", t.comm, t.pid, t.tid))
+        .collect();
+    let detail = format!(
+        "real-time threads outside the root cgroup: {}",
+        list.join(", ")
+    );
+    let fix = "move them to the root cgroup or make them SCHED_OTHER (chrt -o -p 0 TID), or disable \
+               their real-time scheduling (e.g. rtkit-daemon, multipathd); check with ps ax -L -o \
+               'pid tid cls rtprio comm' | grep -E 'RR|FF'";
+    match rt_group_sched(root) {
+        Some(false) => Check::ok(
+            NAME,
+            format!("{detail}; harmless: this kernel has no CONFIG_RT_GROUP_SCHED"),
+        ),
+        Some(true) => Check::fail(
+            NAME,
+            format!("{detail}: they keep +cpu from being enabled"),
+            fix,
+        ),
+        None => Check::warning(
+            NAME,
+            format!("{detail}: with CONFIG_RT_GROUP_SCHED they keep +cpu from being enabled"),
+            fix,
+        ),
+    }
+}
+
+pub fn swap_accounting(root: &Root, manager: Manager, uid: u32, needed: bool) -> Check {
+    const NAME: &str = "swap";
+    let dir = match manager {
+        Manager::User => root.manager_cgroup(manager, uid),
+        Manager::System => root.path("/sys/fs/cgroup/system.slice"),
+    };
+    if Path::new(&dir.join("memory.swap.max")).exists() {
+        return Check::ok(NAME, "swap accounting is on (memory.swap.max exists)");
+    }
+    let detail = format!(
+        "no memory.swap.max in {}: swap accounting is off",
+        dir.display()
+    );
+    let fix = "boot with swapaccount=1 (kernels before 5.8), or use a kernel built with CONFIG_MEMCG_SWAP";
+    if needed {
+        Check::fail(NAME, format!("{detail}, and the bundle limits swap"), fix)
+    } else {
+        Check::warning(NAME, detail, fix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(root: &Path, path: &str, text: &str) {
+        let path = root.join(path.trim_start_matches('/'));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    const UNIFIED: &str = "30 1 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
+    const HYBRID: &str = "30 1 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
+                          31 1 0:27 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+    const USER_CGROUP: &str = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service";
+
+    #[test]
+    fn cgroup_v2_unified_and_hybrid() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "/proc/self/cgroup",
+            "0::/user.slice/user-1000.slice/session-1.scope\n",
+        );
+        write(dir.path(), "/proc/self/mountinfo", UNIFIED);
+        let root = Root(dir.path().to_owned());
+        assert_eq!(cgroup_v2(&root).status, Status::Ok);
+        write(dir.path(), "/proc/self/mountinfo", HYBRID);
+        let check = cgroup_v2(&root);
+        assert_eq!(check.status, Status::Fail);
+        assert!(
+            check
+                .fix
+                .unwrap()
+                .contains("systemd.unified_cgroup_hierarchy=1")
+        );
+    }
+
+    #[test]
+    fn delegation_names_what_is_missing_and_the_drop_in() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &format!("{USER_CGROUP}/cgroup.controllers"),
+            "cpu memory pids\n",
+        );
+        let root = Root(dir.path().to_owned());
+        let all: Vec<String> = ALL_CONTROLLERS.iter().map(|c| c.to_string()).collect();
+        let check = delegation(&root, Manager::User, 1000, &all);
+        assert_eq!(check.status, Status::Fail);
+        assert!(
+            check
+                .detail
+                .starts_with("cpuset, io not delegated to user@1000.service"),
+            "{}",
+            check.detail
+        );
+        assert!(
+            check
+                .fix
+                .unwrap()
+                .contains("Delegate=cpu cpuset io memory pids")
+        );
+        let needed = vec!["memory".to_owned(), "pids".to_owned()];
+        assert_eq!(
+            delegation(&root, Manager::User, 1000, &needed).status,
+            Status::Ok
+        );
+        assert_eq!(
+            delegation(&root, Manager::User, 1001, &needed).status,
+            Status::Fail
+        );
+    }
+
+    #[test]
+    fn lingering_by_user_name() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "/etc/passwd",
+            "root:x:0:0::/root:/bin/sh\ndev:x:1000:1000::/home/dev:/bin/sh\n",
+        );
+        let root = Root(dir.path().to_owned());
+        let check = lingering(&root, 1000);
+        assert_eq!(check.status, Status::Warning);
+        assert_eq!(check.fix.as_deref(), Some("loginctl enable-linger dev"));
+        write(dir.path(), "/var/lib/systemd/linger/dev", "");
+        assert_eq!(lingering(&root, 1000).status, Status::Ok);
+    }
+
+    fn stat(comm: &str, policy: u32) -> String {
+        let mut fields: Vec<String> = (3..=52).map(|_| "0".to_owned()).collect();
+        fields[41 - 3] = policy.to_string();
+        format!("42 ({comm}) {}", fields.join(" "))
+    }
+
+    #[test]
+    fn realtime_threads_outside_the_root_cgroup() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "/proc/42/cgroup",
+            "0::/system.slice/rtkit-daemon.service\n",
+        );
+        write(
+            dir.path(),
+            "/proc/42/task/42/stat",
+            &stat("rtkit daemon", 0),
+        );
+        write(
+            dir.path(),
+            "/proc/42/task/43/stat",
+            &stat("rtkit) canary", 2),
+        );
+        write(dir.path(), "/proc/7/cgroup", "0::/\n");
+        write(dir.path(), "/proc/7/task/7/stat", &stat("in-root", 1));
+        let root = Root(dir.path().to_owned());
+        assert_eq!(
+            realtime_threads(&root),
+            vec![RealtimeThread {
+                pid: 42,
+                tid: 43,
+                comm: "rtkit) canary".into()
+            }]
+        );
+        assert_eq!(realtime(&root, true).status, Status::Warning);
+        assert_eq!(realtime(&root, false).status, Status::Ok);
+        write(dir.path(), "/proc/sys/kernel/osrelease", "6.1.0\n");
+        write(
+            dir.path(),
+            "/boot/config-6.1.0",
+            "CONFIG_RT_GROUP_SCHED=y\n",
+        );
+        assert_eq!(realtime(&root, true).status, Status::Fail);
+        write(
+            dir.path(),
+            "/boot/config-6.1.0",
+            "# CONFIG_RT_GROUP_SCHED is not set\n",
+        );
+        assert_eq!(realtime(&root, true).status, Status::Ok);
+    }
+
+    #[test]
+    fn swap_accounting_matters_when_the_bundle_limits_swap() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            &format!("{USER_CGROUP}/cgroup.controllers"),
+            "memory\n",
+        );
+        let root = Root(dir.path().to_owned());
+        assert_eq!(
+            swap_accounting(&root, Manager::User, 1000, false).status,
+            Status::Warning
+        );
+        assert_eq!(
+            swap_accounting(&root, Manager::User, 1000, true).status,
+            Status::Fail
+        );
+        write(
+            dir.path(),
+            &format!("{USER_CGROUP}/memory.swap.max"),
+            "max\n",
+        );
+        assert_eq!(
+            swap_accounting(&root, Manager::User, 1000, true).status,
+            Status::Ok
+        );
+    }
+}

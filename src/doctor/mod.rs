@@ -1,0 +1,243 @@
+//! `ociunit doctor`: why a limit cannot apply on this host, and the command that fixes it.
+//!
+//! The checks run in the order a user would fix things: the cgroup hierarchy, the manager, the
+//! user bus and lingering, delegation, real-time threads, swap accounting — and with a bundle, a
+//! trial: the bundle's own launcher writes in a scratch transient service (the payload replaced
+//! by `true`), so the verdict is what `ociunit run` of that bundle would meet.
+
+pub mod checks;
+
+use std::io::Read;
+use std::os::fd::AsFd;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::bundle::Bundle;
+use crate::compile::{self, Request};
+use crate::error::Error;
+use crate::manager::{self, ManagerProxy};
+use crate::plan::property::ALL;
+use crate::plan::{Plan, Spawner};
+use crate::render::dbus::{RunOptions, Transient};
+use crate::run::{self, Start};
+use crate::target::Manager;
+use checks::{Check, Root, Status};
+
+pub struct DoctorRequest {
+    pub bundle: Option<PathBuf>,
+    pub request: Request,
+    pub launcher: PathBuf,
+}
+
+#[derive(Serialize)]
+pub struct Report {
+    pub checks: Vec<Check>,
+    /// Everything the bundle (or, without one, rootless resource management) needs is there.
+    pub ok: bool,
+}
+
+impl Report {
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        for check in &self.checks {
+            let status = match check.status {
+                Status::Ok => "ok",
+                Status::Warning => "warning",
+                Status::Fail => "FAIL",
+            };
+            text.push_str(&format!(
+                "{status:<8} {:<11} {}\n",
+                check.name, check.detail
+            ));
+            if let Some(fix) = &check.fix {
+                text.push_str(&format!("{:<20} fix: {fix}\n", ""));
+            }
+        }
+        text
+    }
+}
+
+pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
+    let root = Root(PathBuf::from("/"));
+    let manager_kind = request.request.target.manager;
+    let uid = request.request.manager_uid;
+    let bundle = request.bundle.as_deref().map(Bundle::load).transpose()?;
+    let mut checks = vec![checks::cgroup_v2(&root)];
+
+    let bus = manager::connect(manager_kind).and_then(|connection| {
+        let proxy = ManagerProxy::new(&connection)
+            .map_err(|e| manager::call_error("connecting to the manager", &e))?;
+        let version = manager::version(&proxy)?;
+        Ok((connection, proxy, version))
+    });
+    let systemd = match &bus {
+        Ok((_, _, version)) => {
+            checks.push(version_check(manager_kind, *version));
+            *version
+        }
+        Err(err) => {
+            checks.push(Check::fail(
+                "manager",
+                err.to_string(),
+                bus_fix(manager_kind),
+            ));
+            request.request.target.systemd
+        }
+    };
+    if manager_kind == Manager::User {
+        checks.push(checks::lingering(&root, uid));
+    }
+
+    let plan = match &bundle {
+        Some(bundle) => {
+            let mut plan_request = request.request.clone();
+            plan_request.target.systemd = systemd;
+            let plan = compile::plan(bundle, &plan_request)?;
+            compile::check(&plan, false)?;
+            Some(plan)
+        }
+        None => None,
+    };
+    let needed: Vec<String> = match &plan {
+        Some(plan) => plan.launch_spec(Spawner::Systemd).0.needed_controllers(),
+        None => checks::ALL_CONTROLLERS
+            .iter()
+            .map(|c| c.to_string())
+            .collect(),
+    };
+    checks.push(checks::delegation(&root, manager_kind, uid, &needed));
+    checks.push(checks::realtime(&root, needed.iter().any(|c| c == "cpu")));
+    let swap = plan.as_ref().is_some_and(|p| {
+        p.launch_spec(Spawner::Systemd)
+            .0
+            .writes
+            .iter()
+            .any(|w| w.file.as_str() == "memory.swap.max")
+    });
+    if plan.is_none() || swap {
+        checks.push(checks::swap_accounting(&root, manager_kind, uid, swap));
+    }
+    if let (Some(mut plan), Ok((connection, proxy, _))) = (plan, bus) {
+        checks.push(trial(&connection, &proxy, &mut plan, &request.launcher));
+    }
+    let ok = checks.iter().all(|c| c.status != Status::Fail);
+    Ok(Report { checks, ok })
+}
+
+fn bus_fix(manager: Manager) -> &'static str {
+    match manager {
+        Manager::User => {
+            "install dbus-user-session (apt install dbus-user-session), enable lingering \
+             (loginctl enable-linger $USER), and run from a login session or with \
+             XDG_RUNTIME_DIR=/run/user/$(id -u)"
+        }
+        Manager::System => "run as root on a host booted with systemd",
+    }
+}
+
+/// The manager's version and what the compiler's version table says it lacks.
+fn version_check(manager: Manager, version: u32) -> Check {
+    let mut lacking: Vec<String> = ALL
+        .iter()
+        .filter(|p| p.since > version)
+        .map(|p| format!("{}= ({})", p.key, p.since))
+        .collect();
+    lacking.dedup();
+    let who = format!(
+        "{} manager, systemd {version}",
+        if manager == Manager::User {
+            "user"
+        } else {
+            "system"
+        }
+    );
+    if lacking.is_empty() {
+        return Check::ok(
+            "manager",
+            format!("{who}: knows every property ociunit uses"),
+        );
+    }
+    Check::ok(
+        "manager",
+        format!(
+            "{who}: lacks {}; the launcher writes those cgroup files instead",
+            lacking.join(", ")
+        ),
+    )
+}
+
+/// Runs the bundle's launcher, payload replaced by `true`, as a scratch transient service that
+/// is collected afterwards, and reports what the launcher said.
+fn trial(
+    connection: &zbus::blocking::Connection,
+    proxy: &ManagerProxy<'static>,
+    plan: &mut Plan,
+    launcher: &std::path::Path,
+) -> Check {
+    const NAME: &str = "trial";
+    plan.command = vec!["true".to_owned()];
+    let writes = plan.launch_spec(Spawner::Systemd).0.writes.len();
+    let result = (|| -> Result<(run::wait::Outcome, String), Error> {
+        let (reader, writer) =
+            rustix::pipe::pipe().map_err(|e| Error::Host(format!("cannot make a pipe: {e}")))?;
+        rustix::fs::fcntl_setfl(&reader, rustix::fs::OFlags::NONBLOCK)
+            .map_err(|e| Error::Host(format!("cannot make a pipe non-blocking: {e}")))?;
+        let unit = format!("ociunit-doctor-{}.service", run::random_suffix());
+        let start = Start {
+            unit: unit.clone(),
+            transient: Transient::Service { launcher },
+            options: RunOptions {
+                description: Some("ociunit doctor: trial of the launcher's writes".to_owned()),
+                slice: None,
+                collect: true,
+                add_ref: true,
+            },
+            stdio: Some([rustix::stdio::stdin(), writer.as_fd(), writer.as_fd()]),
+            no_block: false,
+            strict: false,
+            quiet: true,
+        };
+        run::start(proxy, plan, &start)?;
+        drop(writer);
+        let outcome = run::wait::until_done(connection, proxy, &unit)?;
+        let mut said = String::new();
+        let _ = std::fs::File::from(reader).read_to_string(&mut said);
+        Ok((outcome, said))
+    })();
+    match result {
+        Ok((outcome, _)) if outcome.exit_status() == 0 => Check::ok(
+            NAME,
+            format!(
+                "the launcher's {writes} cgroup writes succeeded in a scratch unit (now removed)"
+            ),
+        ),
+        Ok((outcome, said)) => {
+            // The launcher's own line names the file, the errno and the fix.
+            let said = said
+                .lines()
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" / ");
+            let detail = match (said.is_empty(), outcome.status) {
+                (false, _) => said,
+                (true, 200..=243) => format!(
+                    "systemd could not start it ({}; see \"Process Exit Codes\" in systemd.exec(5))",
+                    outcome.termination()
+                ),
+                (true, _) => outcome.termination(),
+            };
+            Check {
+                name: NAME,
+                status: Status::Fail,
+                detail: format!("in a scratch unit: {detail}"),
+                fix: None,
+            }
+        }
+        Err(err) => Check::fail(
+            NAME,
+            format!("could not start a scratch unit: {err}"),
+            bus_fix(plan.target.manager),
+        ),
+    }
+}
