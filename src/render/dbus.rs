@@ -7,9 +7,6 @@ use std::path::Path;
 use crate::plan::property::{Class, DELEGATE_SUBGROUP, DbusProperty, DbusValue};
 use crate::plan::{Plan, Spawner};
 
-/// `Type=exec` needs systemd 240.
-const TYPE_EXEC_SINCE: u32 = 240;
-
 /// What kind of transient unit, with what belongs to that kind only.
 #[derive(Clone, Debug)]
 pub enum Transient<'a> {
@@ -67,9 +64,7 @@ pub fn properties(plan: &Plan, transient: &Transient, options: &RunOptions) -> V
             None
         }
         Transient::Service { launcher } => {
-            if plan.target.systemd >= TYPE_EXEC_SINCE {
-                properties.push(str_property("Type", "exec"));
-            }
+            properties.push(str_property("Type", plan.service_type()));
             if plan.delegate_subgroup() {
                 properties.push(str_property(DELEGATE_SUBGROUP.key, plan.leaf.clone()));
             }

@@ -9,9 +9,6 @@ use crate::plan::property::{Class, Property};
 use crate::plan::{Plan, Spawner};
 use crate::render::escape;
 
-/// `Type=exec` reports a failed exec as a failed start; systemd before 240 only has `simple`.
-const TYPE_EXEC_SINCE: u32 = 240;
-
 /// One `KEY=VALUE` line, its value escaped for the setting's own rules.
 fn setting_line(property: &Property) -> Result<serde_json::Value, Error> {
     let value = escape::setting(&property.value, property.spec.specifiers)
@@ -41,7 +38,7 @@ pub fn render(plan: &Plan, launcher: &Path) -> Result<String, Error> {
             "sha256": plan.source.sha256,
             "manager": plan.target.manager,
             "systemd": plan.target.systemd,
-            "service_type": if plan.target.systemd >= TYPE_EXEC_SINCE { "exec" } else { "simple" },
+            "service_type": plan.service_type(),
             "delegate_subgroup": plan.delegate_subgroup(),
             "leaf": plan.leaf,
             "resources": resources,
