@@ -45,13 +45,13 @@ pub trait Systemd {
         files: &[&str],
         runtime: bool,
         force: bool,
-    ) -> zbus::Result<(bool, Vec<(String, String, String)>)>;
+    ) -> zbus::Result<(bool, Vec<UnitFileChange>)>;
 
     fn disable_unit_files(
         &self,
         files: &[&str],
         runtime: bool,
-    ) -> zbus::Result<Vec<(String, String, String)>>;
+    ) -> zbus::Result<Vec<UnitFileChange>>;
 
     #[zbus(signal)]
     fn job_removed(
@@ -65,6 +65,9 @@ pub trait Systemd {
     #[zbus(property)]
     fn version(&self) -> zbus::Result<String>;
 }
+
+/// One change `EnableUnitFiles`/`DisableUnitFiles` made: (kind, link, target).
+pub type UnitFileChange = (String, String, String);
 
 /// Connects to the manager's bus: the system bus, or the user's own (`$DBUS_SESSION_BUS_ADDRESS`,
 /// else `$XDG_RUNTIME_DIR/bus`, which is where systemd's user manager listens).
