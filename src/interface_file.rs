@@ -30,9 +30,14 @@ impl fmt::Display for UnsafeName {
         match self {
             UnsafeName::Empty => write!(f, "the name is empty"),
             UnsafeName::Separator => write!(f, "it contains '/', which would leave the cgroup"),
-            UnsafeName::ParentReference => write!(f, "it contains '..', which would leave the cgroup"),
+            UnsafeName::ParentReference => {
+                write!(f, "it contains '..', which would leave the cgroup")
+            }
             UnsafeName::CoreFile => {
-                write!(f, "cgroup.* core files control membership and delegation, not limits")
+                write!(
+                    f,
+                    "cgroup.* core files control membership and delegation, not limits"
+                )
             }
             UnsafeName::NoController => {
                 write!(f, "it is not of the form CONTROLLER.FILE (e.g. memory.max)")
@@ -93,22 +98,53 @@ mod tests {
 
     #[test]
     fn accepts_plain_interface_files() {
-        for name in ["memory.max", "hugetlb.2MB.max", "cpu.max.burst", "io.bfq.weight"] {
+        for name in [
+            "memory.max",
+            "hugetlb.2MB.max",
+            "cpu.max.burst",
+            "io.bfq.weight",
+        ] {
             assert_eq!(InterfaceFile::parse(name).unwrap().as_str(), name);
         }
-        assert_eq!(InterfaceFile::parse("hugetlb.1GB.rsvd.max").unwrap().controller(), "hugetlb");
+        assert_eq!(
+            InterfaceFile::parse("hugetlb.1GB.rsvd.max")
+                .unwrap()
+                .controller(),
+            "hugetlb"
+        );
     }
 
     #[test]
     fn refuses_names_that_escape_or_take_over_the_cgroup() {
-        assert_eq!(InterfaceFile::parse("../memory.max"), Err(UnsafeName::Separator));
-        assert_eq!(InterfaceFile::parse("memory..max"), Err(UnsafeName::ParentReference));
-        assert_eq!(InterfaceFile::parse("cgroup.procs"), Err(UnsafeName::CoreFile));
-        assert_eq!(InterfaceFile::parse("cgroup.subtree_control"), Err(UnsafeName::CoreFile));
+        assert_eq!(
+            InterfaceFile::parse("../memory.max"),
+            Err(UnsafeName::Separator)
+        );
+        assert_eq!(
+            InterfaceFile::parse("memory..max"),
+            Err(UnsafeName::ParentReference)
+        );
+        assert_eq!(
+            InterfaceFile::parse("cgroup.procs"),
+            Err(UnsafeName::CoreFile)
+        );
+        assert_eq!(
+            InterfaceFile::parse("cgroup.subtree_control"),
+            Err(UnsafeName::CoreFile)
+        );
         assert_eq!(InterfaceFile::parse(""), Err(UnsafeName::Empty));
-        assert_eq!(InterfaceFile::parse("memory"), Err(UnsafeName::NoController));
+        assert_eq!(
+            InterfaceFile::parse("memory"),
+            Err(UnsafeName::NoController)
+        );
         assert_eq!(InterfaceFile::parse(".max"), Err(UnsafeName::NoController));
-        assert_eq!(InterfaceFile::parse("memory.max=1"), Err(UnsafeName::BadCharacter('=')));
-        assert_eq!(InterfaceFile::parse("memory.max\n"), Err(UnsafeName::BadCharacter('\n')));
+        assert_eq!(
+            InterfaceFile::parse("memory.max=1"),
+            Err(UnsafeName::BadCharacter('='))
+        );
+        assert_eq!(
+            InterfaceFile::parse("memory.max\n"),
+            Err(UnsafeName::BadCharacter('\n'))
+        );
     }
 }

@@ -172,7 +172,11 @@ impl Plan {
     /// `Type=exec` reports a payload that cannot be executed as a failed start; systemd before
     /// 240 only has `simple`.
     pub fn service_type(&self) -> &'static str {
-        if self.target.systemd >= 240 { "exec" } else { "simple" }
+        if self.target.systemd >= 240 {
+            "exec"
+        } else {
+            "simple"
+        }
     }
 
     /// systemd puts the main process into the leaf itself from 254 on (`DelegateSubgroup=`);
