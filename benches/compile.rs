@@ -45,7 +45,7 @@ fn main() {
     let launcher = PathBuf::from(LAUNCHER);
     let mut slow = Vec::new();
     println!(
-        "{:<28} {:>12} {:>12} {:>10}",
+        "{:<32} {:>12} {:>12} {:>10}",
         "bundle (target)", "best", "median", "iters"
     );
     for &(bundle, manager, systemd) in BUNDLES {
@@ -93,7 +93,7 @@ fn main() {
         samples.sort();
         let (best, median) = (samples[0], samples[samples.len() / 2]);
         println!(
-            "{label:<28} {:>9.1} µs {:>9.1} µs {:>10}",
+            "{label:<32} {:>9.1} µs {:>9.1} µs {:>10}",
             best.as_secs_f64() * 1e6,
             median.as_secs_f64() * 1e6,
             u64::from(batch) * BATCHES as u64
