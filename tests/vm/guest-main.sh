@@ -18,7 +18,8 @@ shift 2
 F=$TESTBED_FILES
 O=$TESTBED_OUT
 up() { local t _; read -r t _ </proc/uptime; echo "$t"; }
-say() { echo "guest-main[$(up)]: $*"; }
+# Progress also goes to the serial console (console.log, vm-run -v).
+say() { echo "guest-main[$(up)]: $*"; echo "guest-main[$(up)]: $*" >/dev/console 2>/dev/null; }
 
 # shellcheck disable=SC1091
 [ ! -f "$F/env" ] || { set -a; . "$F/env"; set +a; }

@@ -135,6 +135,15 @@ compile_user() {
 # unit_prop UNIT PROP: one property of a user unit
 unit_prop() { usys show -P "$2" "$1" 2>/dev/null; }
 
+# load_props UNIT: all properties of a user unit into PROP[NAME] (one
+# systemctl call instead of one per property)
+declare -gA PROP=()
+load_props() {
+  local k v
+  PROP=()
+  while IFS='=' read -r k v; do PROP[$k]=$v; done < <(usys show "$1" 2>/dev/null)
+}
+
 # unit_cgroup UNIT: the unit's cgroup directory under /sys/fs/cgroup
 unit_cgroup() { echo "/sys/fs/cgroup$(unit_prop "$1" ControlGroup)"; }
 

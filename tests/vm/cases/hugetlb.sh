@@ -40,3 +40,12 @@ expect_match "payload cgroup" "/$unit/payload\$" "$(kv "$out" cgroup)"
 expect_eq "hugetlb.2MB.max" 4194304 "$(kv "$out" hugetlb.2MB.max)"
 expect_eq "pids.max" 50 "$(kv "$out" pids.max)"
 usys stop "$unit" ovm-huge-dummy.service
+
+# Undo it, bottom up, so that the later cases in this boot see systemd's tree.
+for d in user.slice/user-1000.slice/user@1000.service/app.slice \
+    user.slice/user-1000.slice/user@1000.service user.slice/user-1000.slice user.slice ""; do
+  echo -hugetlb >"/sys/fs/cgroup${d:+/$d}/cgroup.subtree_control" 2>/dev/null ||
+    note "could not disable hugetlb in /sys/fs/cgroup/$d"
+done
+expect_no_match "hugetlb disabled again for dev" hugetlb \
+  "$(cat /sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers)"

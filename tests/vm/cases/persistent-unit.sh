@@ -38,17 +38,18 @@ if [ "$OVM_VARIANT" = full ]; then
 fi
 
 # What systemd applied at the unit level.
-expect_eq "ActiveState" active "$(unit_prop "$unit" ActiveState)"
-expect_eq "MemoryMax" 1000000000 "$(unit_prop "$unit" MemoryMax)"
-expect_eq "MemorySwapMax" 500000000 "$(unit_prop "$unit" MemorySwapMax)"
-expect_eq "TasksMax" 100 "$(unit_prop "$unit" TasksMax)"
-expect_eq "CPUQuotaPerSecUSec" 500ms "$(unit_prop "$unit" CPUQuotaPerSecUSec)"
-expect_eq "CPUWeight" 100 "$(unit_prop "$unit" CPUWeight)"
-expect_eq "Delegate" yes "$(unit_prop "$unit" Delegate)"
+load_props "$unit"
+expect_eq "ActiveState" active "${PROP[ActiveState]-}"
+expect_eq "MemoryMax" 1000000000 "${PROP[MemoryMax]-}"
+expect_eq "MemorySwapMax" 500000000 "${PROP[MemorySwapMax]-}"
+expect_eq "TasksMax" 100 "${PROP[TasksMax]-}"
+expect_eq "CPUQuotaPerSecUSec" 500ms "${PROP[CPUQuotaPerSecUSec]-}"
+expect_eq "CPUWeight" 100 "${PROP[CPUWeight]-}"
+expect_eq "Delegate" yes "${PROP[Delegate]-}"
 if [ "$OVM_VARIANT" = full ]; then
-  expect_eq "IOWeight" 4950 "$(unit_prop "$unit" IOWeight)"
+  expect_eq "IOWeight" 4950 "${PROP[IOWeight]-}"
 fi
-cg=$(unit_cgroup "$unit")
+cg=/sys/fs/cgroup${PROP[ControlGroup]-}
 expect_eq "unit cgroup memory.max" 999997440 "$(cat "$cg/memory.max" 2>&1)"
 expect_eq "unit cgroup pids.max" 100 "$(cat "$cg/pids.max" 2>&1)"
 expect_eq "unit cgroup cpu.max" "50000 100000" "$(cat "$cg/cpu.max" 2>&1)"
