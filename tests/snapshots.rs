@@ -3,9 +3,12 @@
 //! Every case in [`CASES`] runs `ociunit compile` and `ociunit explain --json` on one bundle for
 //! one target and snapshots the output as `snapshots/unit@CASE.snap` and
 //! `snapshots/explain@CASE.snap`. Each case names its launcher path, its manager and its systemd
-//! version explicitly, so the snapshots do not depend on the host that runs the tests. The only
-//! normalisation is the repository root, which both outputs contain (the bundle's absolute path)
-//! and which becomes `[REPO]`.
+//! version explicitly, so the snapshots do not depend on the host that runs the tests. Two things
+//! are normalised, both because they depend on where the repository is cloned:
+//!
+//! * the repository root, which both outputs contain (the bundle's absolute path): `[REPO]`;
+//! * the unit's `UnitSha256=`, a hash of the unit text, which contains that path:
+//!   `[UNIT-SHA256]`. The test checks the real hash (`unit_file::inspect`) before replacing it.
 //!
 //! Review a change with `cargo insta review` (or `INSTA_UPDATE=always cargo test --test
 //! snapshots` and `git diff snapshots/`): every changed line is a change in what ociunit emits.
@@ -330,7 +333,10 @@ fn snapshot(name: &str, description: String, contents: &str) {
         prepend_module_to_snapshot => false,
         omit_expression => true,
         description => description,
-        filters => vec![(regex_escape(env!("CARGO_MANIFEST_DIR")).leak() as &str, "[REPO]")],
+        filters => vec![
+            (regex_escape(env!("CARGO_MANIFEST_DIR")).leak() as &str, "[REPO]"),
+            ("(?m)^UnitSha256=[0-9a-f]{64}$", "UnitSha256=[UNIT-SHA256]"),
+        ],
     }, {
         insta::assert_snapshot!(name, contents);
     });
@@ -375,6 +381,14 @@ fn run_case(case: &Case) {
                 );
             }
             assert!(stdout.contains("\n[Service]\n"), "{}: no unit", case.name);
+            assert!(
+                matches!(
+                    ociunit::unit_file::inspect(&stdout),
+                    ociunit::unit_file::Ownership::Generated(_)
+                ),
+                "{}: the unit's UnitSha256= does not match its content",
+                case.name
+            );
             snapshot(&format!("unit@{}", case.name), shown(&args), &stdout);
         }
         Expect::NoProcess => expect_failure("process", "a unit needs a command"),
