@@ -64,7 +64,7 @@ pub(crate) fn is_not_found(errno: Errno) -> bool {
 
 /// An errno as "ENOENT (No such file or directory)": the name is what people search for, the text
 /// is what they understand.
-pub struct ErrnoText(pub Errno);
+struct ErrnoText(Errno);
 
 impl fmt::Display for ErrnoText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -30,7 +30,7 @@ const V1_CONTROLLERS: [&str; 14] = [
 ];
 
 /// The launcher's place in the cgroup tree. Tests build one over a directory of their own.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Host {
     /// Where the cgroup2 hierarchy is mounted, normally `/sys/fs/cgroup`.
     pub mount: PathBuf,
@@ -41,7 +41,8 @@ pub struct Host {
 }
 
 impl Host {
-    /// Reads `/proc/self/mountinfo` and `/proc/self/cgroup`.
+    /// Asks the kernel: `/proc/self/mountinfo` for the cgroup2 mount (and any v1 hierarchies
+    /// that make the host hybrid), `/proc/self/cgroup` for the launcher's own cgroup.
     pub fn discover() -> Result<Host, LaunchError> {
         let read = |path: &str| {
             std::fs::read_to_string(path).map_err(|e| LaunchError::Sys {

@@ -14,7 +14,7 @@ use super::error::{LaunchError, is_not_found};
 use super::grammar::{LaunchSpec, Rlimit};
 
 /// The PATH to search when the payload's environment has none: the one systemd gives services.
-pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // std's `Command::exec` goes through execvp(3), which runs a file that fails with ENOEXEC through
 // /bin/sh; systemd never would, so the launcher calls execve(2) itself. Both symbols come from
