@@ -75,7 +75,7 @@ impl Bundle {
 fn parse_spec(config: &Path, text: &str) -> Result<Spec, InputError> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = json_path(&err.path().to_string());
+        let path = json_path(err.path());
         let inner = err.into_inner();
         InputError {
             file: config.to_owned(),
@@ -85,13 +85,26 @@ fn parse_spec(config: &Path, text: &str) -> Result<Spec, InputError> {
     })
 }
 
-/// serde_path_to_error writes the root as "." and sequence indices as `[N]`; we want
-/// `linux.resources.memory.limit` and `process.args[0]`.
-fn json_path(path: &str) -> String {
-    if path == "." {
-        String::new()
-    } else {
-        path.replace(".[", "[")
+/// A JSON path as `explain` and every error message write it: `linux.resources.memory.limit`,
+/// `process.args[0]`, `linux.resources.unified["memory.high"]`.
+fn json_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .fold(String::new(), |parent, segment| match segment {
+            Segment::Seq { index } => format!("{parent}[{index}]"),
+            Segment::Map { key } | Segment::Enum { variant: key } => member(&parent, key),
+            Segment::Unknown => format!("{parent}[?]"),
+        })
+}
+
+/// The path of member `key` of the object at `parent`: dotted when the key is a plain name,
+/// quoted in brackets when it holds anything else (`unified["memory.high"]`).
+pub fn member(parent: &str, key: &str) -> String {
+    let plain = !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    match (plain, parent.is_empty()) {
+        (true, true) => key.to_owned(),
+        (true, false) => format!("{parent}.{key}"),
+        (false, _) => format!("{parent}[{}]", serde_json::Value::from(key)),
     }
 }
 
@@ -155,12 +168,14 @@ mod tests {
 
     #[test]
     fn json_paths_read_like_the_document() {
+        assert_eq!(member("", "process"), "process");
         assert_eq!(
-            json_path("linux.resources.memory.limit"),
-            "linux.resources.memory.limit"
+            member("linux.resources.rdma", "mlx5_1"),
+            "linux.resources.rdma.mlx5_1"
         );
-        assert_eq!(json_path("process.args.[1]"), "process.args[1]");
-        assert_eq!(json_path("."), "");
+        let unified = member("linux.resources.unified", "memory.high");
+        assert_eq!(unified, r#"linux.resources.unified["memory.high"]"#);
+        assert_eq!(member("a", "q\"uote"), r#"a["q\"uote"]"#);
     }
 
     #[test]

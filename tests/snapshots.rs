@@ -54,14 +54,6 @@ enum Expect {
     },
 }
 
-/// Why a case has no explain snapshot.
-///
-/// COMPILER BUG: `explain --json` prints `process.capabilities` from oci-spec's `HashSet`s, so
-/// the order of the capability names changes from one run to the next. A snapshot of it cannot
-/// be stable, and normalising it here would hide the bug. The unit text is not affected. See
-/// `explain_json_is_deterministic` below; when it passes, drop this and create the snapshots.
-const CAPABILITY_ORDER: &str = "explain --json prints process.capabilities in HashSet order";
-
 #[derive(Clone, Copy, Debug)]
 struct Case {
     /// The snapshot suffix: `unit@NAME`, `explain@NAME`.
@@ -78,8 +70,6 @@ struct Case {
     /// Extra arguments for `compile` only (e.g. `--best-effort`).
     compile_args: &'static [&'static str],
     expect: Expect,
-    /// `Some(why)`: the explain JSON is not snapshotted (it is still run and checked).
-    skip_explain: Option<&'static str>,
 }
 
 const fn system(name: &'static str, bundle: &'static str, systemd: u32) -> Case {
@@ -92,18 +82,10 @@ const fn system(name: &'static str, bundle: &'static str, systemd: u32) -> Case 
         args: &[],
         compile_args: &[],
         expect: Expect::Compiles,
-        skip_explain: None,
     }
 }
 
 /// A case whose explain JSON cannot be snapshotted yet.
-const fn no_explain(case: Case, why: &'static str) -> Case {
-    Case {
-        skip_explain: Some(why),
-        ..case
-    }
-}
-
 const fn user(name: &'static str, bundle: &'static str, systemd: u32) -> Case {
     Case {
         manager: Manager::User,
@@ -122,30 +104,15 @@ const fn no_process(name: &'static str, bundle: &'static str) -> Case {
 /// The corpus. Bundles compiled as root configs use `--system`, rootless ones `--user`.
 const CASES: &[Case] = &[
     // What the runtimes generate (tests/bundles/README.md says which versions).
-    no_explain(system("crun-spec", "crun-spec", 252), CAPABILITY_ORDER),
-    no_explain(
-        user("crun-spec-rootless", "crun-spec-rootless", 252),
-        CAPABILITY_ORDER,
-    ),
-    no_explain(system("runc-spec", "runc-spec", 252), CAPABILITY_ORDER),
-    no_explain(
-        user("runc-spec-rootless", "runc-spec-rootless", 252),
-        CAPABILITY_ORDER,
-    ),
+    system("crun-spec", "crun-spec", 252),
+    user("crun-spec-rootless", "crun-spec-rootless", 252),
+    system("runc-spec", "runc-spec", 252),
+    user("runc-spec-rootless", "runc-spec-rootless", 252),
     // The runtime-spec's own good configs (schema/test/config/good).
-    no_explain(
-        system("spec-example", "spec-example", 252),
-        CAPABILITY_ORDER,
-    ),
-    no_explain(
-        system("spec-example-257", "spec-example", 257),
-        CAPABILITY_ORDER,
-    ),
+    system("spec-example", "spec-example", 252),
+    system("spec-example-257", "spec-example", 257),
     // uid 1 cannot be switched to by a user manager (unless the tests run as uid 1).
-    no_explain(
-        user("spec-example-user", "spec-example", 252),
-        CAPABILITY_ORDER,
-    ),
+    user("spec-example-user", "spec-example", 252),
     system("rs-minimal-for-start", "rs-minimal-for-start", 252),
     // A FreeBSD config: runtime-spec requires process.user only on Linux and Solaris, but
     // ociunit (through oci-spec-rs) requires it everywhere, so this good config does not load.
@@ -220,6 +187,7 @@ const CASES: &[Case] = &[
     system("devices-deny-all-allows", "devices-deny-all-allows", 252),
     system("devices-allow-all", "devices-allow-all", 252),
     system("devices-deny-list", "devices-deny-list", 252),
+    system("devices-deny-after-allow", "devices-deny-after-allow", 252),
     system("devices-allow-only", "devices-allow-only", 252),
     system("devices-whole-major", "devices-whole-major", 252),
     user("devices-user", "devices-deny-all-allows", 252),
@@ -419,9 +387,7 @@ fn run_case(case: &Case) {
     assert_eq!(json["format"], "ociunit-explain/1");
     assert_eq!(json["config"], config.to_string_lossy().as_ref());
     assert_eq!(json["target"]["systemd"], case.systemd);
-    if case.skip_explain.is_none() {
-        snapshot(&format!("explain@{}", case.name), shown(&args), &stdout);
-    }
+    snapshot(&format!("explain@{}", case.name), shown(&args), &stdout);
 }
 
 /// Runs every case, then fails listing all the cases that failed (like `insta::glob!`), so one
@@ -485,7 +451,7 @@ fn no_stray_snapshots() {
         if case.expect == Expect::Compiles {
             expected.insert(format!("unit@{}.snap", case.name));
         }
-        if !matches!(case.expect, Expect::Rejected { .. }) && case.skip_explain.is_none() {
+        if !matches!(case.expect, Expect::Rejected { .. }) {
             expected.insert(format!("explain@{}.snap", case.name));
         }
     }
@@ -509,10 +475,8 @@ fn no_stray_snapshots() {
 }
 
 /// `explain --json` is documented as a stable interface, so the same bundle must give the same
-/// bytes every time. COMPILER BUG: it does not for bundles with `process.capabilities` (see
-/// [`CAPABILITY_ORDER`]). Run with `cargo test --test snapshots -- --ignored`.
+/// bytes every time, including the capability sets oci-spec keeps in hash sets.
 #[test]
-#[ignore = "compiler bug: explain --json prints process.capabilities in HashSet order"]
 fn explain_json_is_deterministic() {
     let case = CASES.iter().find(|c| c.name == "runc-spec").unwrap();
     let first = ociunit(&explain_args(case)).stdout;

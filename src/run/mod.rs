@@ -133,6 +133,7 @@ fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32) -> Result<Plan, Error> 
     for assignment in &run.properties {
         plan.mappings.push(overrides::parse(assignment, systemd)?);
     }
+    crate::translate::mark_overridden(&mut plan.mappings);
     crate::downgrade::downgrade(&mut plan);
     for warning in compile::check(&plan, run.strict)? {
         warn(run, &warning);

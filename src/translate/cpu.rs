@@ -166,6 +166,9 @@ fn cpu_max(quota: Option<u64>, period: u64) -> String {
     }
 }
 
+/// systemd reads `CPUQuota=` as an `int` of hundredths of a percent.
+const MAX_QUOTA_PER_SEC: u64 = i32::MAX as u64 * 100;
+
 pub fn quota_property(quota: u64, period: u64, systemd: u32) -> Destination {
     let step = if systemd >= FINE_QUOTA_SINCE {
         100
@@ -176,6 +179,12 @@ pub fn quota_property(quota: u64, period: u64, systemd: u32) -> Destination {
         .div_ceil(period)
         .div_ceil(step)
         * step;
+    if per_sec > MAX_QUOTA_PER_SEC {
+        return Destination::invalid(format!(
+            "{quota}/{period} is {}% of a CPU, more than systemd's CPUQuota= can hold (214748%)",
+            per_sec / 10_000
+        ));
+    }
     let percent = format!("{}.{:02}", per_sec / 10_000, per_sec % 10_000 / 100);
     let percent = percent.trim_end_matches('0').trim_end_matches('.');
     let property = Property::with_dbus(

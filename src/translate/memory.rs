@@ -62,8 +62,11 @@ pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
         };
     }
     let v1_only: [(&str, Option<(serde_json::Value, bool)>); 5] = [
-        ("kernel", memory.kernel().map(|v| (v.into(), false))),
-        ("kernelTCP", memory.kernel_tcp().map(|v| (v.into(), false))),
+        ("kernel", memory.kernel().map(|v| (v.into(), v == -1))),
+        (
+            "kernelTCP",
+            memory.kernel_tcp().map(|v| (v.into(), v == -1)),
+        ),
         ("swappiness", memory.swappiness().map(|v| (v.into(), false))),
         (
             "disableOOMKiller",

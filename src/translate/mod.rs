@@ -17,7 +17,7 @@ use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::launch::grammar::DEFAULT_LEAF;
-use crate::plan::{Mapping, Plan, Source};
+use crate::plan::{Destination, Mapping, Plan, Source};
 use crate::target::Target;
 
 /// Choices that are not in the bundle.
@@ -107,6 +107,7 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
         }
     }
     unsupported::translate(&bundle.raw, &mut t);
+    mark_overridden(&mut t.mappings);
 
     Plan {
         unit: options.unit.clone(),
@@ -145,3 +146,32 @@ pub fn cgroup_limit(value: Option<u64>) -> String {
 
 /// Why a v1-only field is dropped.
 pub const V1_ONLY: &str = "cgroup v1 only: cgroup v2 has no equivalent";
+
+/// A property set twice (a `unified` key shadowing its OCI field, `cpu.idle` over the shares'
+/// weight) keeps only its last assignment, as systemd would; the earlier one says so. Properties
+/// that accumulate entries (`DeviceAllow=`, `IO*Max=` per device) are left alone.
+pub fn mark_overridden(mappings: &mut [Mapping]) {
+    let single_valued = |d: &Destination| match d {
+        Destination::Property { property, .. } => property
+            .dbus
+            .iter()
+            .all(|p| !p.signature.starts_with("a("))
+            .then_some(property.key),
+        _ => None,
+    };
+    for later in (0..mappings.len()).rev() {
+        let keys: Vec<&'static str> = mappings[later]
+            .destinations
+            .iter()
+            .filter_map(single_valued)
+            .collect();
+        let path = mappings[later].path.clone();
+        for earlier in &mut mappings[..later] {
+            for destination in &mut earlier.destinations {
+                if single_valued(destination).is_some_and(|key| keys.contains(&key)) {
+                    *destination = Destination::ignored(format!("overridden by {path}"));
+                }
+            }
+        }
+    }
+}

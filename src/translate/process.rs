@@ -20,8 +20,14 @@ pub fn translate(process: &Process, t: &mut Translation) -> (Vec<String>, Vec<St
     working_directory(process, t);
     rlimits(process, t);
     if let Some(adj) = process.oom_score_adj() {
+        let user = t.target.manager == Manager::User;
         let mapping = t.field("process.oomScoreAdj", adj);
-        if (-1000..=1000).contains(&adj) {
+        if user && adj < 0 {
+            mapping.to(Destination::dropped(
+                "an unprivileged user manager can only raise oom_score_adj, and systemd ignores \
+                 the failure to lower it",
+            ));
+        } else if (-1000..=1000).contains(&adj) {
             mapping.to(Destination::property(
                 &OOM_SCORE_ADJUST,
                 adj.to_string(),
@@ -99,6 +105,10 @@ fn working_directory(process: &Process, t: &mut Translation) {
         mapping.to(Destination::invalid(
             "contains a control character or ends in '\\', which a unit file cannot carry",
         ));
+    } else if cwd.len() > 1 && cwd[1..].split('/').any(|c| matches!(c, "" | "." | "..")) {
+        mapping.to(Destination::invalid(
+            "must be a normalized path (no '.', '..' or empty components): systemd refuses others",
+        ));
     } else if cwd == "/" && system {
         mapping.to(Destination::ignored("/ is the default for system units"));
     } else {
@@ -150,6 +160,15 @@ fn rlimit_name(typ: PosixRlimitType) -> String {
         .to_owned()
 }
 
+/// systemd refuses 65535 and 4294967295 as user and group IDs: both mean "-1" to some
+/// system call (16-bit and 32-bit).
+fn id_is_valid(id: u32) -> bool {
+    id != u32::MAX && id != u32::from(u16::MAX)
+}
+
+const RESERVED_ID: &str =
+    "65535 and 4294967295 are not valid IDs (systemd and the kernel read them as -1)";
+
 fn user(process: &Process, t: &mut Translation) {
     let user = process.user();
     let system = t.target.manager == Manager::System;
@@ -160,7 +179,9 @@ fn user(process: &Process, t: &mut Translation) {
     for (path, id, spec) in ids {
         let manager_uid = t.manager_uid;
         let mapping = t.field(path, id);
-        if system && id != 0 {
+        if !id_is_valid(id) {
+            mapping.to(Destination::invalid(RESERVED_ID));
+        } else if system && id != 0 {
             mapping.to(Destination::property(
                 spec,
                 id.to_string(),
@@ -182,7 +203,9 @@ fn user(process: &Process, t: &mut Translation) {
     }
     if let Some(groups) = user.additional_gids().as_ref().filter(|g| !g.is_empty()) {
         let mapping = t.field("process.user.additionalGids", groups);
-        if system {
+        if !groups.iter().copied().all(id_is_valid) {
+            mapping.to(Destination::invalid(RESERVED_ID));
+        } else if system {
             let names: Vec<String> = groups.iter().map(u32::to_string).collect();
             mapping.to(Destination::property(
                 &SUPPLEMENTARY_GROUPS,
@@ -239,7 +262,7 @@ fn not_translated(process: &Process, t: &mut Translation) {
         ),
         (
             "capabilities",
-            process.capabilities().as_ref().map(|v| json!(v)),
+            process.capabilities().as_ref().map(sorted_sets),
             "not translated: the payload runs with the unit's capabilities (all of them for a root system service, none for a user service)",
         ),
         (
@@ -274,4 +297,19 @@ fn not_translated(process: &Process, t: &mut Translation) {
                 .to(Destination::dropped(why));
         }
     }
+}
+
+/// The capability sets in a stable order: oci-spec keeps them in hash sets, and explain output
+/// must not change from one run to the next.
+fn sorted_sets(capabilities: &oci_spec::runtime::LinuxCapabilities) -> serde_json::Value {
+    let mut value = json!(capabilities);
+    if let Some(sets) = value.as_object_mut() {
+        for set in sets
+            .values_mut()
+            .filter_map(serde_json::Value::as_array_mut)
+        {
+            set.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+        }
+    }
+    value
 }

@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use oci_spec::runtime::LinuxRdma;
 
 use super::Translation;
+use crate::bundle::member;
 use crate::plan::Destination;
 
 pub fn translate(rdma: &HashMap<String, LinuxRdma>, t: &mut Translation) {
     let mut devices: Vec<_> = rdma.iter().collect();
     devices.sort_by(|a, b| a.0.cmp(b.0));
     for (device, limits) in devices {
-        let mapping = t.field(format!("linux.resources.rdma[{device:?}]"), limits);
+        let mapping = t.field(member("linux.resources.rdma", device), limits);
         if device.is_empty() || device.chars().any(|c| c.is_whitespace() || c.is_control()) {
             mapping.to(Destination::invalid(format!(
                 "{device:?} is not an RDMA device name"

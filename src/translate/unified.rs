@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Translation, cpu, memory};
+use crate::bundle::member;
 use crate::interface_file::InterfaceFile;
 use crate::plan::Destination;
 use crate::plan::property::{ALLOWED_CPUS, ALLOWED_MEMORY_NODES, TASKS_MAX};
@@ -13,7 +14,7 @@ pub fn translate(unified: &HashMap<String, String>, t: &mut Translation) {
     entries.sort();
     let systemd = t.target.systemd;
     for (key, value) in entries {
-        let mapping = t.field(format!("linux.resources.unified[{key:?}]"), value);
+        let mapping = t.field(member("linux.resources.unified", key), value);
         let destination = match InterfaceFile::parse(key) {
             Err(why) => {
                 Destination::invalid(format!("{key:?} is not a cgroup file we may write: {why}"))
@@ -25,6 +26,10 @@ pub fn translate(unified: &HashMap<String, String>, t: &mut Translation) {
             Ok(file) => destination(file.as_str(), value.trim(), systemd),
         };
         mapping.to(destination);
+        // "QUOTA PERIOD" sets the period as well as the quota.
+        if let ("cpu.max", Some((Some(quota), period))) = (key.as_str(), cpu_max(value)) {
+            mapping.to(cpu::period_property(Some(quota), period));
+        }
     }
 }
 
