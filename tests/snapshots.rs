@@ -1,8 +1,9 @@
 //! Snapshot tests of the real `ociunit` binary over the bundle corpus in `tests/bundles/`.
 //!
-//! Every case in [`CASES`] runs `ociunit compile` and `ociunit explain --json` on one bundle for
-//! one target and snapshots the output as `snapshots/unit@CASE.snap` and
-//! `snapshots/explain@CASE.snap`. Each case names its launcher path, its manager and its systemd
+//! Every case in [`CASES`] runs `ociunit compile`, `ociunit explain --json` and
+//! `ociunit run --service --dry-run` on one bundle for one target and snapshots the output as
+//! `snapshots/unit@CASE.snap`, `snapshots/explain@CASE.snap` and `snapshots/dbus@CASE.snap`: the
+//! same plan as a unit file and as the D-Bus properties of a transient unit, side by side. Each case names its launcher path, its manager and its systemd
 //! version explicitly, so the snapshots do not depend on the host that runs the tests. Two things
 //! are normalised, both because they depend on where the repository is cloned:
 //!
@@ -245,6 +246,19 @@ fn compile_args(case: &Case) -> Vec<String> {
     args
 }
 
+fn dbus_args(case: &Case) -> Vec<String> {
+    let mut args = vec![
+        "run".to_owned(),
+        "--service".to_owned(),
+        "--dry-run".to_owned(),
+    ];
+    args.extend(["--unit".to_owned(), format!("{}.service", case.name)]);
+    args.extend(target_args(case));
+    args.extend(["--launcher".to_owned(), case.launcher.to_owned()]);
+    args.extend(case.compile_args.iter().map(|a| (*a).to_owned()));
+    args
+}
+
 fn explain_args(case: &Case) -> Vec<String> {
     let mut args = vec!["explain".to_owned()];
     args.extend(target_args(case));
@@ -358,6 +372,17 @@ fn run_case(case: &Case) {
                 case.name
             );
             snapshot(&format!("unit@{}", case.name), shown(&args), &stdout);
+            let dbus = dbus_args(case);
+            let out = ociunit(&dbus);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}: {} failed",
+                case.name,
+                shown(&dbus)
+            );
+            let listing = text(&out.stdout, "run --dry-run stdout", case);
+            snapshot(&format!("dbus@{}", case.name), shown(&dbus), &listing);
         }
         Expect::NoProcess => expect_failure("process", "a unit needs a command"),
         Expect::Rejected { path, message } => expect_failure(path, message),
@@ -450,6 +475,7 @@ fn no_stray_snapshots() {
     for case in CASES {
         if case.expect == Expect::Compiles {
             expected.insert(format!("unit@{}.snap", case.name));
+            expected.insert(format!("dbus@{}.snap", case.name));
         }
         if !matches!(case.expect, Expect::Rejected { .. }) {
             expected.insert(format!("explain@{}.snap", case.name));
