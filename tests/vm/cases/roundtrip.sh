@@ -125,7 +125,7 @@ expect_eq "bundles whose argv and environment arrived byte for byte (seed $seed)
 
 # Clean up (the next cases reload the manager too).
 t0=$SECONDS
-usys stop "${units[@]}" >/dev/null 2>&1
+# (The payloads have exited: no stop needed, only forget the failed ones.)
 usys reset-failed >/dev/null 2>&1
 rm -f "${units[@]/#/$DEV_UNITS/}"
 usys daemon-reload
