@@ -163,11 +163,18 @@ struct TargetArgs {
 }
 
 impl TargetArgs {
+    /// The request, for the local systemd unless `--systemd-version` names one.
     fn request(&self, best_effort: bool) -> Request {
         let systemd = self
             .systemd_version
             .or_else(target::local_systemd_version)
             .unwrap_or(target::FALLBACK_SYSTEMD);
+        self.request_for(best_effort, systemd)
+    }
+
+    /// The request for commands that ask the manager for its version themselves (`run`,
+    /// `doctor`), which need not spawn `systemctl --version` first.
+    fn request_for(&self, best_effort: bool, systemd: u32) -> Request {
         Request {
             name: self.name.clone(),
             target: Target {
@@ -290,9 +297,16 @@ impl RunArgs {
                 "--wait, --pipe and --json apply to --service: a scope runs the payload in this process".into(),
             ));
         }
+        let request = match self.dry_run {
+            true => self.compile.request(),
+            false => self
+                .compile
+                .target
+                .request_for(self.compile.best_effort, target::FALLBACK_SYSTEMD),
+        };
         Ok(run::RunRequest {
             bundle: self.compile.target.bundle.clone(),
-            request: self.compile.request(),
+            request,
             mode,
             unit: self.unit,
             options: RunOptions {

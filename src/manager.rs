@@ -98,6 +98,15 @@ pub fn connect(manager: Manager) -> Result<Connection, Error> {
     })
 }
 
+/// The manager's proxy, without zbus's property cache: filling it would fetch every Manager
+/// property (GetAll) on the first read, where `run` needs one (`Version`).
+pub fn proxy(connection: &Connection) -> Result<ManagerProxy<'static>, Error> {
+    zbus::blocking::proxy::Builder::new(connection)
+        .cache_properties(zbus::proxy::CacheProperties::No)
+        .build()
+        .map_err(|err| call_error("connecting to the manager", &err))
+}
+
 /// The manager's version number: "252.39-1~deb12u2" → 252.
 pub fn version(proxy: &ManagerProxy) -> Result<u32, Error> {
     let text = proxy

@@ -66,8 +66,7 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     let mut checks = vec![checks::cgroup_v2(&root)];
 
     let bus = manager::connect(manager_kind).and_then(|connection| {
-        let proxy = ManagerProxy::new(&connection)
-            .map_err(|e| manager::call_error("connecting to the manager", &e))?;
+        let proxy = manager::proxy(&connection)?;
         let version = manager::version(&proxy)?;
         Ok((connection, proxy, version))
     });

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use crate::compile::{self, Request};
 use crate::error::Error;
-use crate::manager::{self, ManagerProxy};
+use crate::manager;
 use crate::output::{self, Replaced};
 use crate::render::unit;
 
@@ -63,8 +63,7 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
     }
 
     let connection = manager::connect(manager_kind)?;
-    let proxy = ManagerProxy::new(&connection)
-        .map_err(|e| manager::call_error("connecting to the manager", &e))?;
+    let proxy = manager::proxy(&connection)?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, &e))?;
     match output::write_unit(&path, &text, install.force)? {
         Replaced::BackedUp(backup) => {

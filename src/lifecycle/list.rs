@@ -7,7 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::bundle::hex;
-use crate::manager::{self, ManagerProxy};
+use crate::manager;
 use crate::target::Manager;
 use crate::unit_file::{self, Ownership};
 
@@ -65,7 +65,7 @@ pub fn add_states(listed: &mut [Listed], manager_kind: Manager) {
     let Ok(connection) = manager::connect(manager_kind) else {
         return;
     };
-    let Ok(proxy) = ManagerProxy::new(&connection) else {
+    let Ok(proxy) = manager::proxy(&connection) else {
         return;
     };
     for entry in listed {

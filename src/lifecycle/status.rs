@@ -6,7 +6,7 @@ use std::path::Path;
 
 use crate::error::Error;
 use crate::launch::grammar::DEFAULT_LEAF;
-use crate::manager::{self, ManagerProxy};
+use crate::manager;
 use crate::target::Manager;
 
 const UNIT: &str = "org.freedesktop.systemd1.Unit";
@@ -43,8 +43,7 @@ const LEAF_FILES: [&str; 6] = [
 
 pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
     let connection = manager::connect(manager_kind)?;
-    let proxy = ManagerProxy::new(&connection)
-        .map_err(|e| manager::call_error("connecting to the manager", &e))?;
+    let proxy = manager::proxy(&connection)?;
     let path = proxy
         .load_unit(unit)
         .map_err(|e| manager::call_error(&format!("loading {unit}"), &e))?;

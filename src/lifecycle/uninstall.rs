@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use crate::error::Error;
-use crate::manager::{self, ManagerProxy};
+use crate::manager;
 use crate::output;
 use crate::target::Manager;
 use crate::unit_file::{self, Ownership};
@@ -42,8 +42,7 @@ pub fn uninstall(request: &UninstallRequest) -> Result<(), Error> {
         }
     }
     let connection = manager::connect(request.manager)?;
-    let proxy = ManagerProxy::new(&connection)
-        .map_err(|e| manager::call_error("connecting to the manager", &e))?;
+    let proxy = manager::proxy(&connection)?;
     if !request.keep_running {
         let mut jobs = proxy
             .receive_job_removed()

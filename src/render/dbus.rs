@@ -78,9 +78,11 @@ pub fn properties(plan: &Plan, transient: &Transient, options: &RunOptions) -> V
         properties.extend(property.dbus.iter().cloned());
     }
     if let Some(launcher) = service {
+        // systemd expands $VAR in ExecStart= arguments received over the bus too; `$$` is a `$`.
         let path = launcher.to_string_lossy().into_owned();
         let mut argv = vec![path.clone()];
         argv.extend(plan.launch_spec(Spawner::Systemd).0.to_args());
+        let argv = argv.iter().map(|word| word.replace('$', "$$")).collect();
         properties.push(DbusProperty::new(
             "ExecStart",
             DbusValue::Commands(vec![(path, argv, false)]),

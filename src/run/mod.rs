@@ -63,8 +63,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         return Ok(0);
     }
     let connection = manager::connect(run.request.target.manager)?;
-    let proxy = ManagerProxy::new(&connection)
-        .map_err(|err| manager::call_error("connecting to the manager", &err))?;
+    let proxy = manager::proxy(&connection)?;
     let mut plan = plan(&bundle, run, manager::version(&proxy)?)?;
     let unit = unit_name(&plan, run);
     let transient = transient(
