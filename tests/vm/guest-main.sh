@@ -126,6 +126,8 @@ for c in "$@"; do
         [ ${#args[@]} -eq 0 ] || args+=(+)
         args+=("_SYSTEMD_USER_UNIT=$u" + "USER_UNIT=$u" + "UNIT=$u")
       done < <(sort -u "$co/units")
+      # The launcher's lines, even those that lost their unit fields.
+      args+=(+ SYSLOG_IDENTIFIER=ociunit-launch)
     fi
     after=()
     [ -z "$cursor" ] || after=(--after-cursor="$cursor")
