@@ -53,15 +53,6 @@ pub trait Systemd {
         runtime: bool,
     ) -> zbus::Result<Vec<UnitFileChange>>;
 
-    #[zbus(signal)]
-    fn job_removed(
-        &self,
-        id: u32,
-        job: OwnedObjectPath,
-        unit: String,
-        result: String,
-    ) -> zbus::Result<()>;
-
     #[zbus(property)]
     fn version(&self) -> zbus::Result<String>;
 }
@@ -96,6 +87,37 @@ pub fn connect(manager: Manager) -> Result<Connection, Error> {
             "cannot reach the system bus ({err}): is systemd the init system and dbus running?"
         )),
     })
+}
+
+/// A manager ready to start units: connected, subscribed to JobRemoved (before any job is
+/// queued, so no result can be missed) and with its version known.
+pub struct Bus {
+    pub connection: Connection,
+    pub proxy: ManagerProxy<'static>,
+    pub jobs: zbus::blocking::MessageIterator,
+    pub version: u32,
+}
+
+impl Bus {
+    pub fn open(manager: Manager) -> Result<Bus, Error> {
+        let connection = connect(manager)?;
+        let proxy = proxy(&connection)?;
+        // Two independent round trips, overlapped on the one connection.
+        let (jobs, version) = std::thread::scope(|scope| {
+            let subscribing = scope.spawn(|| jobs(&connection));
+            let version = version(&proxy);
+            let jobs = subscribing
+                .join()
+                .unwrap_or_else(|_| Err(Error::Host("subscribing to JobRemoved panicked".into())));
+            (jobs, version)
+        });
+        Ok(Bus {
+            connection,
+            proxy,
+            jobs: jobs?,
+            version: version?,
+        })
+    }
 }
 
 /// The manager's proxy, without zbus's property cache: filling it would fetch every Manager
@@ -189,12 +211,32 @@ pub fn fd_value(fd: std::os::fd::BorrowedFd<'_>) -> Value<'_> {
     Value::from(zvariant::Fd::from(fd))
 }
 
+/// The manager's JobRemoved signals, subscribed with one AddMatch: zbus's own signal stream
+/// would also look up and watch the name's owner, two more round trips on the way to every
+/// start, which `run --scope` cannot afford.
+pub fn jobs(connection: &Connection) -> Result<zbus::blocking::MessageIterator, Error> {
+    let rule = zbus::MatchRule::builder()
+        .msg_type(zbus::message::Type::Signal)
+        .sender("org.freedesktop.systemd1")
+        .and_then(|b| b.path("/org/freedesktop/systemd1"))
+        .and_then(|b| b.interface("org.freedesktop.systemd1.Manager"))
+        .and_then(|b| b.member("JobRemoved"))
+        .map(|b| b.build());
+    rule.and_then(|rule| zbus::blocking::MessageIterator::for_match_rule(rule, connection, None))
+        .map_err(|err| call_error("subscribing to JobRemoved", &err))
+}
+
 /// Waits for `job`'s JobRemoved signal on `jobs` (subscribed before the job was queued, so
 /// the signal cannot be missed) and returns its result: "done" is success.
-pub fn job_result(jobs: &mut JobRemovedIterator, job: &OwnedObjectPath) -> Option<String> {
-    jobs.find_map(|signal| {
-        let args = signal.args().ok()?;
-        (args.job().as_str() == job.as_str()).then(|| args.result().clone())
+pub fn job_result(
+    jobs: &mut zbus::blocking::MessageIterator,
+    job: &OwnedObjectPath,
+) -> Option<String> {
+    jobs.find_map(|message| {
+        let body = message.ok()?.body();
+        let (_, removed, _, result): (u32, OwnedObjectPath, String, String) =
+            body.deserialize().ok()?;
+        (removed == *job).then_some(result)
     })
 }
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::Error;
-use crate::manager::{self, ManagerProxy};
+use crate::manager::Bus;
 use crate::plan::property::ALL;
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{RunOptions, Transient};
@@ -65,15 +65,11 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     let bundle = request.bundle.as_deref().map(Bundle::load).transpose()?;
     let mut checks = vec![checks::cgroup_v2(&root)];
 
-    let bus = manager::connect(manager_kind).and_then(|connection| {
-        let proxy = manager::proxy(&connection)?;
-        let version = manager::version(&proxy)?;
-        Ok((connection, proxy, version))
-    });
+    let bus = Bus::open(manager_kind);
     let systemd = match &bus {
-        Ok((_, _, version)) => {
-            checks.push(version_check(manager_kind, *version));
-            *version
+        Ok(bus) => {
+            checks.push(version_check(manager_kind, bus.version));
+            bus.version
         }
         Err(err) => {
             checks.push(Check::fail(
@@ -117,8 +113,8 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     if plan.is_none() || swap {
         checks.push(checks::swap_accounting(&root, manager_kind, uid, swap));
     }
-    if let (Some(mut plan), Ok((connection, proxy, _))) = (plan, bus) {
-        checks.push(trial(&connection, &proxy, &mut plan, &request.launcher));
+    if let (Some(mut plan), Ok(mut bus)) = (plan, bus) {
+        checks.push(trial(&mut bus, &mut plan, &request.launcher));
     }
     let ok = checks.iter().all(|c| c.status != Status::Fail);
     Ok(Report { checks, ok })
@@ -168,12 +164,7 @@ fn version_check(manager: Manager, version: u32) -> Check {
 
 /// Runs the bundle's launcher, payload replaced by `true`, as a scratch transient service that
 /// is collected afterwards, and reports what the launcher said.
-fn trial(
-    connection: &zbus::blocking::Connection,
-    proxy: &ManagerProxy<'static>,
-    plan: &mut Plan,
-    launcher: &std::path::Path,
-) -> Check {
+fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path) -> Check {
     const NAME: &str = "trial";
     plan.command = vec!["true".to_owned()];
     let writes = plan.launch_spec(Spawner::Systemd).0.writes.len();
@@ -197,9 +188,9 @@ fn trial(
             strict: false,
             quiet: true,
         };
-        run::start(proxy, plan, &start)?;
+        run::start(bus, plan, &start)?;
         drop(writer);
-        let outcome = run::wait::until_done(connection, proxy, &unit)?;
+        let outcome = run::wait::until_done(&bus.connection, &bus.proxy, &unit)?;
         let mut said = String::new();
         let _ = std::fs::File::from(reader).read_to_string(&mut said);
         Ok((outcome, said))

@@ -103,9 +103,7 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
         }
     }
     if install.now {
-        let mut jobs = proxy
-            .receive_job_removed()
-            .map_err(|e| manager::call_error("subscribing to JobRemoved", &e))?;
+        let mut jobs = manager::jobs(&connection)?;
         let started = if unchanged {
             proxy.start_unit(&plan.unit, "replace")
         } else {

@@ -44,9 +44,7 @@ pub fn uninstall(request: &UninstallRequest) -> Result<(), Error> {
     let connection = manager::connect(request.manager)?;
     let proxy = manager::proxy(&connection)?;
     if !request.keep_running {
-        let mut jobs = proxy
-            .receive_job_removed()
-            .map_err(|e| manager::call_error("subscribing to JobRemoved", &e))?;
+        let mut jobs = manager::jobs(&connection)?;
         match proxy.stop_unit(&unit, "replace") {
             Ok(job) => {
                 manager::job_result(&mut jobs, &job);

@@ -17,7 +17,7 @@ use zbus::zvariant::Value;
 use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::Error;
-use crate::manager::{self, ManagerProxy, Refusal};
+use crate::manager::{self, Bus, Refusal};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
 
@@ -53,8 +53,8 @@ pub struct RunRequest {
 /// Runs the bundle; returns the exit status `ociunit run` should end with. In scope mode a
 /// successful run does not return: this process becomes the payload.
 pub fn run(run: &RunRequest) -> Result<i32, Error> {
-    let bundle = Bundle::load(&run.bundle)?;
     if run.dry_run {
+        let bundle = Bundle::load(&run.bundle)?;
         let plan = plan(&bundle, run, run.request.target.systemd)?;
         let unit = unit_name(&plan, run);
         let transient = transient(run, 0);
@@ -62,9 +62,15 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         print!("{}", dbus::listing(&unit, "fail", &properties));
         return Ok(0);
     }
-    let connection = manager::connect(run.request.target.manager)?;
-    let proxy = manager::proxy(&connection)?;
-    let mut plan = plan(&bundle, run, manager::version(&proxy)?)?;
+    // Reaching the manager is a few round trips; reading the bundle meanwhile takes them off
+    // the time to start.
+    let manager_kind = run.request.target.manager;
+    let bus = std::thread::spawn(move || Bus::open(manager_kind));
+    let bundle = Bundle::load(&run.bundle)?;
+    let mut bus = bus
+        .join()
+        .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))??;
+    let mut plan = plan(&bundle, run, bus.version)?;
     let unit = unit_name(&plan, run);
     let transient = transient(
         run,
@@ -87,7 +93,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         strict: run.strict,
         quiet: run.quiet,
     };
-    start(&proxy, &mut plan, &starting)?;
+    start(&mut bus, &mut plan, &starting)?;
     match run.mode {
         Mode::Scope => {
             let (spec, unapplied) = plan.launch_spec(Spawner::Launcher);
@@ -100,8 +106,9 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
                     ),
                 );
             }
-            drop(proxy);
-            drop(connection);
+            // No orderly teardown: the exec closes the socket (close-on-exec) and ends the
+            // connection's thread, and a teardown is time the payload waits for.
+            std::mem::forget(bus);
             let err = match crate::launch::run(&spec, crate::launch::host::Host::discover) {
                 Err(err) => err,
                 Ok(never) => match never {},
@@ -110,7 +117,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
             Ok(err.exit_code())
         }
         Mode::Service if run.wait || run.pipe => {
-            let outcome = wait::until_done(&connection, &proxy, &unit)?;
+            let outcome = wait::until_done(&bus.connection, &bus.proxy, &unit)?;
             wait::report(&unit, &outcome, run.json, run.quiet);
             Ok(outcome.exit_status())
         }
@@ -199,16 +206,14 @@ pub struct Start<'a> {
 }
 
 /// StartTransientUnit, handling leftovers and refused properties, then waits for the job.
-pub fn start(proxy: &ManagerProxy, plan: &mut Plan, start: &Start) -> Result<(), Error> {
+pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<(), Error> {
+    let proxy = &bus.proxy;
     let unit = start.unit.as_str();
     let warn = |message: &str| {
         if !start.quiet {
             eprintln!("ociunit: warning: {message}");
         }
     };
-    let mut jobs = proxy
-        .receive_job_removed()
-        .map_err(|err| manager::call_error("subscribing to JobRemoved", &err))?;
     let mut reset = false;
     let mut refusals = 0;
     let job = loop {
@@ -258,7 +263,7 @@ pub fn start(proxy: &ManagerProxy, plan: &mut Plan, start: &Start) -> Result<(),
     if start.no_block {
         return Ok(());
     }
-    match manager::job_result(&mut jobs, &job).as_deref() {
+    match manager::job_result(&mut bus.jobs, &job).as_deref() {
         Some("done") => Ok(()),
         Some(result) => Err(Error::Host(format!(
             "{unit}: the start job ended with \"{result}\" (see journalctl {}--unit {unit})",

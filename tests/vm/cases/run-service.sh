@@ -26,7 +26,7 @@ done
 sed 's/^/    | /' "$OVM_OUT/three.err"
 
 # --pipe: our stdin/stdout reach the payload.
-payload_bundle "$OVM_WORK/ovm-svc-pipe" 'read line; echo got:\$line; cat /sys/fs/cgroup\$(cut -d: -f3 /proc/self/cgroup)/memory.max'
+payload_bundle "$OVM_WORK/ovm-svc-pipe" 'read line; echo got:$line; cat /sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)/memory.max'
 got=$(echo hello | as_dev ociunit run --service -P -q --unit ovm-svc-pipe.service "$OVM_WORK/ovm-svc-pipe" 2>"$OVM_OUT/pipe.err")
 expect_eq "--pipe: stdin and stdout connected, limit applied" "got:hello"$'\n'"268435456" "$got"
 
