@@ -180,7 +180,11 @@ pub fn delegation(root: &Root, manager: Manager, uid: u32, needed: &[String]) ->
         available.join(" ")
     );
     match manager {
-        Manager::User => Check::fail(NAME, detail, delegation_fix()),
+        Manager::User => {
+            let fix = crate::launch::cgroup::manual_delegation_fix(&missing, &holder)
+                .unwrap_or_else(delegation_fix);
+            Check::fail(NAME, detail, fix)
+        }
         Manager::System => Check::fail(
             NAME,
             detail,

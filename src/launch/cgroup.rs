@@ -245,6 +245,28 @@ fn lines(value: &str) -> impl Iterator<Item = &str> {
     value.split('\n').filter(|line| !line.is_empty())
 }
 
+/// The controllers systemd's `Delegate=` knows; others (hugetlb, rdma, misc) it never
+/// delegates, so root has to enable them by hand down the tree.
+pub const SYSTEMD_DELEGATES: [&str; 5] = ["cpu", "cpuset", "io", "memory", "pids"];
+
+/// For controllers systemd cannot delegate: what root has to do instead.
+pub fn manual_delegation_fix(missing: &[&str], down_to: &str) -> Option<String> {
+    let manual: Vec<&str> = missing
+        .iter()
+        .copied()
+        .filter(|c| !SYSTEMD_DELEGATES.contains(c))
+        .collect();
+    let plus: Vec<String> = manual.iter().map(|c| format!("+{c}")).collect();
+    (!manual.is_empty()).then(|| {
+        format!(
+            "systemd never delegates {}: as root, write `{}` into cgroup.subtree_control of every \
+             cgroup from /sys/fs/cgroup down to {down_to} (again after each boot)",
+            manual.join(", "),
+            plus.join(" ")
+        )
+    })
+}
+
 /// Names who must delegate the missing controllers, and how, from the delegated cgroup's path:
 /// a unit below a user manager gets its controllers from `user@UID.service` (or whichever service
 /// manages it), a system unit from its own `Delegate=`.
@@ -253,6 +275,7 @@ fn delegation_fix(delegated: &str, available: &[&str], missing: &[String]) -> (S
         .iter()
         .copied()
         .chain(missing.iter().map(String::as_str))
+        .filter(|c| SYSTEMD_DELEGATES.contains(c))
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -277,10 +300,14 @@ fn delegation_fix(delegated: &str, available: &[&str], missing: &[String]) -> (S
             } else {
                 format!("restart {manager}")
             };
-            let fix = format!(
-                "add `{delegate}` in a drop-in for {template} \
-                 (/etc/systemd/system/{template}.d/delegate.conf), then systemctl daemon-reload and {then}"
-            );
+            let missing: Vec<&str> = missing.iter().map(String::as_str).collect();
+            let fix = match manual_delegation_fix(&missing, manager) {
+                Some(fix) => fix,
+                None => format!(
+                    "add `{delegate}` in a drop-in for {template} \
+                     (/etc/systemd/system/{template}.d/delegate.conf), then systemctl daemon-reload and {then}"
+                ),
+            };
             (manager.to_owned(), fix)
         }
         None => (
