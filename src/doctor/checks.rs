@@ -391,6 +391,14 @@ mod tests {
             delegation(&root, Manager::User, 1001, &needed).status,
             Status::Fail
         );
+        let huge = vec!["memory".to_owned(), "hugetlb".to_owned()];
+        let check = delegation(&root, Manager::User, 1000, &huge);
+        assert!(
+            check
+                .fix
+                .unwrap()
+                .contains("systemd never delegates hugetlb")
+        );
     }
 
     #[test]
