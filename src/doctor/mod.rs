@@ -94,8 +94,9 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
         }
         None => None,
     };
-    let needed: Vec<String> = match &plan {
-        Some(plan) => plan.launch_spec(Spawner::Systemd).0.needed_controllers(),
+    let spec = plan.as_ref().map(|p| p.launch_spec(Spawner::Systemd).0);
+    let needed: Vec<String> = match &spec {
+        Some(spec) => spec.needed_controllers(),
         None => checks::ALL_CONTROLLERS
             .iter()
             .map(|c| c.to_string())
@@ -103,10 +104,8 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     };
     checks.push(checks::delegation(&root, manager_kind, uid, &needed));
     checks.push(checks::realtime(&root, needed.iter().any(|c| c == "cpu")));
-    let swap = plan.as_ref().is_some_and(|p| {
-        p.launch_spec(Spawner::Systemd)
-            .0
-            .writes
+    let swap = spec.as_ref().is_some_and(|s| {
+        s.writes
             .iter()
             .any(|w| w.file.as_str() == "memory.swap.max")
     });

@@ -135,7 +135,7 @@ fn limit(name: &str, value: u64) -> String {
     match name {
         "CPUQuotaPerSecUSec" => format!("{}%", value as f64 / 10_000.0),
         "CPUQuotaPeriodUSec" => format!("{}us", value),
-        n if n.starts_with("Memory") => format!("{value} ({})", human(value)),
+        n if n.starts_with("Memory") => format!("{value} ({})", crate::run::wait::size(value)),
         _ => value.to_string(),
     }
 }
@@ -143,22 +143,7 @@ fn limit(name: &str, value: u64) -> String {
 fn usage(name: &str, value: u64) -> String {
     match name {
         "CPUUsageNSec" => format!("{:.3}s", value as f64 / 1e9),
-        n if n.starts_with("Memory") => human(value),
+        n if n.starts_with("Memory") => crate::run::wait::size(value),
         _ => value.to_string(),
     }
-}
-
-fn human(bytes: u64) -> String {
-    let mut value = bytes as f64;
-    for unit in ["B", "K", "M", "G", "T"] {
-        if value < 1024.0 || unit == "T" {
-            return if unit == "B" {
-                format!("{bytes}B")
-            } else {
-                format!("{value:.1}{unit}")
-            };
-        }
-        value /= 1024.0;
-    }
-    unreachable!()
 }

@@ -27,15 +27,6 @@ pub struct RunOptions {
     pub add_ref: bool,
 }
 
-impl Transient<'_> {
-    pub fn suffix(&self) -> &'static str {
-        match self {
-            Transient::Scope { .. } => "scope",
-            Transient::Service { .. } => "service",
-        }
-    }
-}
-
 fn str_property(name: &'static str, value: impl Into<String>) -> DbusProperty {
     DbusProperty::new(name, DbusValue::Str(value.into()))
 }

@@ -146,7 +146,8 @@ fn duration(usec: u64) -> String {
     }
 }
 
-fn size(bytes: u64) -> String {
+/// A byte count the way systemctl shows one: `3.1M`.
+pub fn size(bytes: u64) -> String {
     let units = ["B", "K", "M", "G", "T"];
     let mut value = bytes as f64;
     let mut unit = 0;
