@@ -19,6 +19,7 @@ pub mod output;
 pub mod plan;
 pub mod render;
 pub mod run;
+pub mod runtime;
 pub mod target;
 pub mod translate;
 pub mod unit_file;
