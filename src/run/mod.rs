@@ -9,6 +9,7 @@ pub mod overrides;
 pub mod wait;
 
 use std::hash::{BuildHasher, Hasher};
+use std::io::IsTerminal;
 use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
 
@@ -55,8 +56,8 @@ pub struct RunRequest {
 pub fn run(run: &RunRequest) -> Result<i32, Error> {
     if run.dry_run {
         let bundle = Bundle::load(&run.bundle)?;
-        let plan = plan(&bundle, run, run.request.target.systemd)?;
-        let unit = unit_name(&plan, run);
+        let unit = unit_name(&bundle, run)?;
+        let plan = plan(&bundle, run, run.request.target.systemd, &unit)?;
         let transient = transient(run, 0);
         let properties = dbus::properties(&plan, &transient, &options(run));
         print!("{}", dbus::listing(&unit, "fail", &properties));
@@ -70,8 +71,11 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     let mut bus = bus
         .join()
         .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))??;
-    let mut plan = plan(&bundle, run, bus.version)?;
-    let unit = unit_name(&plan, run);
+    let unit = unit_name(&bundle, run)?;
+    let mut plan = plan(&bundle, run, bus.version, &unit)?;
+    if let Some(container) = &plan.container {
+        crate::output::write_runtime_config(container)?;
+    }
     let transient = transient(
         run,
         rustix::process::getpid()
@@ -132,9 +136,14 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     }
 }
 
-fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32) -> Result<Plan, Error> {
+fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32, unit: &str) -> Result<Plan, Error> {
     let mut request = run.request.clone();
     request.target.systemd = systemd;
+    // A container of a transient unit keeps its config and state in the unit's runtime
+    // directory, named after the unit; only a scope can hand it a terminal.
+    request.container.home = compile::ConfigHome::Transient;
+    request.container.unit = Some(unit.to_owned());
+    request.container.terminal = run.mode == Mode::Scope && std::io::stdin().is_terminal();
     let mut plan = compile::plan(bundle, &request)?;
     for assignment in &run.properties {
         plan.mappings.push(overrides::parse(assignment, systemd)?);
@@ -164,19 +173,20 @@ fn options(run: &RunRequest) -> RunOptions {
 }
 
 /// `--unit`, or the bundle's unit name with a random suffix so that runs do not collide.
-fn unit_name(plan: &Plan, run: &RunRequest) -> String {
+fn unit_name(bundle: &Bundle, run: &RunRequest) -> Result<String, Error> {
     let suffix = match run.mode {
         Mode::Scope => "scope",
         Mode::Service => "service",
     };
-    match &run.unit {
+    Ok(match &run.unit {
         Some(name) if name.ends_with(&format!(".{suffix}")) => name.clone(),
         Some(name) => format!("{}.{suffix}", crate::render::escape::unit_name(name)),
         None => {
-            let stem = plan.unit.strip_suffix(".service").unwrap_or(&plan.unit);
+            let base = compile::unit_name(bundle, run.request.name.as_deref())?;
+            let stem = base.strip_suffix(".service").unwrap_or(&base);
             format!("{stem}-{}.{suffix}", random_suffix())
         }
-    }
+    })
 }
 
 /// Eight random hex digits, so that transient units of one bundle do not collide.

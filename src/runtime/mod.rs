@@ -34,6 +34,14 @@ impl Kind {
         }
     }
 
+    /// Where Debian installs it, for compiling without looking (`--runtime-version`).
+    fn debian_path(self) -> &'static str {
+        match self {
+            Kind::Crun => "/usr/bin/crun",
+            Kind::Runc => "/usr/sbin/runc",
+        }
+    }
+
     /// Where the runtime itself runs, relative to the delegated unit cgroup. crun's `disabled`
     /// cgroup manager leaves the container in crun's own cgroup, so both share the payload leaf.
     /// runc always creates or joins the container's cgroup itself and, from 1.2 on, refuses a
@@ -181,15 +189,20 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
     }
     match kind_or_path {
         Ok(kind) => {
-            let path = find_in_path(kind.name())
-                .or_else(|| version.map(|_| Path::new("/usr/bin").join(kind.name())))
-                .ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--runtime {0}: {0} is not installed (apt install {0}); \
-                         --runtime-version compiles for a machine that has it",
-                        kind.name()
-                    ))
-                })?;
+            // With a version given, the unit is for another machine (or a snapshot): the path
+            // must not depend on this one.
+            let path = match version {
+                Some(_) => Some(PathBuf::from(kind.debian_path())),
+                None => find_in_path(kind.name()),
+            };
+            let path = path.ok_or_else(|| {
+                Error::Usage(format!(
+                    "--runtime {0}: {0} is not installed (apt install {0}); with \
+                     --runtime-version, ociunit compiles for {1} without looking",
+                    kind.name(),
+                    kind.debian_path()
+                ))
+            })?;
             probe(kind, path, version, why)
         }
         Err(path) => {

@@ -2,6 +2,7 @@
 //! in the bundle, where it went (see `plan::Destination`).
 
 mod block_io;
+mod container;
 pub mod cpu;
 mod devices;
 mod hugepages;
@@ -9,6 +10,7 @@ pub mod memory;
 mod pids;
 mod process;
 mod rdma;
+mod stop_signal;
 mod unified;
 mod unsupported;
 
@@ -17,7 +19,10 @@ use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::launch::grammar::DEFAULT_LEAF;
+use crate::plan::container::Container;
 use crate::plan::{Destination, Mapping, Plan, Source};
+use crate::runtime::Mode;
+use crate::runtime::config::Adjustment;
 use crate::target::Target;
 
 /// Choices that are not in the bundle.
@@ -51,7 +56,15 @@ impl Translation {
     }
 }
 
-pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
+/// Translates the bundle; with a `container`, the runtime applies the process and the rest
+/// of what is not a resource, `adjustments` being the changes made to its config.
+pub fn translate(
+    bundle: &Bundle,
+    options: &Options,
+    mode: Mode,
+    container: Option<Container>,
+    adjustments: &[Adjustment],
+) -> Plan {
     let mut t = Translation {
         target: options.target,
         manager_uid: options.manager_uid,
@@ -61,9 +74,14 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
         t.field("ociVersion", bundle.spec.version())
             .to(crate::plan::Destination::ignored(note.clone()));
     }
-    let (command, env) = match bundle.spec.process() {
-        Some(process) => process::translate(process, &mut t),
-        None => {
+    let (command, env) = match (&container, bundle.spec.process()) {
+        (Some(container), _) => {
+            let runtime = container.runtime.kind.name();
+            container::translate(&bundle.raw, runtime, adjustments, &mut t);
+            (container.command(), Vec::new())
+        }
+        (None, Some(process)) => process::translate(process, &mut t),
+        (None, None) => {
             t.field("process", Value::Null)
                 .to(crate::plan::Destination::invalid(
                     "missing: a unit needs a command (process.args)",
@@ -106,7 +124,8 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
             unified::translate(unified, &mut t);
         }
     }
-    unsupported::translate(&bundle.raw, &mut t);
+    stop_signal::translate(&bundle.raw, &mut t);
+    unsupported::translate(&bundle.raw, container.is_some(), &mut t);
     mark_overridden(&mut t.mappings);
 
     Plan {
@@ -116,6 +135,8 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
             config: bundle.config.clone(),
             sha256: bundle.sha256.clone(),
         },
+        mode,
+        container,
         mappings: t.mappings,
         command,
         env,
