@@ -17,6 +17,8 @@ demo() {
   local a
   for a in sh cat echo sleep ls id; do as_dev ln -sf busybox "$dir/rootfs/bin/$a"; done
   (cd "$dir" && as_dev "$runtime" spec --rootless) || case_fail "$runtime spec --rootless failed"
+  # What this release's runtime generates on a cgroup v2 host (tests/bundles/*-spec-rootless).
+  cp "$dir/config.json" "$OVM_OUT/$runtime-spec-rootless.json"
   local limits='"memory": {"limit": 1000000000}, "pids": {"limit": 100}'
   as_dev env ARGS="$args" LIMITS="$limits" perl -0pi -e '
     s#"args": \[\s*"sh"\s*\]#"args": $ENV{ARGS}#;
@@ -123,3 +125,62 @@ for runtime in crun runc; do
 done
 expect_rc "run --service --wait: the container's exit 7" 7 \
   as_dev ociunit run --service --wait -q --runtime crun "$OVM_WORK/ovm-ctr-exit"
+
+# A bundle straight from `crun spec --rootless`, not edited at all (`sh`, terminal: true): sh
+# reads its empty stdin and exits 0.
+name=ovm-ctr-unchanged
+demo "$OVM_WORK/$name" crun '["sh"]'
+as_dev cp "$OVM_OUT/crun-spec-rootless.json" "$OVM_WORK/$name/config.json"
+compile_user "$OVM_WORK/$name" "$name.service"
+usys daemon-reload
+run_to_end "$name"
+expect_eq "unchanged crun spec --rootless bundle: result" success "${PROP[Result]}"
+
+# A root file system without the program: the unit fails with the runtime's one-line error,
+# `run` exits with its status, and nothing is left (no container state; no unit, with -G as
+# for systemd-run, which otherwise keeps a failed unit for inspection).
+name=ovm-ctr-missing
+demo "$OVM_WORK/$name" crun '["/no/such/program"]'
+rc=0
+as_dev ociunit run --service --wait -G -q --runtime crun --unit "$name" "$OVM_WORK/$name" \
+  >"$OVM_OUT/missing.out" 2>"$OVM_OUT/missing.err" || rc=$?
+expect_ne "missing program: run fails" 0 "$rc"
+note "missing program: exit status $rc"
+journalctl --sync
+expect_match "missing program: the runtime's error in the journal" '/no/such/program' \
+  "$(journalctl -b -q -o cat _SYSTEMD_USER_UNIT="$name.service" 2>/dev/null)"
+check "missing program: no state left" test ! -e "/run/user/1000/ociunit/$name"
+expect_eq "missing program: no unit left" inactive "$(usys is-active "$name.service" 2>/dev/null)"
+
+# doctor BUNDLE: the runtime, user namespaces, the cgroup namespace, and a trial container.
+out=$(as_dev ociunit doctor "$OVM_WORK/ovm-ctr-crun" 2>&1)
+printf '%s\n' "$out" >"$OVM_OUT/doctor.txt"
+expect_match "doctor: the runtime" 'ok +runtime +crun' "$out"
+expect_match "doctor: user namespaces" 'ok +userns' "$out"
+expect_match "doctor: the trial built the container" 'ok +trial .*crun built the container' "$out"
+
+# A system unit: the container runs rootful, as root.
+name=ovm-ctr-system
+mkdir -p "/srv/$name/rootfs/bin"
+cp /bin/busybox "/srv/$name/rootfs/bin/busybox"
+ln -sf busybox "/srv/$name/rootfs/bin/sh"
+ln -sf busybox "/srv/$name/rootfs/bin/cat"
+(cd "/srv/$name" && crun spec)
+perl -0pi -e 's#"args": \[\s*"sh"\s*\]#"args": ["sh", "-c", "id -u; cat /sys/fs/cgroup/memory.max"]#;
+  s#"resources": \{#"resources": {"memory": {"limit": 1000000000},#;' "/srv/$name/config.json"
+ln -sf busybox "/srv/$name/rootfs/bin/id"
+ociunit compile "/srv/$name" --system --runtime crun -o "/etc/systemd/system/$name.service" \
+  2>"$OVM_OUT/system-compile.err" || _bad "compile --system: $(cat "$OVM_OUT/system-compile.err")"
+cp "/etc/systemd/system/$name.service" "$OVM_OUT/" 2>/dev/null
+systemctl daemon-reload
+systemctl start "$name.service"
+for _ in $(seq 1 40); do
+  case $(systemctl is-active "$name.service") in inactive|failed) break ;; esac
+  sleep 0.5
+done
+journalctl --sync
+out=$(journalctl -b -q -o cat _SYSTEMD_UNIT="$name.service" 2>/dev/null)
+expect_eq "system unit: result" success "$(systemctl show -P Result "$name.service")"
+expect_match "system unit: the container runs as root and reads its limit" '^0'$'\n''999997440$' "$out"
+rm -f "/etc/systemd/system/$name.service"
+systemctl daemon-reload
