@@ -27,9 +27,9 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::Translation;
-use super::assignment::{self, KEYS, Refusal};
+use super::assignment::{self, KEYS, LIMITS, Refusal};
 use crate::bundle::member;
-use crate::plan::Destination;
+use crate::plan::{Destination, Mapping};
 
 const PREFIX: &str = "org.systemd.property.";
 
@@ -55,25 +55,17 @@ pub fn translate(annotations: &HashMap<String, String>, t: &mut Translation) {
             Err(why) => (Destination::invalid(why), None),
         };
         let destination = match &destination {
-            Destination::Property { property, .. } => {
-                match t.mappings.iter().enumerate().find(|(_, m)| {
-                    m.destinations.iter().any(|d| {
-                        matches!(d, Destination::Property { property: p, .. } if p.key == property.key)
-                    })
-                }) {
-                    Some((index, earlier)) if index < bundle_fields => {
-                        Destination::ignored(format!(
-                            "{} sets {} too, and the bundle's own field wins, as in runc and crun",
-                            earlier.path, property.key
-                        ))
-                    }
-                    Some((_, earlier)) => Destination::invalid(format!(
-                        "{} sets {} too: give one of them (runc applies them in no fixed order)",
-                        earlier.path, property.key
-                    )),
-                    None => destination,
-                }
-            }
+            Destination::Property { property, .. } => match setter(&t.mappings, property.key) {
+                Some((index, earlier)) if index < bundle_fields => Destination::ignored(format!(
+                    "{} sets {} too, and the bundle's own field wins, as in runc and crun",
+                    earlier.path, property.key
+                )),
+                Some((_, earlier)) => Destination::invalid(format!(
+                    "{} sets {} too: give one of them (runc applies them in no fixed order)",
+                    earlier.path, property.key
+                )),
+                None => destination,
+            },
             _ => destination,
         };
         let mapping = t.field(member("annotations", key), value);
@@ -87,8 +79,27 @@ pub fn translate(annotations: &HashMap<String, String>, t: &mut Translation) {
     }
 }
 
+/// The first mapping, and its index, that sets property `key`.
+fn setter<'a>(mappings: &'a [Mapping], key: &str) -> Option<(usize, &'a Mapping)> {
+    mappings.iter().enumerate().find(|(_, mapping)| {
+        mapping
+            .destinations
+            .iter()
+            .any(|d| matches!(d, Destination::Property { property, .. } if property.key == key))
+    })
+}
+
 /// The destination of one `org.systemd.property.NAME` annotation, and how its value was read.
 fn read(name: &str, value: &str, systemd: u32) -> Result<(Destination, Option<String>), String> {
+    let unknown = || {
+        format!(
+            "{name:?} is not a property ociunit can set; supported: {}, {QUOTA_PER_SEC}",
+            KEYS.join(", ")
+        )
+    };
+    if name != QUOTA_PER_SEC && !KEYS.contains(&name) {
+        return Err(unknown());
+    }
     let (key, text, conversion) = if name == QUOTA_PER_SEC {
         let per_sec = uint64(value)
             .ok_or_else(|| format!("{value:?}: expected uint64 N, in µs per second"))?;
@@ -132,7 +143,7 @@ fn read(name: &str, value: &str, systemd: u32) -> Result<(Destination, Option<St
             ("AllowedCPUs" | "AllowedMemoryNodes", _) => {
                 return Err(format!("{value:?}: {name} takes a list such as '0-3'"));
             }
-            (_, u64::MAX) if name.starts_with("Memory") || name == "TasksMax" => {
+            (_, u64::MAX) if LIMITS.iter().any(|(spec, _)| spec.key == name) => {
                 "infinity".to_owned()
             }
             _ => number.to_string(),
@@ -147,10 +158,7 @@ fn read(name: &str, value: &str, systemd: u32) -> Result<(Destination, Option<St
     };
     match assignment::destination(key, &text, systemd) {
         Ok(destination) => Ok((destination, conversion)),
-        Err(Refusal::UnknownKey) => Err(format!(
-            "{name:?} is not a property ociunit can set; supported: {}, {QUOTA_PER_SEC}",
-            KEYS.join(", ")
-        )),
+        Err(Refusal::UnknownKey) => Err(unknown()),
         Err(Refusal::Value(why)) => Err(format!("{value:?}: {why} ({FORMS})")),
     }
 }
@@ -245,6 +253,7 @@ mod tests {
         for (name, value, word) in [
             ("TimeoutStopUSec", "uint64 123456789", "not a property"),
             ("", "1", "not a property"),
+            ("Nice", "'\\'", "not a property"),
             ("MemoryMax", "0", "at least 1"),
             ("MemoryMax", "uint64 0", "at least 1"),
             ("MemoryMax", "int32 5", "uint64 N"),
