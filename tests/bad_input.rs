@@ -239,6 +239,58 @@ const BAD: &[(&str, At, &str)] = &[
         P("linux.resources.unified[\"io.latency\"]"),
         "NUL",
     ),
+    // org.systemd.property.* annotations: unknown properties and values are refused, and a
+    // value never becomes unit syntax or a specifier.
+    (
+        "annotation-unknown-property",
+        P("annotations[\"org.systemd.property.TimeoutStopUSec\"]"),
+        "supported: MemoryMax",
+    ),
+    (
+        "annotation-memory-max-0",
+        P("annotations[\"org.systemd.property.MemoryMax\"]"),
+        "systemd rejects 0",
+    ),
+    (
+        "annotation-malformed-size",
+        P("annotations[\"org.systemd.property.MemoryHigh\"]"),
+        "\"lots\"",
+    ),
+    (
+        "annotation-int32",
+        P("annotations[\"org.systemd.property.TasksMax\"]"),
+        "uint64 N",
+    ),
+    (
+        "annotation-quota-uint64",
+        P("annotations[\"org.systemd.property.CPUQuota\"]"),
+        "CPUQuotaPerSecUSec",
+    ),
+    (
+        "annotation-quota-twice",
+        P("annotations[\"org.systemd.property.CPUQuotaPerSecUSec\"]"),
+        "sets CPUQuota too",
+    ),
+    (
+        "annotation-newline",
+        P("annotations[\"org.systemd.property.MemoryMax\"]"),
+        "control character",
+    ),
+    (
+        "annotation-cpus-newline",
+        P("annotations[\"org.systemd.property.AllowedCPUs\"]"),
+        "control character",
+    ),
+    (
+        "annotation-specifier",
+        P("annotations[\"org.systemd.property.AllowedCPUs\"]"),
+        "\"%n\"",
+    ),
+    (
+        "annotation-semicolon",
+        P("annotations[\"org.systemd.property.CPUQuota\"]"),
+        "a percentage",
+    ),
     // Values systemd refuses in a unit file, so the unit would never start.
     ("cwd-not-normalized", P("process.cwd"), "normalized"),
     ("uid-65535", P("process.user.uid"), "not valid IDs"),

@@ -214,6 +214,12 @@ const CASES: &[Case] = &[
     // Strings that must reach the payload unchanged.
     system("escaping", "escaping", 252),
     user("escaping-user", "escaping", 257),
+    // org.systemd.property.* annotations in systemd syntax and GVariant forms, one shadowed by
+    // memory.limit; before 244/252/253 the launcher writes what systemd cannot set.
+    system("annotations-239", "annotations", 239),
+    system("annotations-252", "annotations", 252),
+    system("annotations-257", "annotations", 257),
+    user("annotations-user", "annotations", 252),
     // Fields that are not in runtime-spec 1.x.
     system("unknown-fields", "unknown-fields", 252),
 ];

@@ -1,6 +1,8 @@
 //! Stage 2: OCI spec → plan. One file per resource family; each records, for every field present
 //! in the bundle, where it went (see `plan::Destination`).
 
+mod annotations;
+pub mod assignment;
 mod block_io;
 pub mod cpu;
 mod devices;
@@ -105,6 +107,10 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
         if let Some(unified) = resources.unified() {
             unified::translate(unified, &mut t);
         }
+    }
+    // After the resources, whose fields win over an annotation for the same property.
+    if let Some(annotations) = bundle.spec.annotations() {
+        annotations::translate(annotations, &mut t);
     }
     unsupported::translate(&bundle.raw, &mut t);
     mark_overridden(&mut t.mappings);

@@ -34,10 +34,7 @@ const SECTIONS: [(&str, Outcome); 28] = [
         Drop("the payload runs in the host's UTS namespace"),
     ),
     ("hooks", Drop("ociunit runs no OCI hooks")),
-    (
-        "annotations",
-        Ignore("metadata for the runtime; nothing to apply"),
-    ),
+    ("annotations", Handled),
     ("solaris", Drop("not a Linux setting")),
     ("windows", Drop("not a Linux setting")),
     ("vm", Drop("not a Linux setting")),
