@@ -100,7 +100,7 @@ fn parse_spec(config: &Path, raw: &Value) -> Result<(Spec, Vec<Reading>), Error>
         .map_err(|err| type_error(config, &document, &err))?;
     let mut errors = Vec::new();
     let parsed = serde_json::to_value(&spec).unwrap_or(Value::Null);
-    shape_errors(&document, &parsed, "", &mut errors);
+    shape_errors(&document, &parsed, ("", ""), &mut errors);
     if !errors.is_empty() {
         return Err(Error::Input(
             errors
@@ -259,47 +259,33 @@ const OPTIONAL_DEFAULTS: [&str; 4] = [
     "linux.devices[].minor",
 ];
 
-/// A path with its indices left out, as [`OPTIONAL_DEFAULTS`] writes them.
-fn pattern(path: &str) -> String {
-    let mut out = String::with_capacity(path.len());
-    let mut in_index = false;
-    for c in path.chars() {
-        match c {
-            '[' if !in_index => {
-                in_index = true;
-                out.push('[');
-            }
-            ']' if in_index => {
-                in_index = false;
-                out.push(']');
-            }
-            _ if in_index => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Compares the document with what was parsed from it: an object where the document has an
 /// array was read by position; a value where the document has nothing was made up by serde.
-fn shape_errors(document: &Value, parsed: &Value, path: &str, errors: &mut Vec<(String, String)>) {
+/// `pattern` is `path` with its indices left out, as [`OPTIONAL_DEFAULTS`] writes them.
+fn shape_errors(
+    document: &Value,
+    parsed: &Value,
+    (path, pattern): (&str, &str),
+    errors: &mut Vec<(String, String)>,
+) {
     match (document, parsed) {
         (Value::Array(_), Value::Object(_)) => {
             errors.push((path.to_owned(), OBJECT_NOT_ARRAY.to_owned()));
         }
         (Value::Array(items), Value::Array(parsed)) => {
+            let pattern = format!("{pattern}[]");
             for (index, (item, parsed)) in items.iter().zip(parsed).enumerate() {
-                shape_errors(item, parsed, &format!("{path}[{index}]"), errors);
+                let path = format!("{path}[{index}]");
+                shape_errors(item, parsed, (&path, &pattern), errors);
             }
         }
         (Value::Object(fields), Value::Object(parsed)) => {
             for (key, parsed) in parsed {
-                let child = member(path, key);
+                let (path, pattern) = (member(path, key), member(pattern, key));
                 match fields.get(key) {
-                    Some(field) => shape_errors(field, parsed, &child, errors),
-                    None if parsed.is_null()
-                        || OPTIONAL_DEFAULTS.contains(&pattern(&child).as_str()) => {}
-                    None => errors.push((child, REQUIRED.to_owned())),
+                    Some(field) => shape_errors(field, parsed, (&path, &pattern), errors),
+                    None if parsed.is_null() || OPTIONAL_DEFAULTS.contains(&pattern.as_str()) => {}
+                    None => errors.push((path, REQUIRED.to_owned())),
                 }
             }
         }
@@ -399,6 +385,138 @@ mod tests {
         let unified = member("linux.resources.unified", "memory.high");
         assert_eq!(unified, r#"linux.resources.unified["memory.high"]"#);
         assert_eq!(member("a", "q\"uote"), r#"a["q\"uote"]"#);
+    }
+
+    /// Each error's path and message.
+    type Problems = Vec<(String, String)>;
+
+    fn parse(document: Value) -> Result<(Spec, Vec<Reading>), Problems> {
+        parse_spec(Path::new("c.json"), &document).map_err(|err| match err {
+            Error::Input(errors) => errors
+                .into_iter()
+                .map(|e| match e.location {
+                    Location::Path(path) => (path, e.message),
+                    other => panic!("{other:?}"),
+                })
+                .collect(),
+            other => panic!("{other}"),
+        })
+    }
+
+    fn config(process: Value, resources: Value) -> Value {
+        serde_json::json!({
+            "ociVersion": "1.2.0",
+            "process": process,
+            "linux": { "resources": resources },
+        })
+    }
+
+    fn process() -> Value {
+        serde_json::json!({ "user": { "uid": 0, "gid": 0 }, "args": ["sh"], "cwd": "/" })
+    }
+
+    #[test]
+    fn an_object_read_from_an_array_is_an_error_at_its_path() {
+        let mut user = process();
+        user["user"] = serde_json::json!([1000, 1000]);
+        let errors = parse(config(user, serde_json::json!({ "pids": [5] }))).unwrap_err();
+        assert_eq!(
+            errors,
+            [
+                ("linux.resources.pids".into(), OBJECT_NOT_ARRAY.into()),
+                ("process.user".into(), OBJECT_NOT_ARRAY.into()),
+            ]
+        );
+        let errors = parse(config(process(), serde_json::json!([]))).unwrap_err();
+        assert_eq!(
+            errors,
+            [("linux.resources".into(), OBJECT_NOT_ARRAY.into())]
+        );
+    }
+
+    #[test]
+    fn a_required_field_serde_would_fill_in_is_an_error_at_its_path() {
+        let resources = serde_json::json!({
+            "hugepageLimits": [{ "pageSize": "2MB", "limit": 1 }, { "pageSize": "2MB" }],
+            "blockIO": { "throttleReadBpsDevice": [{ "major": 8, "rate": 1 }] },
+        });
+        let errors = parse(config(process(), resources)).unwrap_err();
+        let paths: Vec<&str> = errors.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "linux.resources.blockIO.throttleReadBpsDevice[0].minor",
+                "linux.resources.hugepageLimits[1].limit",
+            ]
+        );
+        assert!(errors.iter().all(|(_, m)| m == REQUIRED));
+        // Without a default, serde itself misses it; the error names the field, not its parent.
+        let mut no_cwd = process();
+        no_cwd.as_object_mut().unwrap().remove("cwd");
+        let errors = parse(config(no_cwd, serde_json::json!({}))).unwrap_err();
+        assert_eq!(errors, [("process.cwd".into(), REQUIRED.into())]);
+    }
+
+    #[test]
+    fn what_runc_accepts_is_read_as_runc_reads_it() {
+        let mut no_user = process();
+        no_user.as_object_mut().unwrap().remove("user");
+        let resources = serde_json::json!({
+            "hugepageLimits": [{ "pagesize": "2MB", "LIMIT": 1 }],
+        });
+        let (spec, readings) = parse(config(no_user, resources)).unwrap();
+        let user = spec.process().as_ref().unwrap().user();
+        assert_eq!((user.uid(), user.gid()), (0, 0));
+        let limit = &spec.linux().as_ref().unwrap().resources().as_ref().unwrap();
+        let limit = &limit.hugepage_limits().as_ref().unwrap()[0];
+        assert_eq!((limit.page_size().as_str(), limit.limit()), ("2MB", 1));
+        let paths: Vec<&str> = readings.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "process.user",
+                "linux.resources.hugepageLimits[0].pagesize",
+                "linux.resources.hugepageLimits[0].LIMIT",
+            ]
+        );
+        let twice = serde_json::json!({
+            "hugepageLimits": [{ "pageSize": "2MB", "pagesize": "1GB", "limit": 1 }],
+        });
+        let errors = parse(config(process(), twice)).unwrap_err();
+        assert_eq!(errors[0].0, "linux.resources.hugepageLimits[0].pagesize");
+    }
+
+    #[test]
+    fn integers_out_of_range_say_the_range() {
+        let message = |text: &str, expected: &str| {
+            let value: Value = serde_json::from_str(text).unwrap();
+            integer_message(
+                &format!("invalid type: whatever, expected {expected}"),
+                &value,
+            )
+        };
+        let u64_range = "(0..18446744073709551615)";
+        assert_eq!(
+            message("18446744073709551616", "u64").unwrap(),
+            format!("18446744073709551616 is out of range {u64_range}")
+        );
+        assert_eq!(
+            message("-1", "u64").unwrap(),
+            format!("-1 is out of range {u64_range}")
+        );
+        assert_eq!(
+            message("9223372036854775808", "i64").unwrap(),
+            "9223372036854775808 is out of range (-9223372036854775808..9223372036854775807)"
+        );
+        assert_eq!(
+            message("1.5", "u32").unwrap(),
+            "expected an integer (0..4294967295), found 1.5"
+        );
+        assert_eq!(
+            message("1e3", "u16").unwrap(),
+            "expected an integer (0..65535), found 1000"
+        );
+        assert_eq!(message("1", "a string"), None);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::launch::grammar::LaunchSpec;
 use crate::plan::{Destination, Mapping, Plan, Spawner};
 use crate::render::escape;
 
@@ -33,17 +34,17 @@ pub fn check(plan: &mut Plan) {
         .command
         .iter()
         .enumerate()
-        .map(|(index, arg)| (format!("process.args[{index}]"), arg.clone()))
+        .map(|(index, arg)| (format!("process.args[{index}]"), arg.as_str()))
         .chain(
             spec.env
                 .iter()
                 .enumerate()
-                .map(|(index, var)| (format!("process.env[{index}]"), var.clone())),
+                .map(|(index, var)| (format!("process.env[{index}]"), var.as_str())),
         )
         .chain(
             spec.cwd
                 .iter()
-                .map(|cwd| ("process.cwd".to_owned(), cwd.clone())),
+                .map(|cwd| ("process.cwd".to_owned(), cwd.as_str())),
         );
     for (path, text) in arguments {
         if text.len() >= MAX_ARG_STRLEN {
@@ -78,25 +79,7 @@ pub fn check(plan: &mut Plan) {
         }
     }
     if errors.is_empty() {
-        // The ExecStart= line, grouped by the field (without its index) each part comes from.
-        let mut parts: Vec<(String, usize)> = Vec::new();
-        let mut total = "ExecStart=".len() + LAUNCHER_PATH_MAX;
-        for group in spec.to_arg_groups() {
-            let length = escape::exec_line(&group).len() + CONTINUATION;
-            total += length;
-            let field = match group[0].as_str() {
-                "--" => "process.args",
-                "--env" => "process.env",
-                "--cwd" => "process.cwd",
-                "--write" => sources.get(&group[1]).copied().unwrap_or_default(),
-                _ => "",
-            };
-            let field = field.split('[').next().unwrap_or_default();
-            match parts.iter_mut().find(|(f, _)| f == field) {
-                Some((_, sum)) => *sum += length,
-                None => parts.push((field.to_owned(), length)),
-            }
-        }
+        let (total, parts) = exec_start(&spec, &sources);
         if total >= LONG_LINE_MAX {
             let (field, share) = parts
                 .into_iter()
@@ -106,6 +89,30 @@ pub fn check(plan: &mut Plan) {
         }
     }
     plan.mappings.extend(errors);
+}
+
+/// The length of the logical `ExecStart=` line, and what each field (without its index) adds
+/// to it; `sources` says which field each cgroup write comes from.
+fn exec_start(spec: &LaunchSpec, sources: &HashMap<String, &str>) -> (usize, Vec<(String, usize)>) {
+    let mut parts: Vec<(String, usize)> = Vec::new();
+    let mut total = "ExecStart=".len() + LAUNCHER_PATH_MAX;
+    for group in spec.to_arg_groups() {
+        let length = escape::exec_line(&group).len() + CONTINUATION;
+        total += length;
+        let field = match group[0].as_str() {
+            "--" => "process.args",
+            "--env" => "process.env",
+            "--cwd" => "process.cwd",
+            "--write" => sources.get(&group[1]).copied().unwrap_or_default(),
+            _ => "",
+        };
+        let field = field.split('[').next().unwrap_or_default();
+        match parts.iter_mut().find(|(f, _)| f == field) {
+            Some((_, sum)) => *sum += length,
+            None => parts.push((field.to_owned(), length)),
+        }
+    }
+    (total, parts)
 }
 
 fn too_long(path: String, length: usize) -> Mapping {
@@ -139,5 +146,34 @@ fn invalid(path: String, why: String) -> Mapping {
         value: Value::Null,
         conversion: None,
         destinations: vec![Destination::invalid(why)],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The length counted is the line systemd reads: the rendered `ExecStart=` with its
+    /// continuations joined, the launcher's path counted as [`LAUNCHER_PATH_MAX`].
+    #[test]
+    fn the_counted_line_is_the_rendered_line() {
+        let spec = LaunchSpec {
+            leaf: Some("payload".into()),
+            env: vec!["A=b c".into(), "PATH=/bin".into()],
+            cwd: Some("/srv/a b ".into()),
+            command: vec!["/bin/echo".into(), "%h $HOME \"\n".into()],
+            clear_env: true,
+            ..LaunchSpec::default()
+        };
+        let (total, parts) = exec_start(&spec, &HashMap::new());
+        let launcher = "/usr/libexec/ociunit-launch";
+        let mut groups = vec![vec![launcher.to_owned()]];
+        groups.extend(spec.to_arg_groups());
+        let line = format!("ExecStart={}", escape::exec_lines(&groups));
+        // systemd drops each line's newline and reads its trailing backslash as a space.
+        let logical = line.len() - line.matches('\n').count();
+        assert_eq!(total, logical - launcher.len() + LAUNCHER_PATH_MAX);
+        let fields: Vec<&str> = parts.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["", "process.cwd", "process.env", "process.args"]);
     }
 }
