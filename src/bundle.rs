@@ -123,7 +123,8 @@ const LIMIT_SPELLING: &str =
 fn read_like_runc(document: &mut Value) -> Result<Vec<Reading>, (String, String)> {
     let mut readings = Vec::new();
     if let Some(Value::Object(process)) = document.get_mut("process") {
-        if !process.contains_key("user") {
+        // Go's decoder leaves a field at its zero value for null, as for absent.
+        if process.get("user").is_none_or(Value::is_null) {
             process.insert("user".to_owned(), Value::Object(Default::default()));
             readings.push(Reading {
                 path: "process.user".to_owned(),
@@ -479,6 +480,10 @@ mod tests {
                 "linux.resources.hugepageLimits[0].LIMIT",
             ]
         );
+        let mut null_user = process();
+        null_user["user"] = Value::Null;
+        let (_, readings) = parse(config(null_user, serde_json::json!({}))).unwrap();
+        assert_eq!(readings[0].path, "process.user");
         let twice = serde_json::json!({
             "hugepageLimits": [{ "pageSize": "2MB", "pagesize": "1GB", "limit": 1 }],
         });
