@@ -7,10 +7,8 @@ use super::{Translation, oci_limit};
 use crate::plan::Destination;
 use crate::plan::property::TASKS_MAX;
 
-/// runtime-spec says 0 is a real limit, not "unset" (config-linux.md, since 1.3); systemd
-/// refuses `TasksMax=0`. With the payload already in the cgroup, 1 forbids exactly what 0
-/// does, every new task, so 0 becomes 1 as in runc 1.4 (crun reads 0 as unset, which would
-/// grant what the bundle denies).
+/// What 0 becomes, and why. (crun reads 0 as unset, which would allow every fork the bundle
+/// forbids; runtime-spec's config-linux.md says 0 is a limit since 2025.)
 const ZERO: &str = "0 → 1, as in runc ≥ 1.4: runtime-spec makes 0 a limit, systemd refuses \
      TasksMax=0, and with the payload already in the cgroup 1 likewise allows no new task";
 
