@@ -56,6 +56,7 @@ pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
     };
     let mut plan = translate::translate(bundle, &options);
     crate::downgrade::downgrade(&mut plan);
+    crate::limits::check(&mut plan);
     Ok(plan)
 }
 

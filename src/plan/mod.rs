@@ -129,6 +129,8 @@ pub struct Plan {
     pub command: Vec<String>,
     /// The payload's whole environment, `process.env` (OCI: exactly these variables).
     pub env: Vec<String>,
+    /// The working directory the launcher changes to, when `WorkingDirectory=` cannot carry it.
+    pub cwd: Option<String>,
     /// The leaf cgroup the payload runs in, below the delegated unit cgroup.
     pub leaf: String,
     /// Write failures in the launcher are warnings rather than setup failures.
@@ -197,9 +199,12 @@ impl Plan {
             best_effort: self.best_effort,
             clear_env: true,
             env: self.env.clone(),
+            cwd: self.cwd.clone(),
             command: self.command.clone(),
             ..LaunchSpec::default()
         };
+        // A set, not `writes.contains`: a bundle may have tens of thousands of writes.
+        let mut seen = std::collections::HashSet::new();
         for (_, destination) in self.destinations() {
             let write = match destination {
                 Destination::Property { property, .. }
@@ -224,7 +229,7 @@ impl Plan {
                 _ => None,
             };
             if let Some(write) = write {
-                if !spec.writes.contains(write) {
+                if seen.insert(write) {
                     spec.writes.push(write.clone());
                 }
             }

@@ -11,8 +11,14 @@ use super::{Translation, V1_ONLY};
 use crate::plan::Destination;
 
 pub fn network(network: &LinuxNetwork, t: &mut Translation) {
+    let asks_nothing = matches!(network.class_id(), None | Some(0))
+        && network.priorities().as_ref().is_none_or(Vec::is_empty);
     t.field("linux.resources.network", network)
-        .to(Destination::dropped(V1_ONLY));
+        .to(if asks_nothing {
+            Destination::ignored("class 0 and no priorities ask for nothing")
+        } else {
+            Destination::dropped(V1_ONLY)
+        });
 }
 
 /// Top-level and `linux` sections and why they go nowhere.
