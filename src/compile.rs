@@ -122,6 +122,7 @@ pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
     };
     let mut plan = translate::translate(bundle, &options, mode, container, &adjustments);
     crate::downgrade::downgrade(&mut plan);
+    crate::limits::check(&mut plan);
     Ok(plan)
 }
 

@@ -12,6 +12,19 @@ pub const EXIT_INVALID_INPUT: i32 = 2;
 /// Exit status for everything else that went wrong.
 pub const EXIT_FAILURE: i32 = 1;
 
+/// The most characters of a bundle value a message quotes.
+const SHOWN_MAX: usize = 64;
+
+/// A string from the bundle as a message quotes it: escaped like a Rust string literal, and cut
+/// after [`SHOWN_MAX`] characters with its length in bytes, so that a 100 kB value does not
+/// flood the terminal (or the journal) and the message still says which value it is.
+pub fn shown(value: &str) -> String {
+    match value.char_indices().nth(SHOWN_MAX) {
+        None => format!("{value:?}"),
+        Some((end, _)) => format!("{:?}… ({} bytes)", &value[..end], value.len()),
+    }
+}
+
 /// Where in the input a problem is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Location {
@@ -98,3 +111,21 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::shown;
+
+    #[test]
+    fn long_values_are_cut() {
+        assert_eq!(shown("a\"b"), r#""a\"b""#);
+        let long = "é".repeat(100_000);
+        let text = shown(&long);
+        assert!(
+            text.starts_with(&format!("\"{}\"…", "é".repeat(64))),
+            "{text}"
+        );
+        assert!(text.ends_with("(200000 bytes)"), "{text}");
+        assert_eq!(shown(&"x".repeat(64)), format!("\"{}\"", "x".repeat(64)));
+    }
+}

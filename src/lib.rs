@@ -3,8 +3,9 @@
 //! The pipeline, one module per stage:
 //! [`bundle`] (read and validate config.json) → [`translate`] (OCI fields → a typed [`plan`],
 //! one file per resource family) → [`downgrade`] (fit the plan to the target systemd) →
-//! [`render`] (unit text, explain report). [`compile`] runs it end to end. [`launch`] is the
-//! in-unit launcher that finishes what systemd cannot do.
+//! [`limits`] (what systemd and the kernel will load) → [`render`] (unit text, explain report).
+//! [`compile`] runs it end to end. [`launch`] is the in-unit launcher that finishes what systemd
+//! cannot do.
 
 pub mod bundle;
 pub mod compile;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod interface_file;
 pub mod launch;
 pub mod lifecycle;
+pub mod limits;
 pub mod manager;
 pub mod output;
 pub mod plan;

@@ -72,11 +72,7 @@ const BAD: &[(&str, At, &str)] = &[
     // process.
     ("process-missing", P("process"), "a unit needs a command"),
     ("args-empty", P("process.args"), "empty"),
-    (
-        "args-nul",
-        P("process.args"),
-        "process.args[2] contains a NUL byte",
-    ),
+    ("args-nul", P("process.args[2]"), "NUL byte"),
     (
         "env-without-equals",
         P("process.env"),
@@ -84,7 +80,6 @@ const BAD: &[(&str, At, &str)] = &[
     ),
     ("env-empty-name", P("process.env"), "process.env[0]"),
     ("cwd-relative", P("process.cwd"), "absolute"),
-    ("cwd-newline", P("process.cwd"), "control character"),
     ("oom-score-adj-5000", P("process.oomScoreAdj"), "5000"),
     ("umask-01000", P("process.user.umask"), "512"),
     (
@@ -93,7 +88,6 @@ const BAD: &[(&str, At, &str)] = &[
         "soft limit is above",
     ),
     // Out-of-range resources.
-    ("shares-300000", P("linux.resources.cpu.shares"), "300000"),
     (
         "blkio-weight-5",
         P("linux.resources.blockIO.weight"),
@@ -111,18 +105,13 @@ const BAD: &[(&str, At, &str)] = &[
     ),
     (
         "blkio-throttle-rate-0",
-        P("linux.resources.blockIO.throttleReadBpsDevice[0]"),
+        P("linux.resources.blockIO.throttleReadBpsDevice[0].rate"),
         "rate of 0",
     ),
     (
         "memory-limit-negative",
         P("linux.resources.memory.limit"),
         "-5",
-    ),
-    (
-        "memory-limit-0",
-        P("linux.resources.memory.limit"),
-        "0 is rejected",
     ),
     (
         "memory-reservation-negative",
@@ -149,11 +138,6 @@ const BAD: &[(&str, At, &str)] = &[
         P("linux.resources.memory.swap"),
         "needs a positive memory.limit",
     ),
-    (
-        "pids-limit-0",
-        P("linux.resources.pids.limit"),
-        "0 is rejected",
-    ),
     ("pids-limit-negative", P("linux.resources.pids.limit"), "-5"),
     (
         "period-10",
@@ -175,17 +159,17 @@ const BAD: &[(&str, At, &str)] = &[
     ("idle-2", P("linux.resources.cpu.idle"), "not 0 or 1"),
     (
         "hugepage-64kB",
-        P("linux.resources.hugepageLimits[0]"),
+        P("linux.resources.hugepageLimits[0].pageSize"),
         "\"64kB\"",
     ),
     (
         "hugepage-3MB",
-        P("linux.resources.hugepageLimits[0]"),
+        P("linux.resources.hugepageLimits[0].pageSize"),
         "\"3MB\"",
     ),
     (
         "rs-linux-hugepage",
-        P("linux.resources.hugepageLimits[0]"),
+        P("linux.resources.hugepageLimits[0].pageSize"),
         "\"64kB\"",
     ),
     (
@@ -239,8 +223,59 @@ const BAD: &[(&str, At, &str)] = &[
         P("linux.resources.unified[\"io.latency\"]"),
         "NUL",
     ),
+    // org.systemd.property.* annotations: unknown properties and values are refused, and a
+    // value never becomes unit syntax or a specifier.
+    (
+        "annotation-unknown-property",
+        P("annotations[\"org.systemd.property.TimeoutStopUSec\"]"),
+        "supported: MemoryMax",
+    ),
+    (
+        "annotation-memory-max-0",
+        P("annotations[\"org.systemd.property.MemoryMax\"]"),
+        "systemd rejects 0",
+    ),
+    (
+        "annotation-malformed-size",
+        P("annotations[\"org.systemd.property.MemoryHigh\"]"),
+        "\"lots\"",
+    ),
+    (
+        "annotation-int32",
+        P("annotations[\"org.systemd.property.TasksMax\"]"),
+        "uint64 N",
+    ),
+    (
+        "annotation-quota-uint64",
+        P("annotations[\"org.systemd.property.CPUQuota\"]"),
+        "CPUQuotaPerSecUSec",
+    ),
+    (
+        "annotation-quota-twice",
+        P("annotations[\"org.systemd.property.CPUQuotaPerSecUSec\"]"),
+        "sets CPUQuota too",
+    ),
+    (
+        "annotation-newline",
+        P("annotations[\"org.systemd.property.MemoryMax\"]"),
+        "control character",
+    ),
+    (
+        "annotation-cpus-newline",
+        P("annotations[\"org.systemd.property.AllowedCPUs\"]"),
+        "control character",
+    ),
+    (
+        "annotation-specifier",
+        P("annotations[\"org.systemd.property.AllowedCPUs\"]"),
+        "\"%n\"",
+    ),
+    (
+        "annotation-semicolon",
+        P("annotations[\"org.systemd.property.CPUQuota\"]"),
+        "a percentage",
+    ),
     // Values systemd refuses in a unit file, so the unit would never start.
-    ("cwd-not-normalized", P("process.cwd"), "normalized"),
     ("uid-65535", P("process.user.uid"), "not valid IDs"),
     ("uid-4294967295", P("process.user.uid"), "not valid IDs"),
     ("gid-65535", P("process.user.gid"), "not valid IDs"),
@@ -249,8 +284,163 @@ const BAD: &[(&str, At, &str)] = &[
         P("process.user.additionalGids"),
         "not valid IDs",
     ),
-    ("quota-too-large", P("linux.resources.cpu.quota"), "214748%"),
+    (
+        "quota-too-large",
+        P("linux.resources.cpu.quota"),
+        "21474836%",
+    ),
+    // An array where an object belongs: serde would read it by position.
+    ("user-array", P("process.user"), ARRAY),
+    ("pids-array", P("linux.resources.pids"), ARRAY),
+    ("resources-array", P("linux.resources"), ARRAY),
+    ("process-array", P("process"), ARRAY),
+    ("linux-array", P("linux"), ARRAY),
+    ("memory-array", P("linux.resources.memory"), ARRAY),
+    (
+        "hugepage-entry-array",
+        P("linux.resources.hugepageLimits[0]"),
+        ARRAY,
+    ),
+    ("rlimit-entry-array", P("process.rlimits[0]"), ARRAY),
+    // A field runtime-spec requires, which oci-spec-rs would fill in (a limit of 0…).
+    (
+        "hugepage-limit-missing",
+        P("linux.resources.hugepageLimits[0].limit"),
+        REQUIRED,
+    ),
+    (
+        "hugepage-pagesize-missing",
+        P("linux.resources.hugepageLimits[0].pageSize"),
+        REQUIRED,
+    ),
+    (
+        "hugepage-pagesize-twice",
+        P("linux.resources.hugepageLimits[0].pagesize"),
+        "keep one",
+    ),
+    (
+        "pids-limit-missing",
+        P("linux.resources.pids.limit"),
+        REQUIRED,
+    ),
+    (
+        "rlimit-hard-missing",
+        P("process.rlimits[0].hard"),
+        REQUIRED,
+    ),
+    (
+        "rlimit-type-missing",
+        P("process.rlimits[0].type"),
+        REQUIRED,
+    ),
+    ("cwd-missing", P("process.cwd"), REQUIRED),
+    (
+        "uid-mapping-size-missing",
+        P("linux.uidMappings[0].size"),
+        REQUIRED,
+    ),
+    (
+        "weight-device-major-missing",
+        P("linux.resources.blockIO.weightDevice[0].major"),
+        REQUIRED,
+    ),
+    (
+        "throttle-rate-missing",
+        P("linux.resources.blockIO.throttleWriteIOPSDevice[0].rate"),
+        REQUIRED,
+    ),
+    (
+        "device-rule-allow-missing",
+        P("linux.resources.devices[0].allow"),
+        REQUIRED,
+    ),
+    (
+        "console-size-width-missing",
+        P("process.consoleSize.width"),
+        REQUIRED,
+    ),
+    (
+        "io-priority-class-missing",
+        P("process.ioPriority.class"),
+        REQUIRED,
+    ),
+    ("root-path-missing", P("root.path"), REQUIRED),
+    // Numbers: out of range, or not integers (serde_json reads 2^64 as a float).
+    (
+        "shares-above-u64",
+        P("linux.resources.cpu.shares"),
+        "18446744073709551616 is out of range (0..18446744073709551615)",
+    ),
+    (
+        "shares-fraction",
+        P("linux.resources.cpu.shares"),
+        "expected an integer",
+    ),
+    (
+        "memory-limit-above-i64",
+        P("linux.resources.memory.limit"),
+        "9223372036854775808 is out of range (-9223372036854775808..9223372036854775807)",
+    ),
+    (
+        "uid-negative",
+        P("process.user.uid"),
+        "-1 is out of range (0..4294967295)",
+    ),
+    (
+        "period-exponent",
+        P("linux.resources.cpu.period"),
+        "expected an integer",
+    ),
+    // Device numbers, at the number that is wrong (12 bits of major, 20 of minor).
+    (
+        "weight-device-major-negative",
+        P("linux.resources.blockIO.weightDevice[0].major"),
+        "-2 is not a device major number",
+    ),
+    (
+        "weight-device-minor-too-large",
+        P("linux.resources.blockIO.weightDevice[0].minor"),
+        "(0..1048575)",
+    ),
+    (
+        "throttle-major-4096",
+        P("linux.resources.blockIO.throttleReadBpsDevice[0].major"),
+        "(0..4095)",
+    ),
+    // Long values are quoted cut, with their length.
+    (
+        "rlimit-type-long",
+        P("process.rlimits[0].type"),
+        "… (5007 bytes)",
+    ),
+    (
+        "hugepage-pagesize-long",
+        P("linux.resources.hugepageLimits[0].pageSize"),
+        "… (3002 bytes)",
+    ),
+    (
+        "env-long-without-equals",
+        P("process.env"),
+        "… (5000 bytes)",
+    ),
+    // Commands and directories that cannot start.
+    ("args0-empty", P("process.args[0]"), "no program to run"),
+    ("cwd-nul", P("process.cwd"), "NUL"),
+    ("cwd-component-too-long", P("process.cwd"), "ENAMETOOLONG"),
+    (
+        "oom-score-adj-minus-1001",
+        P("process.oomScoreAdj"),
+        "-1001",
+    ),
+    (
+        "swap-with-limit-0",
+        P("linux.resources.memory.swap"),
+        "needs a positive memory.limit",
+    ),
 ];
+
+const ARRAY: &str = "expected an object, found an array";
+const REQUIRED: &str = "missing: runtime-spec requires this field";
 
 /// `rs-freebsd-vnet-disable.json` is bad only in its `freebsd` section, which ociunit does not
 /// read (it drops non-Linux sections with a reason). It still fails, but because it has no
@@ -272,17 +462,19 @@ fn ociunit(args: &[&str]) -> Output {
         .expect("cannot run ociunit")
 }
 
+/// The target every bad config is compiled for, and the other end of the range: invalid is
+/// invalid whatever the target.
+const SYSTEM_252: &[&str] = &["--system", "--systemd-version", "252"];
+const USER_257: &[&str] = &["--user", "--systemd-version", "257"];
+
 fn compile(bundle: &Path, extra: &[&str]) -> Output {
+    compile_for(bundle, SYSTEM_252, extra)
+}
+
+fn compile_for(bundle: &Path, target: &[&str], extra: &[&str]) -> Output {
     let bundle = bundle.to_str().unwrap();
-    let mut args = vec![
-        "compile",
-        bundle,
-        "--system",
-        "--systemd-version",
-        "252",
-        "--launcher",
-        LAUNCHER,
-    ];
+    let mut args = vec!["compile", bundle, "--launcher", LAUNCHER];
+    args.extend(target);
     args.extend(extra);
     ociunit(&args)
 }
@@ -302,11 +494,11 @@ fn expected(file: &Path, at: At) -> String {
 }
 
 /// Checks one bad config: exit 2, the error line, nothing on stdout, nothing written with `-o`.
-fn check(name: &str, at: At, word: &str) -> Result<(), String> {
+fn check(name: &str, at: At, word: &str, target: &[&str]) -> Result<(), String> {
     let file = bad(name);
     let out_dir = tempfile::tempdir().unwrap();
     let unit = out_dir.path().join("bad.service");
-    let out = compile(&file, &["-o", unit.to_str().unwrap()]);
+    let out = compile_for(&file, target, &["-o", unit.to_str().unwrap()]);
     let err = stderr(&out);
     let prefix = expected(&file, at);
     let mut problems = Vec::new();
@@ -332,15 +524,19 @@ fn check(name: &str, at: At, word: &str) -> Result<(), String> {
     }
     match problems.is_empty() {
         true => Ok(()),
-        false => Err(format!("{name}: {}\nstderr:\n{err}", problems.join("; "))),
+        false => Err(format!(
+            "{name} ({}): {}\nstderr:\n{err}",
+            target.join(" "),
+            problems.join("; ")
+        )),
     }
 }
 
-#[test]
-fn bad_configs_exit_2_naming_the_place() {
+fn check_all(target: &[&str], except: &[&str]) {
     let failures: Vec<String> = BAD
         .iter()
-        .filter_map(|&(name, at, word)| check(name, at, word).err())
+        .filter(|(name, ..)| !except.contains(name))
+        .filter_map(|&(name, at, word)| check(name, at, word, target).err())
         .collect();
     assert!(
         failures.is_empty(),
@@ -349,6 +545,20 @@ fn bad_configs_exit_2_naming_the_place() {
         BAD.len(),
         failures.join("\n\n")
     );
+}
+
+#[test]
+fn bad_configs_exit_2_naming_the_place() {
+    check_all(SYSTEM_252, &[]);
+}
+
+/// What is wrong with a bundle does not depend on the manager or the systemd version: a user
+/// unit may drop what it cannot apply, but never accept what no unit can.
+#[test]
+fn bad_configs_are_bad_for_every_target() {
+    // Device rules are still checked only where they apply (src/translate/devices.rs); issue 10
+    // changes that separately. Remove this exception with it.
+    check_all(USER_257, &["devices-access-rwx"]);
 }
 
 #[test]
@@ -503,8 +713,126 @@ fn a_bad_bundle_leaves_an_existing_unit_alone() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let before = std::fs::read(&unit).unwrap();
 
-    let out = compile(&bad("memory-limit-0"), &["-o", unit.to_str().unwrap()]);
+    let out = compile(
+        &bad("memory-limit-negative"),
+        &["-o", unit.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert_eq!(std::fs::read(&unit).unwrap(), before);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+fn minimal_with(edit: impl FnOnce(&mut serde_json::Value)) -> serde_json::Value {
+    let text = std::fs::read_to_string(repo().join("tests/bundles/minimal/config.json")).unwrap();
+    let mut config: serde_json::Value = serde_json::from_str(&text).unwrap();
+    edit(&mut config);
+    config
+}
+
+/// A unit systemd would not load, or a payload execve(2) could not start: exit 2 naming the field
+/// and the limit. These bundles are megabytes, so they are made here rather than kept in
+/// tests/bad/.
+#[test]
+fn units_systemd_would_not_load_are_refused() {
+    use serde_json::json;
+    let long = |n: usize| "x".repeat(n);
+    let cases = [
+        (
+            minimal_with(|c| c["process"]["args"][1] = json!(long(1 << 20))),
+            "process.args[1]",
+            "MAX_ARG_STRLEN",
+        ),
+        (
+            minimal_with(|c| c["process"]["env"][0] = json!(format!("BIG={}", long(200_000)))),
+            "process.env[0]",
+            "MAX_ARG_STRLEN",
+        ),
+        (
+            minimal_with(|c| {
+                c["linux"] = json!({"resources": {"unified": {"io.latency": long(200_000)}}})
+            }),
+            "linux.resources.unified[\"io.latency\"]",
+            "MAX_ARG_STRLEN",
+        ),
+        (
+            minimal_with(|c| {
+                let args = c["process"]["args"].as_array_mut().unwrap();
+                args.extend((0..9).map(|_| json!(long(120_000))));
+            }),
+            "process.args",
+            "LONG_LINE_MAX",
+        ),
+        (
+            minimal_with(|c| {
+                let devices: Vec<_> = (0..40_000)
+                    .map(|minor| json!({"major": 8, "minor": minor, "weight": 100}))
+                    .collect();
+                c["linux"] = json!({"resources": {"blockIO": {"weightDevice": devices}}});
+            }),
+            "linux.resources.blockIO.weightDevice",
+            "No buffer space available",
+        ),
+        (
+            minimal_with(|c| {
+                c["process"]["user"]["additionalGids"] =
+                    json!((70_000..300_000).collect::<Vec<u32>>())
+            }),
+            "process.user.additionalGids",
+            "SupplementaryGroups= line would be",
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (index, (config, path, word)) in cases.into_iter().enumerate() {
+        let file = dir.path().join(format!("big-{index}.json"));
+        std::fs::write(&file, config.to_string()).unwrap();
+        let out = compile(&file, &[]);
+        let err = stderr(&out);
+        let prefix = expected(&file, At::Path(path));
+        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert!(out.stdout.is_empty(), "{path}: a unit was printed");
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&prefix) && l.contains(word)),
+            "{path}: no line starts with {prefix:?} and contains {word:?}:\n{err}"
+        );
+    }
+
+    // 20 000 device weights make a 0.7 MB ExecStart= line, which systemd still loads.
+    let config = minimal_with(|c| {
+        let devices: Vec<_> = (0..20_000)
+            .map(|minor| json!({"major": 8, "minor": minor, "weight": 100}))
+            .collect();
+        c["linux"] = json!({"resources": {"blockIO": {"weightDevice": devices}}});
+    });
+    let file = dir.path().join("20000-weights.json");
+    std::fs::write(&file, config.to_string()).unwrap();
+    let out = compile(&file, &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A message quotes a long value cut, with its length, wherever the value is.
+#[test]
+fn long_values_are_cut_in_messages() {
+    use serde_json::json;
+    let huge = "x".repeat(100_000);
+    let cases = [
+        minimal_with(|c| c["linux"] = json!({"resources": {"cpu": {"shares": huge}}})),
+        minimal_with(|c| c["linux"] = json!({"resources": {"cpu": {"cpus": huge}}})),
+        minimal_with(|c| c["process"]["env"] = json!([huge])),
+        minimal_with(|c| c["linux"] = json!({"resources": {"unified": {"memory.high": huge}}})),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    for (index, config) in cases.into_iter().enumerate() {
+        let file = dir.path().join(format!("long-{index}.json"));
+        std::fs::write(&file, config.to_string()).unwrap();
+        let out = compile(&file, &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.len() < 1000,
+            "case {index}: {} bytes of message",
+            err.len()
+        );
+        assert!(err.contains("(100000 bytes)"), "case {index}: {err}");
+    }
 }

@@ -48,7 +48,7 @@ pub const EXIT_NOT_FOUND: i32 = 127;
 pub const DEFAULT_LEAF: &str = "payload";
 
 /// One interface-file write in the leaf cgroup.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct CgroupWrite {
     pub file: InterfaceFile,
     pub value: String,

@@ -147,6 +147,8 @@ pub struct Plan {
     /// The payload's whole environment, `process.env` (OCI: exactly these variables); in
     /// container mode the runtime runs with the unit's environment and sets the container's.
     pub env: Vec<String>,
+    /// The working directory the launcher changes to, when `WorkingDirectory=` cannot carry it.
+    pub cwd: Option<String>,
     /// The leaf cgroup the payload runs in, below the delegated unit cgroup.
     pub leaf: String,
     /// Write failures in the launcher are warnings rather than setup failures.
@@ -232,9 +234,12 @@ impl Plan {
             best_effort: self.best_effort,
             clear_env: self.container.is_none(),
             env: self.env.clone(),
+            cwd: self.cwd.clone(),
             command: self.command.clone(),
             ..LaunchSpec::default()
         };
+        // A set, not `writes.contains`: a bundle may have tens of thousands of writes.
+        let mut seen = std::collections::HashSet::new();
         for (_, destination) in self.destinations() {
             let write = match destination {
                 Destination::Property { property, .. }
@@ -259,7 +264,7 @@ impl Plan {
                 _ => None,
             };
             if let Some(write) = write {
-                if !spec.writes.contains(write) {
+                if seen.insert(write) {
                     spec.writes.push(write.clone());
                 }
             }

@@ -26,10 +26,35 @@ pub fn io_weight(weight: u16) -> Result<u64, String> {
     Ok(1 + (u64::from(weight) - 10) * 9999 / 990)
 }
 
-fn device(major: i64, minor: i64) -> Result<String, String> {
-    match (u32::try_from(major), u32::try_from(minor)) {
-        (Ok(major), Ok(minor)) => Ok(format!("{major}:{minor}")),
-        _ => Err(format!("{major}:{minor} is not a device number")),
+/// `MAJ:MIN`, or which of the two is wrong: its field name, its value and why. The kernel's device
+/// numbers have 12 bits of major and 20 of minor; systemd refuses `/dev/block/MAJ:MIN` beyond
+/// them and then looks the path up on disk, so a bad number would silently not apply.
+fn device(major: i64, minor: i64) -> Result<String, (&'static str, i64, String)> {
+    let check = |name: &'static str, value: i64, bits: u32| {
+        if (0..1 << bits).contains(&value) {
+            Ok(value)
+        } else {
+            Err((
+                name,
+                value,
+                format!(
+                    "{value} is not a device {name} number (0..{})",
+                    (1_i64 << bits) - 1
+                ),
+            ))
+        }
+    };
+    let major = check("major", major, 12)?;
+    let minor = check("minor", minor, 20)?;
+    Ok(format!("{major}:{minor}"))
+}
+
+/// v1's leaf weight of 0 is "unset", as in runc.
+fn leaf_weight(leaf_weight: u16) -> Destination {
+    if leaf_weight == 0 {
+        Destination::ignored("0 is unset")
+    } else {
+        Destination::dropped(V1_ONLY)
     }
 }
 
@@ -50,14 +75,13 @@ pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
             }
         }
     }
-    if let Some(leaf_weight) = io.leaf_weight() {
-        t.field(format!("{BASE}.leafWeight"), leaf_weight)
-            .to(Destination::dropped(V1_ONLY));
+    if let Some(value) = io.leaf_weight() {
+        t.field(format!("{BASE}.leafWeight"), value)
+            .to(leaf_weight(value));
     }
     for (index, entry) in io.weight_device().iter().flatten().enumerate() {
         let path = format!("{BASE}.weightDevice[{index}]");
         if let Some(weight) = entry.weight() {
-            let mapping = t.field(format!("{path}.weight"), weight);
             match (device(entry.major(), entry.minor()), io_weight(weight)) {
                 (Ok(dev), Ok(value)) => {
                     let node = format!("/dev/block/{dev}");
@@ -66,20 +90,27 @@ pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
                         format!("{node} {value}"),
                         DbusValue::PathNumbers(vec![(node, value)]),
                     );
-                    mapping.via(WEIGHT_CONVERSION).to(Destination::mirrored(
-                        property,
-                        "io.weight",
-                        format!("{dev} {value}"),
-                    ));
+                    t.field(format!("{path}.weight"), weight)
+                        .via(WEIGHT_CONVERSION)
+                        .to(Destination::mirrored(
+                            property,
+                            "io.weight",
+                            format!("{dev} {value}"),
+                        ));
                 }
-                (Err(why), _) | (_, Err(why)) => {
-                    mapping.to(Destination::invalid(why));
+                (Err((name, value, why)), _) => {
+                    t.field(format!("{path}.{name}"), value)
+                        .to(Destination::invalid(why));
+                }
+                (_, Err(why)) => {
+                    t.field(format!("{path}.weight"), weight)
+                        .to(Destination::invalid(why));
                 }
             }
         }
-        if let Some(leaf_weight) = entry.leaf_weight() {
-            t.field(format!("{path}.leafWeight"), leaf_weight)
-                .to(Destination::dropped(V1_ONLY));
+        if let Some(value) = entry.leaf_weight() {
+            t.field(format!("{path}.leafWeight"), value)
+                .to(leaf_weight(value));
         }
     }
     let throttles: [(
@@ -115,13 +146,14 @@ pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
     ];
     for (name, entries, spec, io_max_key) in throttles {
         for (index, entry) in entries.iter().flatten().enumerate() {
-            let mapping = t.field(format!("{BASE}.{name}[{index}]"), entry);
+            let path = format!("{BASE}.{name}[{index}]");
             let rate = entry.rate();
             match device(entry.major(), entry.minor()) {
                 Ok(_) if rate == 0 => {
-                    mapping.to(Destination::invalid(
-                        "a rate of 0 would stop all I/O on the device",
-                    ));
+                    t.field(format!("{path}.rate"), rate)
+                        .to(Destination::invalid(
+                            "a rate of 0 would stop all I/O on the device",
+                        ));
                 }
                 Ok(dev) => {
                     let node = format!("/dev/block/{dev}");
@@ -130,14 +162,15 @@ pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
                         format!("{node} {rate}"),
                         DbusValue::PathNumbers(vec![(node, rate)]),
                     );
-                    mapping.to(Destination::mirrored(
+                    t.field(path, entry).to(Destination::mirrored(
                         property,
                         "io.max",
                         format!("{dev} {io_max_key}={rate}"),
                     ));
                 }
-                Err(why) => {
-                    mapping.to(Destination::invalid(why));
+                Err((name, value, why)) => {
+                    t.field(format!("{path}.{name}"), value)
+                        .to(Destination::invalid(why));
                 }
             }
         }

@@ -4,6 +4,7 @@
 use oci_spec::runtime::LinuxCpu;
 
 use super::Translation;
+use crate::error::shown;
 use crate::plan::Destination;
 use crate::plan::property::{
     ALLOWED_CPUS, ALLOWED_MEMORY_NODES, CPU_QUOTA, CPU_QUOTA_PERIOD, CPU_WEIGHT, CPU_WEIGHT_IDLE,
@@ -16,6 +17,9 @@ pub const DEFAULT_PERIOD: u64 = 100_000;
 /// systemd 257 stores `CPUQuota=` with two decimals (systemd#33171); before, a daemon-reload
 /// re-read it as a whole percentage, so we round up to 1 % there, like runc and crun.
 const FINE_QUOTA_SINCE: u32 = 257;
+
+/// cgroup v1's largest `cpu.shares`; the conversion maps it to the largest weight, 10000.
+const MAX_SHARES: u64 = 262_144;
 
 pub const SHARES_CONVERSION: &str = "cpu.weight = ⌈10^((L² + 125·L)/612 − 7/34)⌉, L = log2(shares) \
      (crun ≥ 1.23, runc ≥ 1.3.2, youki ≥ 0.5.7)";
@@ -30,10 +34,13 @@ pub fn translate(cpu: &LinuxCpu, t: &mut Translation) {
             mapping.to(Destination::ignored(
                 "cpu.idle=1 is set, which makes the weight irrelevant",
             ));
-        } else if shares > 262_144 {
-            mapping.to(Destination::invalid(format!(
-                "{shares} is above the largest share count, 262144"
-            )));
+        } else if shares > MAX_SHARES {
+            mapping
+                .via(format!(
+                    "{SHARES_CONVERSION}; {shares} is above cgroup v1's largest share count, \
+                     {MAX_SHARES}, so it is clamped to weight 10000, as in runc, crun and youki"
+                ))
+                .to(weight(shares_to_weight(shares)));
         } else {
             mapping
                 .via(SHARES_CONVERSION)
@@ -98,7 +105,7 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     if shares <= 2 {
         return 1;
     }
-    if shares >= 262_144 {
+    if shares >= MAX_SHARES {
         return 10_000;
     }
     let l = (shares as f64).log2();
@@ -117,7 +124,8 @@ pub fn idle_property() -> Destination {
 }
 
 fn quota_and_period(cpu: &LinuxCpu, t: &mut Translation) {
-    let period = cpu.period();
+    // runc and crun read a period of 0 as the kernel's default, and containerd writes 0 for it.
+    let period = cpu.period().filter(|p| *p != 0);
     let period_ok = match period {
         Some(p) if !(1_000..=1_000_000).contains(&p) => {
             t.field(format!("{BASE}.period"), p)
@@ -151,10 +159,19 @@ fn quota_and_period(cpu: &LinuxCpu, t: &mut Translation) {
                 .to(destination);
         }
     }
-    if let (Some(period), true) = (period, period_ok) {
-        let quota = cpu.quota().filter(|q| *q > 0).map(i64::unsigned_abs);
-        t.field(format!("{BASE}.period"), period)
-            .to(period_property(quota, period));
+    match cpu.period() {
+        Some(0) => {
+            t.field(format!("{BASE}.period"), 0)
+                .to(Destination::ignored(format!(
+                    "0 means the default period, {DEFAULT_PERIOD} µs, as in runc and crun"
+                )));
+        }
+        Some(period) if period_ok => {
+            let quota = cpu.quota().filter(|q| *q > 0).map(i64::unsigned_abs);
+            t.field(format!("{BASE}.period"), period)
+                .to(period_property(quota, period));
+        }
+        _ => {}
     }
 }
 
@@ -166,8 +183,9 @@ fn cpu_max(quota: Option<u64>, period: u64) -> String {
     }
 }
 
-/// systemd reads `CPUQuota=` as an `int` of hundredths of a percent.
-const MAX_QUOTA_PER_SEC: u64 = i32::MAX as u64 * 100;
+/// systemd reads `CPUQuota=` as an `int` of hundredths of a percent; this is its largest whole
+/// percent, so that a quota valid for one target is valid for all, whatever their rounding.
+const MAX_QUOTA_PER_SEC: u64 = i32::MAX as u64 * 100 / 10_000 * 10_000;
 
 pub fn quota_property(quota: u64, period: u64, systemd: u32) -> Destination {
     let step = if systemd >= FINE_QUOTA_SINCE {
@@ -175,16 +193,15 @@ pub fn quota_property(quota: u64, period: u64, systemd: u32) -> Destination {
     } else {
         10_000
     };
-    let per_sec = (quota.saturating_mul(1_000_000))
-        .div_ceil(period)
-        .div_ceil(step)
-        * step;
-    if per_sec > MAX_QUOTA_PER_SEC {
+    let exact = quota.saturating_mul(1_000_000).div_ceil(period);
+    if exact > MAX_QUOTA_PER_SEC {
         return Destination::invalid(format!(
-            "{quota}/{period} is {}% of a CPU, more than systemd's CPUQuota= can hold (214748%)",
-            per_sec / 10_000
+            "{quota}/{period} is {}% of a CPU, more than systemd's CPUQuota= can hold ({}%)",
+            exact / 10_000,
+            MAX_QUOTA_PER_SEC / 10_000
         ));
     }
+    let per_sec = exact.div_ceil(step) * step;
     let percent = format!("{}.{:02}", per_sec / 10_000, per_sec % 10_000 / 100);
     let percent = percent.trim_end_matches('0').trim_end_matches('.');
     let property = Property::with_dbus(
@@ -231,7 +248,13 @@ const MAX_CPU: usize = 8191;
 /// The bit mask systemd reads for `AllowedCPUs`: byte i bit j is index 8i+j (little-endian
 /// bytes; youki once sent them big-endian, runc#3808 fixed the same bug).
 pub fn cpuset_mask(list: &str) -> Result<Vec<u8>, String> {
-    let bad = |part: &str| format!("{part:?} in {list:?} is not an index or a range such as 0-3");
+    let bad = |part: &str| {
+        format!(
+            "{} in {} is not an index or a range such as 0-3",
+            shown(part),
+            shown(list)
+        )
+    };
     let mut mask = Vec::new();
     for part in list.split(',').map(str::trim) {
         let (first, last) = match part.split_once('-') {

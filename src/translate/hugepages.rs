@@ -4,6 +4,7 @@
 use oci_spec::runtime::LinuxHugepageLimit;
 
 use super::{Translation, cgroup_limit, oci_limit};
+use crate::error::shown;
 use crate::plan::Destination;
 
 /// The kernel names hugetlb files by page size with an upper-case unit: `2MB`, `1GB`, `64KB`.
@@ -13,8 +14,9 @@ fn page_size(text: &str) -> Result<&str, String> {
     let number: u64 = digits.parse().unwrap_or(0);
     if !["KB", "MB", "GB"].contains(&unit) || !number.is_power_of_two() {
         return Err(format!(
-            "{text:?} is not a huge page size as the kernel names them (a power of two followed \
-             by KB, MB or GB, e.g. 2MB)"
+            "{} is not a huge page size as the kernel names them (a power of two followed by \
+             KB, MB or GB, e.g. 2MB)",
+            shown(text)
         ));
     }
     Ok(text)
@@ -22,15 +24,24 @@ fn page_size(text: &str) -> Result<&str, String> {
 
 pub fn translate(limits: &[LinuxHugepageLimit], t: &mut Translation) {
     for (index, entry) in limits.iter().enumerate() {
-        let mapping = t.field(format!("linux.resources.hugepageLimits[{index}]"), entry);
-        match (page_size(entry.page_size()), oci_limit(entry.limit(), true)) {
-            (Ok(size), Ok(limit)) => mapping.to(Destination::launcher(
-                &format!("hugetlb.{size}.max"),
-                cgroup_limit(limit),
-                "systemd has no hugetlb property",
-            )),
-            (Err(why), _) | (_, Err(why)) => mapping.to(Destination::invalid(why)),
-        };
+        let path = format!("linux.resources.hugepageLimits[{index}]");
+        match (page_size(entry.page_size()), oci_limit(entry.limit())) {
+            (Ok(size), Ok(limit)) => {
+                t.field(path, entry).to(Destination::launcher(
+                    &format!("hugetlb.{size}.max"),
+                    cgroup_limit(limit),
+                    "systemd has no hugetlb property",
+                ));
+            }
+            (Err(why), _) => {
+                t.field(format!("{path}.pageSize"), entry.page_size())
+                    .to(Destination::invalid(why));
+            }
+            (_, Err(why)) => {
+                t.field(format!("{path}.limit"), entry.limit())
+                    .to(Destination::invalid(why));
+            }
+        }
     }
 }
 

@@ -30,10 +30,20 @@ pub fn property_for_file(file: &str) -> Option<&'static PropertySpec> {
     }
 }
 
+/// containerd and the kubelet write `limit: 0` for "no limit"; runc and youki read it so.
+/// (crun writes `memory.max` 0, which leaves the payload no memory at all, and systemd
+/// refuses `MemoryMax=0`.)
+const ZERO_LIMIT: &str = "0 means no limit, as in runc and youki (containerd and the kubelet write it \
+     for unset)";
+
 pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
-    let limit = memory.limit().map(|value| {
+    let limit = memory.limit().and_then(|value| {
         let mapping = t.field(format!("{BASE}.limit"), value);
-        match oci_limit(value, false) {
+        if value == 0 {
+            mapping.to(Destination::ignored(ZERO_LIMIT));
+            return None;
+        }
+        match oci_limit(value) {
             Ok(limit) => {
                 mapping.to(limit_property(&MEMORY_MAX, "memory.max", limit));
                 Some(limit)
@@ -46,14 +56,17 @@ pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
     });
     if let Some(value) = memory.reservation() {
         let mapping = t.field(format!("{BASE}.reservation"), value);
-        match oci_limit(value, true) {
+        match oci_limit(value) {
+            Ok(Some(0)) => mapping.to(Destination::ignored(
+                "0 is the default (no protection), as runc reads it",
+            )),
             Ok(low) => mapping.to(limit_property(&MEMORY_LOW, "memory.low", low)),
             Err(why) => mapping.to(Destination::invalid(why)),
         };
     }
     if let Some(swap) = memory.swap() {
         let mapping = t.field(format!("{BASE}.swap"), swap);
-        match swap_max(swap, limit.flatten()) {
+        match swap_max(swap, limit) {
             Ok(Some(swap_max)) => mapping
                 .via("memory.swap − memory.limit (OCI swap is memory+swap, cgroup v2 limits swap alone)")
                 .to(limit_property(&MEMORY_SWAP_MAX, "memory.swap.max", swap_max)),
@@ -61,31 +74,35 @@ pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
             Err(why) => mapping.to(Destination::invalid(why)),
         };
     }
-    let v1_only: [(&str, Option<(serde_json::Value, bool)>); 5] = [
-        ("kernel", memory.kernel().map(|v| (v.into(), v == -1))),
-        (
-            "kernelTCP",
-            memory.kernel_tcp().map(|v| (v.into(), v == -1)),
-        ),
-        ("swappiness", memory.swappiness().map(|v| (v.into(), false))),
-        (
-            "disableOOMKiller",
-            memory.disable_oom_killer().map(|v| (v.into(), !v)),
-        ),
-        (
-            "useHierarchy",
-            memory.use_hierarchy().map(|v| (v.into(), v)),
-        ),
+    // Each v1-only field, and why its value asks for nothing when it does (then it is ignored,
+    // not dropped: generators write these zeros into every config, and --strict must not fail
+    // on them).
+    let v1_only = [
+        memory.kernel().map(|v| ("kernel", v.into(), no_limit(v))),
+        memory
+            .kernel_tcp()
+            .map(|v| ("kernelTCP", v.into(), no_limit(v))),
+        memory
+            .swappiness()
+            .map(|v| ("swappiness", v.into(), (v == 0).then_some(UNSET_SWAPPINESS))),
+        memory.disable_oom_killer().map(|v| {
+            (
+                "disableOOMKiller",
+                v.into(),
+                (!v).then_some("false is the default"),
+            )
+        }),
+        memory.use_hierarchy().map(|v| {
+            let why = v.then_some("cgroup v2 is always hierarchical");
+            ("useHierarchy", serde_json::Value::from(v), why)
+        }),
     ];
-    for (name, field) in v1_only {
-        if let Some((value, satisfied)) = field {
-            let mapping = t.field(format!("{BASE}.{name}"), &value);
-            if satisfied {
-                mapping.to(Destination::ignored("cgroup v2 behaves this way already"));
-            } else {
-                mapping.to(Destination::dropped(V1_ONLY));
-            }
-        }
+    for (name, value, asks_nothing) in v1_only.into_iter().flatten() {
+        let mapping = t.field(format!("{BASE}.{name}"), &value);
+        match asks_nothing {
+            Some(why) => mapping.to(Destination::ignored(why)),
+            None => mapping.to(Destination::dropped(V1_ONLY)),
+        };
     }
     if let Some(check) = memory.check_before_update() {
         t.field(format!("{BASE}.checkBeforeUpdate"), check)
@@ -94,6 +111,16 @@ pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
             ));
     }
 }
+
+/// A v1 kernel memory limit of 0 (unset) or -1 asks for no limit.
+fn no_limit(value: i64) -> Option<&'static str> {
+    matches!(value, 0 | -1).then_some(
+        "0 (unset) and -1 ask for no limit; cgroup v2 counts kernel memory in memory.max",
+    )
+}
+
+const UNSET_SWAPPINESS: &str =
+    "0 is what generators write for unset; cgroup v2 has no per-cgroup swappiness";
 
 /// `memory.swap.max` from OCI's memory+swap `swap` and the memory `limit`
 /// (`Some(None)` = the limit was -1, `None` = absent or invalid).

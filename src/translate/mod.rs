@@ -1,6 +1,8 @@
 //! Stage 2: OCI spec → plan. One file per resource family; each records, for every field present
 //! in the bundle, where it went (see `plan::Destination`).
 
+mod annotations;
+pub mod assignment;
 mod block_io;
 mod container;
 pub mod cpu;
@@ -41,6 +43,8 @@ pub struct Translation {
     pub target: Target,
     pub manager_uid: u32,
     pub mappings: Vec<Mapping>,
+    /// `process.cwd` when the launcher changes to it rather than `WorkingDirectory=`.
+    pub cwd: Option<String>,
 }
 
 impl Translation {
@@ -69,10 +73,15 @@ pub fn translate(
         target: options.target,
         manager_uid: options.manager_uid,
         mappings: Vec::new(),
+        cwd: None,
     };
     if let Some(note) = &bundle.version_note {
         t.field("ociVersion", bundle.spec.version())
             .to(crate::plan::Destination::ignored(note.clone()));
+    }
+    for reading in &bundle.readings {
+        t.field(reading.path.clone(), &reading.value)
+            .to(crate::plan::Destination::ignored(reading.why));
     }
     let (command, env) = match (&container, bundle.spec.process()) {
         (Some(container), _) => {
@@ -125,6 +134,10 @@ pub fn translate(
         }
     }
     stop_signal::translate(&bundle.raw, &mut t);
+    // After the resources, whose fields win over an annotation for the same property.
+    if let Some(annotations) = bundle.spec.annotations() {
+        annotations::translate(annotations, &mut t);
+    }
     unsupported::translate(&bundle.raw, container.is_some(), &mut t);
     mark_overridden(&mut t.mappings);
 
@@ -140,22 +153,18 @@ pub fn translate(
         mappings: t.mappings,
         command,
         env,
+        cwd: t.cwd,
         leaf: DEFAULT_LEAF.to_owned(),
         best_effort: options.best_effort,
     }
 }
 
-/// An OCI byte or task count: -1 is unlimited (`None`), anything else below 1 is refused
-/// unless `zero_ok`, since systemd rejects `MemoryMax=0` and `TasksMax=0`.
-pub fn oci_limit(value: i64, zero_ok: bool) -> Result<Option<u64>, String> {
+/// An OCI byte or task count: -1 is unlimited (`None`), anything else below 0 is refused.
+/// What 0 means depends on the field.
+pub fn oci_limit(value: i64) -> Result<Option<u64>, String> {
     match value {
         -1 => Ok(None),
         v if v < -1 => Err(format!("{v} is neither a limit nor -1 (unlimited)")),
-        0 if !zero_ok => Err(
-            "0 is rejected by systemd (the limit must be at least 1); omit the field, or use -1 \
-             for unlimited"
-                .to_owned(),
-        ),
         v => Ok(Some(v.unsigned_abs())),
     }
 }
@@ -186,6 +195,9 @@ pub fn mark_overridden(mappings: &mut [Mapping]) {
             .iter()
             .filter_map(single_valued)
             .collect();
+        if keys.is_empty() {
+            continue;
+        }
         let path = mappings[later].path.clone();
         for earlier in &mut mappings[..later] {
             for destination in &mut earlier.destinations {

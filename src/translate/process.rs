@@ -6,6 +6,7 @@ use oci_spec::runtime::{PosixRlimitType, Process};
 use serde_json::json;
 
 use super::Translation;
+use crate::error::shown;
 use crate::plan::Destination;
 use crate::plan::property::{
     DbusProperty, DbusValue, GROUP, NO_NEW_PRIVILEGES, OOM_SCORE_ADJUST, Property, RLIMITS,
@@ -22,21 +23,21 @@ pub fn translate(process: &Process, t: &mut Translation) -> (Vec<String>, Vec<St
     if let Some(adj) = process.oom_score_adj() {
         let user = t.target.manager == Manager::User;
         let mapping = t.field("process.oomScoreAdj", adj);
-        if user && adj < 0 {
+        if !(-1000..=1000).contains(&adj) {
+            mapping.to(Destination::invalid(format!(
+                "{adj} is outside -1000..1000"
+            )));
+        } else if user && adj < 0 {
             mapping.to(Destination::dropped(
                 "an unprivileged user manager can only raise oom_score_adj, and systemd ignores \
                  the failure to lower it",
             ));
-        } else if (-1000..=1000).contains(&adj) {
+        } else {
             mapping.to(Destination::property(
                 &OOM_SCORE_ADJUST,
                 adj.to_string(),
                 DbusValue::I32(adj),
             ));
-        } else {
-            mapping.to(Destination::invalid(format!(
-                "{adj} is outside -1000..1000"
-            )));
         }
     }
     if let Some(no_new_privileges) = process.no_new_privileges() {
@@ -63,14 +64,19 @@ fn command(process: &Process, t: &mut Translation) -> Vec<String> {
         mapping.to(Destination::invalid(
             "a unit needs a command: process.args is empty or missing",
         ));
-    } else if let Some(index) = args.iter().position(|a| a.contains('\0')) {
-        mapping.to(Destination::invalid(format!(
-            "process.args[{index}] contains a NUL byte"
-        )));
-    } else {
-        mapping.to(Destination::Payload {
-            what: "ExecStart= (after the launcher's --)".into(),
-        });
+        return args;
+    }
+    mapping.to(Destination::Payload {
+        what: "ExecStart= (after the launcher's --)".into(),
+    });
+    if args[0].is_empty() {
+        t.field("process.args[0]", "").to(Destination::invalid(
+            "empty: there is no program to run (the launcher would fail with 127)",
+        ));
+    }
+    for (index, arg) in args.iter().enumerate().filter(|(_, a)| a.contains('\0')) {
+        t.field(format!("process.args[{index}]"), arg)
+            .to(Destination::invalid("contains a NUL byte"));
     }
     args
 }
@@ -85,8 +91,8 @@ fn environment(process: &Process, t: &mut Translation) -> Vec<String> {
         .position(|v| !v.contains('=') || v.starts_with('=') || v.contains('\0'));
     match bad {
         Some(index) => mapping.to(Destination::invalid(format!(
-            "process.env[{index}] {:?} is not NAME=VALUE",
-            env[index]
+            "process.env[{index}] {} is not NAME=VALUE",
+            shown(&env[index])
         ))),
         None => mapping.via("OCI: the whole environment; the launcher starts the payload with exactly these variables").to(
             Destination::Payload { what: "launcher --clear-env --env NAME=VALUE".into() },
@@ -95,22 +101,52 @@ fn environment(process: &Process, t: &mut Translation) -> Vec<String> {
     env.clone()
 }
 
+/// The kernel refuses longer paths and components with ENAMETOOLONG (PATH_MAX counts the NUL).
+const PATH_MAX: usize = 4096;
+const NAME_MAX: usize = 255;
+
+/// Why systemd would not read a `WorkingDirectory=` line back as exactly this path, if so.
+fn unit_file_changes(cwd: &str) -> Option<&'static str> {
+    if cwd.chars().any(char::is_control) {
+        Some("a control character ends or breaks the line")
+    } else if cwd.ends_with(' ') {
+        Some("systemd strips the white space at the end of a setting")
+    } else if cwd.ends_with('\\') {
+        Some("systemd reads a trailing backslash as a line continuation")
+    } else if cwd != "/" && cwd[1..].split('/').any(|c| matches!(c, "" | "." | "..")) {
+        Some("systemd simplifies '.', '//' and a trailing '/', and refuses '..'")
+    } else {
+        None
+    }
+}
+
+/// One rule: any absolute path the kernel can change to is accepted, byte for byte.
 fn working_directory(process: &Process, t: &mut Translation) {
     let cwd = process.cwd().to_string_lossy().into_owned();
     let system = t.target.manager == Manager::System;
+    let too_long = cwd.len() >= PATH_MAX || cwd.split('/').any(|c| c.len() > NAME_MAX);
     let mapping = t.field("process.cwd", &cwd);
     if !cwd.starts_with('/') {
         mapping.to(Destination::invalid("must be an absolute path"));
-    } else if cwd.chars().any(char::is_control) || cwd.ends_with('\\') {
-        mapping.to(Destination::invalid(
-            "contains a control character or ends in '\\', which a unit file cannot carry",
-        ));
-    } else if cwd.len() > 1 && cwd[1..].split('/').any(|c| matches!(c, "" | "." | "..")) {
-        mapping.to(Destination::invalid(
-            "must be a normalized path (no '.', '..' or empty components): systemd refuses others",
-        ));
+    } else if cwd.contains('\0') {
+        mapping.to(Destination::invalid("contains a NUL byte"));
+    } else if too_long {
+        mapping.to(Destination::invalid(format!(
+            "the kernel refuses paths of {PATH_MAX} bytes or more and components over \
+             {NAME_MAX} (ENAMETOOLONG)"
+        )));
     } else if cwd == "/" && system {
         mapping.to(Destination::ignored("/ is the default for system units"));
+    } else if let Some(why) = unit_file_changes(&cwd) {
+        mapping
+            .via(format!(
+                "WorkingDirectory= cannot carry it byte for byte ({why}), so the launcher changes \
+                 to it, exactly as written"
+            ))
+            .to(Destination::Payload {
+                what: "launcher --cwd".into(),
+            });
+        t.cwd = Some(cwd);
     } else {
         mapping.to(Destination::property(
             &WORKING_DIRECTORY,

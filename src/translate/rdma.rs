@@ -6,6 +6,7 @@ use oci_spec::runtime::LinuxRdma;
 
 use super::Translation;
 use crate::bundle::member;
+use crate::error::shown;
 use crate::plan::Destination;
 
 pub fn translate(rdma: &HashMap<String, LinuxRdma>, t: &mut Translation) {
@@ -15,7 +16,8 @@ pub fn translate(rdma: &HashMap<String, LinuxRdma>, t: &mut Translation) {
         let mapping = t.field(member("linux.resources.rdma", device), limits);
         if device.is_empty() || device.chars().any(|c| c.is_whitespace() || c.is_control()) {
             mapping.to(Destination::invalid(format!(
-                "{device:?} is not an RDMA device name"
+                "{} is not an RDMA device name",
+                shown(device)
             )));
             continue;
         }

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use super::{Translation, cpu, memory};
 use crate::bundle::member;
+use crate::error::shown;
 use crate::interface_file::InterfaceFile;
 use crate::plan::Destination;
 use crate::plan::property::{ALLOWED_CPUS, ALLOWED_MEMORY_NODES, TASKS_MAX};
@@ -17,7 +18,8 @@ pub fn translate(unified: &HashMap<String, String>, t: &mut Translation) {
         let mapping = t.field(member("linux.resources.unified", key), value);
         let destination = match InterfaceFile::parse(key) {
             Err(why) => {
-                Destination::invalid(format!("{key:?} is not a cgroup file we may write: {why}"))
+                let key = shown(key);
+                Destination::invalid(format!("{key} is not a cgroup file we may write: {why}"))
             }
             Ok(_) if value.contains('\0') => Destination::invalid("the value contains a NUL byte"),
             Ok(_) if value.is_empty() => {
@@ -34,7 +36,7 @@ pub fn translate(unified: &HashMap<String, String>, t: &mut Translation) {
 }
 
 fn destination(file: &str, value: &str, systemd: u32) -> Destination {
-    let bad = |what: &str| Destination::invalid(format!("{value:?} is not {what}"));
+    let bad = |what: &str| Destination::invalid(format!("{} is not {what}", shown(value)));
     if let Some(spec) = memory::property_for_file(file) {
         return match limit(value) {
             Some(limit) => memory::limit_property(spec, file, limit),

@@ -11,8 +11,14 @@ use super::{Translation, V1_ONLY};
 use crate::plan::Destination;
 
 pub fn network(network: &LinuxNetwork, t: &mut Translation) {
+    let asks_nothing = matches!(network.class_id(), None | Some(0))
+        && network.priorities().as_ref().is_none_or(Vec::is_empty);
     t.field("linux.resources.network", network)
-        .to(Destination::dropped(V1_ONLY));
+        .to(if asks_nothing {
+            Destination::ignored("class 0 and no priorities ask for nothing")
+        } else {
+            Destination::dropped(V1_ONLY)
+        });
 }
 
 /// Top-level and `linux` sections and why they go nowhere.
@@ -34,10 +40,7 @@ const SECTIONS: [(&str, Outcome); 28] = [
         Drop("the payload runs in the host's UTS namespace"),
     ),
     ("hooks", Drop("ociunit runs no OCI hooks")),
-    (
-        "annotations",
-        Ignore("metadata for the runtime; nothing to apply"),
-    ),
+    ("annotations", Handled),
     ("solaris", Drop("not a Linux setting")),
     ("windows", Drop("not a Linux setting")),
     ("vm", Drop("not a Linux setting")),
