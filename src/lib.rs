@@ -7,6 +7,7 @@
 //! in-unit launcher that finishes what systemd cannot do.
 
 pub mod bundle;
+pub mod capability;
 pub mod compile;
 pub mod doctor;
 pub mod downgrade;

@@ -250,6 +250,91 @@ const BAD: &[(&str, At, &str)] = &[
         "not valid IDs",
     ),
     ("quota-too-large", P("linux.resources.cpu.quota"), "214748%"),
+    // Security: an identity or a restriction that cannot be expressed is refused, never widened.
+    (
+        "capability-unknown",
+        P("process.capabilities.bounding[1]"),
+        "CAP_FLY",
+    ),
+    ("uid-unmapped", P("process.user.uid"), "5 is not mapped"),
+    ("gid-unmapped", P("process.user.gid"), "7 is not mapped"),
+    (
+        "additional-gid-unmapped",
+        P("process.user.additionalGids"),
+        "additionalGids[1]: 9 is not mapped",
+    ),
+    (
+        "userns-unmapped-system",
+        P("process.user.uid"),
+        "which for a system unit is root",
+    ),
+    ("userns-joined", P("process.user.uid"), "/proc/1/ns/user"),
+    (
+        "uidmapping-size-0",
+        P("linux.uidMappings[0].size"),
+        "maps no IDs",
+    ),
+    (
+        "uidmapping-overflow",
+        P("linux.uidMappings[0].size"),
+        "past 4294967295",
+    ),
+    (
+        "uidmapping-overlap",
+        P("linux.uidMappings[1]"),
+        "overlaps linux.uidMappings[0]",
+    ),
+    (
+        "gidmapping-host-overlap",
+        P("linux.gidMappings[1]"),
+        "overlaps linux.gidMappings[0]",
+    ),
+    (
+        "uidmapping-missing-hostid",
+        P("linux.uidMappings[0].hostID"),
+        "missing",
+    ),
+    ("gidmappings-missing", P("linux.gidMappings"), "missing"),
+    (
+        "uidmapping-string",
+        P("linux.uidMappings[0].hostID"),
+        "invalid type",
+    ),
+    (
+        "apparmor-leading-dash",
+        P("process.apparmorProfile"),
+        "leading '-'",
+    ),
+    (
+        "apparmor-trailing-space",
+        P("process.apparmorProfile"),
+        "whitespace",
+    ),
+    (
+        "selinux-newline",
+        P("process.selinuxLabel"),
+        "control character",
+    ),
+    (
+        "seccomp-group-name",
+        P("linux.seccomp.syscalls[0].names[1]"),
+        "\"@privileged\" is not a system call name",
+    ),
+    (
+        "seccomp-errno-suffix",
+        P("linux.seccomp.syscalls[0].names[0]"),
+        "\"read:EPERM\"",
+    ),
+    (
+        "seccomp-unknown-action",
+        P("linux.seccomp.syscalls[0].action"),
+        "SCMP_ACT_DENY",
+    ),
+    (
+        "seccomp-unknown-arch",
+        P("linux.seccomp.architectures[0]"),
+        "SCMP_ARCH_Z80",
+    ),
 ];
 
 /// `rs-freebsd-vnet-disable.json` is bad only in its `freebsd` section, which ociunit does not

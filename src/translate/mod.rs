@@ -5,10 +5,13 @@ mod block_io;
 pub mod cpu;
 mod devices;
 mod hugepages;
+mod idmap;
 pub mod memory;
 mod pids;
 mod process;
 mod rdma;
+mod seccomp;
+mod security;
 mod unified;
 mod unsupported;
 
@@ -35,6 +38,8 @@ pub struct Options {
 pub struct Translation {
     pub target: Target,
     pub manager_uid: u32,
+    /// How `process.user` reaches the host (`linux.uidMappings`).
+    pub userns: idmap::UserNamespace,
     pub mappings: Vec<Mapping>,
 }
 
@@ -55,6 +60,7 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
     let mut t = Translation {
         target: options.target,
         manager_uid: options.manager_uid,
+        userns: idmap::UserNamespace::read(&bundle.spec, &bundle.raw),
         mappings: Vec::new(),
     };
     if let Some(note) = &bundle.version_note {
@@ -62,7 +68,11 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
             .to(crate::plan::Destination::ignored(note.clone()));
     }
     let (command, env) = match bundle.spec.process() {
-        Some(process) => process::translate(process, &mut t),
+        Some(process) => {
+            let translated = process::translate(process, &mut t);
+            security::translate(process, &mut t);
+            translated
+        }
         None => {
             t.field("process", Value::Null)
                 .to(crate::plan::Destination::invalid(
@@ -105,6 +115,15 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
         if let Some(unified) = resources.unified() {
             unified::translate(unified, &mut t);
         }
+    }
+    idmap::translate(&bundle.spec, &bundle.raw, &mut t);
+    if let Some(filter) = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().as_ref())
+    {
+        seccomp::translate(filter, &mut t);
     }
     unsupported::translate(&bundle.raw, &mut t);
     mark_overridden(&mut t.mappings);
