@@ -92,18 +92,17 @@ fn capabilities(process: &Process, t: &mut Translation) {
                  none on the host (CapabilityBoundingSet= empty)",
             )
             .to(capability_property(&CAPABILITY_BOUNDING_SET, 0));
-    } else if root {
-        let absent = if present.is_none() {
-            "absent: runc and crun start the process with every set empty. "
-        } else {
-            ""
-        };
+    } else if present.is_none() {
         mapping
-            .via(format!(
-                "{absent}execve(2) gives a root process its bounding set as permitted and \
-                 effective set, so CapabilityBoundingSet = bounding ∩ permitted; the effective, \
-                 inheritable and ambient sets add nothing for root"
-            ))
+            .via("absent: runc and crun start the process with every capability set empty")
+            .to(capability_property(&CAPABILITY_BOUNDING_SET, 0));
+    } else if root {
+        mapping
+            .via(
+                "execve(2) gives a root process its bounding set as permitted and effective set, \
+                 so CapabilityBoundingSet = bounding ∩ permitted; the effective, inheritable and \
+                 ambient sets add nothing for root",
+            )
             .to(capability_property(
                 &CAPABILITY_BOUNDING_SET,
                 sets.bounding & sets.permitted,
