@@ -83,8 +83,8 @@ fn arch(arch: Arch) -> Option<&'static str> {
 /// Why a profile does not become a filter.
 #[derive(Debug, PartialEq, Eq)]
 enum Refusal {
-    /// The bundle is wrong: `path` (below `linux.seccomp`) and why.
-    Invalid(String, String),
+    /// The bundle is wrong: `path` (below `linux.seccomp`), the value there, and why.
+    Invalid(String, String, String),
     /// Valid, but systemd cannot express it.
     Inexpressible(String),
 }
@@ -127,6 +127,7 @@ fn filter(seccomp: &LinuxSeccomp) -> Result<Filter, Refusal> {
             if !is_syscall_name(name) {
                 return Err(Refusal::Invalid(
                     format!("syscalls[{index}].names[{n}]"),
+                    name.clone(),
                     format!("{name:?} is not a system call name"),
                 ));
             }
@@ -281,8 +282,8 @@ pub fn translate(seccomp: &LinuxSeccomp, t: &mut Translation) {
                 });
             }
         }
-        Err(Refusal::Invalid(path, why)) => {
-            t.field(format!("linux.seccomp.{path}"), seccomp)
+        Err(Refusal::Invalid(path, value, why)) => {
+            t.field(format!("linux.seccomp.{path}"), value)
                 .to(Destination::invalid(why));
         }
         Err(Refusal::Inexpressible(why)) => {
@@ -433,6 +434,7 @@ mod tests {
                 {"names": ["@default"], "action": "SCMP_ACT_ERRNO"}]})),
             Err(Refusal::Invalid(
                 "syscalls[0].names[0]".into(),
+                "@default".into(),
                 "\"@default\" is not a system call name".into()
             ))
         );
