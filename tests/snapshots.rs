@@ -541,3 +541,35 @@ fn explain_json_is_deterministic() {
         );
     }
 }
+
+/// `run --scope` runs the payload in this process: the launcher drops the bounding set itself,
+/// and a bundle asking for what it cannot apply (here `User=1001`) is refused before any unit
+/// is started, rather than run with more privilege.
+#[test]
+fn scopes_refuse_what_the_launcher_cannot_apply() {
+    let run = |bundle: &str| {
+        let args: Vec<String> = [
+            "run",
+            "--scope",
+            "--dry-run",
+            "--system",
+            "--systemd-version",
+            "252",
+            bundle,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        ociunit(&args)
+    };
+    let applied = run("tests/bundles/runc-spec");
+    assert_eq!(applied.status.code(), Some(0), "{applied:?}");
+    let refused = run("tests/bundles/userns-1001");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("process.user.uid: User=1001 cannot apply to a scope")
+            && err.contains("use --service"),
+        "{err}"
+    );
+    assert!(refused.stdout.is_empty());
+}
