@@ -70,6 +70,7 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
     let (command, env) = match bundle.spec.process() {
         Some(process) => {
             let translated = process::translate(process, &mut t);
+            // Host mode's own: a container mode leaves capabilities and labels to the runtime.
             security::translate(process, &mut t);
             translated
         }
@@ -117,6 +118,7 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
         }
     }
     idmap::translate(&bundle.spec, &bundle.raw, &mut t);
+    // Host mode's own, like the capabilities: a container mode leaves the filter to the runtime.
     if let Some(filter) = bundle
         .spec
         .linux()

@@ -212,6 +212,12 @@ rc=0
 ociunit run --service --system --wait --quiet --collect "$OVM_WORK/deny" >"$OVM_OUT/run-deny.out" 2>&1 || rc=$?
 expect_eq "run --service deny list: exit status" 0 "$rc"
 expect_match "run --service deny list: errno 30" 'Read-only file system' "$(st "$D/deny" err)"
+rm -f "$D/allow"
+rc=0
+ociunit run --service --system --wait --quiet --collect "$OVM_WORK/allow" >"$OVM_OUT/run-allow.out" 2>&1 || rc=$?
+expect_eq "run --service allow list: exit status" 0 "$rc"
+expect_match "run --service allow list: @default taken away over D-Bus too" 'Operation not permitted' \
+  "$(st "$D/allow" err)"
 rm -f "$D/runc"
 rc=0
 ociunit run --service --system --wait --quiet --collect "$OVM_WORK/runc" >"$OVM_OUT/run-runc.out" 2>&1 || rc=$?
