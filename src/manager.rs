@@ -156,6 +156,8 @@ pub fn to_value(property: &DbusProperty) -> Value<'static> {
         DbusValue::PathNumbers(v) => Value::from(v.clone()),
         DbusValue::PathStrings(v) => Value::from(v.clone()),
         DbusValue::Commands(v) => Value::from(v.clone()),
+        DbusValue::FlagStrings(flag, v) => Value::from((*flag, v.clone())),
+        DbusValue::FlagString(flag, v) => Value::from((*flag, v.clone())),
     }
 }
 

@@ -7,10 +7,13 @@ mod block_io;
 pub mod cpu;
 mod devices;
 mod hugepages;
+mod idmap;
 pub mod memory;
 mod pids;
 mod process;
 mod rdma;
+mod seccomp;
+mod security;
 mod unified;
 mod unsupported;
 
@@ -37,6 +40,8 @@ pub struct Options {
 pub struct Translation {
     pub target: Target,
     pub manager_uid: u32,
+    /// How `process.user` reaches the host (`linux.uidMappings`).
+    pub userns: idmap::UserNamespace,
     pub mappings: Vec<Mapping>,
     /// `process.cwd` when the launcher changes to it rather than `WorkingDirectory=`.
     pub cwd: Option<String>,
@@ -59,6 +64,7 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
     let mut t = Translation {
         target: options.target,
         manager_uid: options.manager_uid,
+        userns: idmap::UserNamespace::read(&bundle.spec, &bundle.raw),
         mappings: Vec::new(),
         cwd: None,
     };
@@ -71,7 +77,12 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
             .to(crate::plan::Destination::ignored(reading.why));
     }
     let (command, env) = match bundle.spec.process() {
-        Some(process) => process::translate(process, &mut t),
+        Some(process) => {
+            let translated = process::translate(process, &mut t);
+            // Host mode's own: a container mode leaves capabilities and labels to the runtime.
+            security::translate(process, &mut t);
+            translated
+        }
         None => {
             t.field("process", Value::Null)
                 .to(crate::plan::Destination::invalid(
@@ -114,6 +125,16 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
         if let Some(unified) = resources.unified() {
             unified::translate(unified, &mut t);
         }
+    }
+    idmap::translate(&bundle.spec, &bundle.raw, &mut t);
+    // Host mode's own, like the capabilities: a container mode leaves the filter to the runtime.
+    if let Some(filter) = bundle
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.seccomp().as_ref())
+    {
+        seccomp::translate(filter, &mut t);
     }
     // After the resources, whose fields win over an annotation for the same property.
     if let Some(annotations) = bundle.spec.annotations() {
