@@ -6,8 +6,8 @@ use oci_spec::runtime::{PosixRlimitType, Process};
 use serde_json::json;
 
 use super::Translation;
-use crate::error::shown;
 use super::idmap::{HostId, Id};
+use crate::error::shown;
 use crate::plan::Destination;
 use crate::plan::property::{
     DbusProperty, DbusValue, GROUP, NO_NEW_PRIVILEGES, OOM_SCORE_ADJUST, Property, RLIMITS,
