@@ -8,6 +8,7 @@
 //! cannot do.
 
 pub mod bundle;
+pub mod capability;
 pub mod compile;
 pub mod doctor;
 pub mod downgrade;

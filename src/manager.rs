@@ -159,6 +159,8 @@ pub fn to_value(property: &DbusProperty) -> Value<'static> {
         DbusValue::ExitStatuses(codes, signals) => {
             Value::Structure((codes.clone(), signals.clone()).into())
         }
+        DbusValue::FlagStrings(flag, v) => Value::from((*flag, v.clone())),
+        DbusValue::FlagString(flag, v) => Value::from((*flag, v.clone())),
     }
 }
 

@@ -404,3 +404,39 @@ fn a_failed_write_stops_the_launch_unless_best_effort() {
         "4096"
     );
 }
+
+/// `--capability-bounding-set`, which `run --scope` uses: with CAP_SETPCAP the payload's bounding
+/// set (and for root its permitted and effective sets) is exactly the list; without it the
+/// launch stops with 125 instead of running with more.
+#[test]
+fn the_bounding_set_shrinks_or_the_launch_stops() {
+    let status = fs::read_to_string("/proc/self/status").unwrap();
+    let own = |field: &str| {
+        let line = status
+            .lines()
+            .find(|l| l.starts_with(&format!("{field}:")))
+            .unwrap();
+        let first = line.split_whitespace().nth(1).unwrap();
+        u64::from_str_radix(first, 16).unwrap()
+    };
+    let can_drop = own("CapEff") & (1 << 8) != 0;
+    let root = own("Uid") == 0;
+    // CAP_KILL and CAP_NET_BIND_SERVICE
+    let keep = ["--capability-bounding-set", "CAP_KILL,CAP_NET_BIND_SERVICE"];
+    if !can_drop {
+        let out = launch(&[&keep[..], &["--", "/bin/true"]].concat());
+        let (code, message) = failure(&out);
+        assert_eq!(code, 125, "{message}");
+        assert!(message.contains("needs CAP_SETPCAP"), "{message}");
+        return;
+    }
+    assert_eq!(status_field(&keep, "CapBnd"), "0000000000000420");
+    assert_eq!(
+        status_field(&["--capability-bounding-set", ""], "CapBnd"),
+        "0000000000000000"
+    );
+    if root {
+        assert_eq!(status_field(&keep, "CapEff"), "0000000000000420");
+        assert_eq!(status_field(&keep, "CapInh"), "0000000000000000");
+    }
+}

@@ -46,9 +46,13 @@ impl Manager {
 enum Expect {
     /// `compile` succeeds (exit 0): snapshot the unit and the explain JSON.
     Compiles,
-    /// The bundle has no `process`, so there is no command for a unit: `compile` exits 2 naming
-    /// `process`; snapshot only the explain JSON (which also exits 2).
-    NoProcess,
+    /// The bundle loads but does not compile (e.g. it has no `process`, so no command for a
+    /// unit): `compile` exits 2 naming `path` in a message that contains `message`; snapshot only
+    /// the explain JSON (which also exits 2).
+    Refused {
+        path: &'static str,
+        message: &'static str,
+    },
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -93,7 +97,10 @@ const fn user(name: &'static str, bundle: &'static str, systemd: u32) -> Case {
 /// A bundle without `process`: compile must fail, explain is snapshotted.
 const fn no_process(name: &'static str, bundle: &'static str) -> Case {
     Case {
-        expect: Expect::NoProcess,
+        expect: Expect::Refused {
+            path: "process",
+            message: "a unit needs a command",
+        },
         ..system(name, bundle, 252)
     }
 }
@@ -230,6 +237,26 @@ const CASES: &[Case] = &[
     user("cwd-backslash", "cwd-backslash", 257),
     // Fields that are not in runtime-spec 1.x.
     system("unknown-fields", "unknown-fields", 252),
+    // Identity through user namespaces: a rootless bundle's 0 → 1000 as a system unit is
+    // User=1000, never root; a namespace without mappings has no host identity as a system unit.
+    system("runc-spec-rootless-system", "runc-spec-rootless", 252),
+    Case {
+        expect: Expect::Refused {
+            path: "process.user.uid",
+            message: "which for a system unit is root",
+        },
+        ..system("crun-spec-rootless-system", "crun-spec-rootless", 252)
+    },
+    system("userns-1001", "userns-1001", 252),
+    // Capabilities, labels and seccomp, for both managers.
+    system("capabilities-ambient", "capabilities-ambient", 252),
+    user("capabilities-ambient-user", "capabilities-ambient", 252),
+    system("labels", "labels", 252),
+    user("labels-user", "labels", 252),
+    system("seccomp-allow", "seccomp-allow", 252),
+    system("seccomp-deny", "seccomp-deny", 252),
+    user("seccomp-deny-user", "seccomp-deny", 257),
+    system("seccomp-args", "seccomp-args", 252),
     // Container mode: the bundle runs through crun or runc; runtime@NAME is the derived config.
     Case {
         args: &["--runtime", "crun", "--runtime-version", "1.21"],
@@ -472,7 +499,7 @@ fn run_case(case: &Case) {
             let listing = text(&out.stdout, "run --dry-run stdout", case);
             snapshot(&format!("dbus@{}", case.name), shown(&dbus), &listing);
         }
-        Expect::NoProcess => expect_failure("process", "a unit needs a command"),
+        Expect::Refused { path, message } => expect_failure(path, message),
     }
 
     let args = explain_args(case);
@@ -480,7 +507,7 @@ fn run_case(case: &Case) {
     let stdout = text(&out.stdout, "explain stdout", case);
     let expected_code = match case.expect {
         Expect::Compiles => 0,
-        Expect::NoProcess => 2,
+        Expect::Refused { .. } => 2,
     };
     assert_eq!(
         out.status.code(),
@@ -597,4 +624,36 @@ fn explain_json_is_deterministic() {
             shown(&explain_args(case))
         );
     }
+}
+
+/// `run --scope` runs the payload in this process: the launcher drops the bounding set itself,
+/// and a bundle asking for what it cannot apply (here `User=1001`) is refused before any unit
+/// is started, rather than run with more privilege.
+#[test]
+fn scopes_refuse_what_the_launcher_cannot_apply() {
+    let run = |bundle: &str| {
+        let args: Vec<String> = [
+            "run",
+            "--scope",
+            "--dry-run",
+            "--system",
+            "--systemd-version",
+            "252",
+            bundle,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        ociunit(&args)
+    };
+    let applied = run("tests/bundles/runc-spec");
+    assert_eq!(applied.status.code(), Some(0), "{applied:?}");
+    let refused = run("tests/bundles/userns-1001");
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("process.user.uid: User=1001 cannot apply to a scope")
+            && err.contains("use --service"),
+        "{err}"
+    );
+    assert!(refused.stdout.is_empty());
 }

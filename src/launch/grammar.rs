@@ -27,6 +27,10 @@
 //!                          "infinity".
 //!   --oom-score-adj N      write N (-1000..1000) into /proc/self/oom_score_adj.
 //!   --no-new-privs         set PR_SET_NO_NEW_PRIVS before exec.
+//!   --capability-bounding-set LIST
+//!                          keep only these comma-separated CAP_* names (empty: none) in the
+//!                          bounding and inheritable sets, as CapabilityBoundingSet= does; for
+//!                          `ociunit run --scope`, where systemd starts nothing.
 //!   --                     ends the options; PROGRAM and its arguments follow verbatim.
 //! ```
 //!
@@ -98,6 +102,8 @@ pub struct LaunchSpec {
     pub rlimits: Vec<Rlimit>,
     pub oom_score_adj: Option<i32>,
     pub no_new_privs: bool,
+    /// The capabilities to keep, as a mask of capability numbers.
+    pub capability_bounding_set: Option<u64>,
     pub command: Vec<String>,
 }
 
@@ -265,6 +271,12 @@ impl LaunchSpec {
         if let Some(adj) = self.oom_score_adj {
             option("--oom-score-adj", adj.to_string());
         }
+        if let Some(mask) = self.capability_bounding_set {
+            option(
+                "--capability-bounding-set",
+                crate::capability::names(mask).join(","),
+            );
+        }
         for var in &self.env {
             option("--env", var.clone());
         }
@@ -348,6 +360,13 @@ impl LaunchSpec {
                         })?;
                     spec.oom_score_adj = Some(adj);
                 }
+                "--capability-bounding-set" => {
+                    let list = value()?;
+                    let mask = crate::capability::parse_list(&list, ',').map_err(|why| {
+                        usage(format!("--capability-bounding-set {list:?}: {why}"))
+                    })?;
+                    spec.capability_bounding_set = Some(mask);
+                }
                 "--best-effort" => spec.best_effort = true,
                 "--clear-env" => spec.clear_env = true,
                 "--no-new-privs" => spec.no_new_privs = true,
@@ -391,6 +410,7 @@ mod tests {
             }],
             oom_score_adj: Some(-500),
             no_new_privs: true,
+            capability_bounding_set: Some((1 << 5) | (1 << 10)),
             command: vec!["/bin/sh".into(), "--".into(), "--leaf".into(), "".into()],
         }
     }
@@ -405,6 +425,15 @@ mod tests {
         };
         assert_eq!(bare.to_args(), ["--", "true"]);
         assert_eq!(LaunchSpec::parse(bare.to_args()).unwrap(), bare);
+        let none = LaunchSpec {
+            capability_bounding_set: Some(0),
+            ..bare
+        };
+        assert_eq!(
+            none.to_args(),
+            ["--capability-bounding-set", "", "--", "true"]
+        );
+        assert_eq!(LaunchSpec::parse(none.to_args()).unwrap(), none);
     }
 
     #[test]
@@ -429,6 +458,7 @@ mod tests {
             &["--umask", "999", "--", "x"],
             &["--rlimit", "NOFILES=1:2", "--", "x"],
             &["--oom-score-adj", "1001", "--", "x"],
+            &["--capability-bounding-set", "CAP_KILL,kill", "--", "x"],
             &["--env", "NOEQUALS", "--", "x"],
             &["--bogus", "--", "x"],
             &["--leaf"],

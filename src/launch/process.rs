@@ -9,6 +9,7 @@ use std::os::unix::ffi::OsStringExt;
 use rustix::fs::Mode;
 use rustix::io::Errno;
 use rustix::process::{Resource, Signal};
+use rustix::thread::CapabilitySet;
 
 use super::error::{LaunchError, is_not_found};
 use super::grammar::{LaunchSpec, Rlimit};
@@ -49,6 +50,9 @@ pub fn exec(spec: &LaunchSpec) -> Result<Infallible, LaunchError> {
     for rlimit in &spec.rlimits {
         set_rlimit(rlimit)?;
     }
+    if let Some(keep) = spec.capability_bounding_set {
+        limit_capabilities(keep)?;
+    }
     if spec.no_new_privs {
         rustix::thread::set_no_new_privs(true).map_err(|errno| LaunchError::Sys {
             what: "cannot set PR_SET_NO_NEW_PRIVS (--no-new-privs)".to_owned(),
@@ -57,6 +61,40 @@ pub fn exec(spec: &LaunchSpec) -> Result<Infallible, LaunchError> {
         })?;
     }
     Err(execute(&spec.command, env))
+}
+
+/// What systemd's `CapabilityBoundingSet=` does, for a scope: drops every capability outside
+/// `keep` from the bounding set and from the inheritable set (which also lowers the ambient set).
+/// A root payload's permitted set after execve(2) is its inheritable set plus its bounding set,
+/// so both must shrink; the launcher's own permitted set stays, and is recomputed by the exec.
+fn limit_capabilities(keep: u64) -> Result<(), LaunchError> {
+    let sys = |what: String| {
+        move |errno| LaunchError::Sys {
+            what,
+            errno,
+            fix: (errno == Errno::PERM).then(|| "dropping capabilities needs CAP_SETPCAP".into()),
+        }
+    };
+    for number in 0..u64::BITS {
+        let cap = CapabilitySet::from_bits_retain(1 << number);
+        if keep & cap.bits() != 0 {
+            continue;
+        }
+        match rustix::thread::capability_is_in_bounding_set(cap) {
+            Ok(false) => {}
+            // Past the kernel's last capability.
+            Err(Errno::INVAL) => break,
+            Ok(true) => rustix::thread::remove_capability_from_bounding_set(cap).map_err(sys(
+                format!("cannot drop capability {number} from the bounding set (--capability-bounding-set)"),
+            ))?,
+            Err(errno) => return Err(sys("cannot read the bounding set".into())(errno)),
+        }
+    }
+    let what =
+        || "cannot clear the inheritable capabilities (--capability-bounding-set)".to_owned();
+    let mut sets = rustix::thread::capabilities(None).map_err(sys(what()))?;
+    sets.inheritable &= CapabilitySet::from_bits_retain(keep);
+    rustix::thread::set_capabilities(None, sets).map_err(sys(what()))
 }
 
 fn set_rlimit(rlimit: &Rlimit) -> Result<(), LaunchError> {

@@ -282,8 +282,8 @@ pub enum Spawner {
     Launcher,
 }
 
-/// The launcher option for an exec setting; false when the launcher has none (it cannot
-/// change its user).
+/// The launcher option for an exec setting; false when the launcher has none (it cannot change
+/// its user, grant capabilities, install a seccomp filter or change its security label).
 fn exec_setting(property: &Property, spec: &mut LaunchSpec) -> bool {
     let value = |index: usize| property.dbus.get(index).map(|p| &p.value);
     match (property.spec.key, value(0), value(1)) {
@@ -291,6 +291,9 @@ fn exec_setting(property: &Property, spec: &mut LaunchSpec) -> bool {
         ("UMask", Some(DbusValue::U32(umask)), _) => spec.umask = Some(*umask),
         ("OOMScoreAdjust", Some(DbusValue::I32(adj)), _) => spec.oom_score_adj = Some(*adj),
         ("NoNewPrivileges", Some(DbusValue::Bool(set)), _) => spec.no_new_privs = *set,
+        ("CapabilityBoundingSet", Some(DbusValue::U64(mask)), _) => {
+            spec.capability_bounding_set = Some(*mask);
+        }
         (key, Some(DbusValue::U64(hard)), Some(DbusValue::U64(soft)))
             if key.starts_with("Limit") =>
         {

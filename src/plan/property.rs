@@ -2,7 +2,8 @@
 //! value, so one plan feeds both a `.service` file and `StartTransientUnit`.
 //!
 //! Minimum versions come from systemd.resource-control(5) and dbus-cgroup.c (see
-//! shared/reference/translation.md §2); they drive the downgrade stage.
+//! shared/reference/translation.md §2), for exec settings from systemd.exec(5) and systemd's NEWS;
+//! they drive the downgrade stage.
 
 use serde::Serialize;
 
@@ -77,12 +78,32 @@ properties! {
     USER = "User", 1, Exec;
     GROUP = "Group", 1, Exec;
     SUPPLEMENTARY_GROUPS = "SupplementaryGroups", 1, Exec;
+    CAPABILITY_BOUNDING_SET = "CapabilityBoundingSet", 1, Exec;
+    AMBIENT_CAPABILITIES = "AmbientCapabilities", 229, Exec;
+    SYSTEM_CALL_FILTER = "SystemCallFilter", 187, Exec;
+    SYSTEM_CALL_ERROR_NUMBER = "SystemCallErrorNumber", 209, Exec;
+    SYSTEM_CALL_ARCHITECTURES = "SystemCallArchitectures", 209, Exec;
 }
 
 /// A path from the bundle, in which `%` must not become a specifier.
 pub const WORKING_DIRECTORY: PropertySpec = PropertySpec {
     key: "WorkingDirectory",
     since: 1,
+    class: Exec,
+    specifiers: true,
+};
+
+/// Security labels from the bundle, in which `%` must not become a specifier.
+pub const APPARMOR_PROFILE: PropertySpec = PropertySpec {
+    key: "AppArmorProfile",
+    since: 210,
+    class: Exec,
+    specifiers: true,
+};
+
+pub const SELINUX_CONTEXT: PropertySpec = PropertySpec {
+    key: "SELinuxContext",
+    since: 209,
     class: Exec,
     specifiers: true,
 };
@@ -152,6 +173,10 @@ pub enum DbusValue {
     Commands(Vec<(String, Vec<String>, bool)>),
     /// `(aiai)`: `SuccessExitStatus`, as exit statuses and signals.
     ExitStatuses(Vec<i32>, Vec<i32>),
+    /// `(bas)`: `SystemCallFilter`, as (allow-list, names).
+    FlagStrings(bool, Vec<String>),
+    /// `(bs)`: `AppArmorProfile`, as (ignore-failure, profile).
+    FlagString(bool, String),
 }
 
 impl DbusValue {
@@ -169,6 +194,8 @@ impl DbusValue {
             DbusValue::U32List(_) => "au",
             DbusValue::Commands(_) => "a(sasb)",
             DbusValue::ExitStatuses(..) => "(aiai)",
+            DbusValue::FlagStrings(..) => "(bas)",
+            DbusValue::FlagString(..) => "(bs)",
         }
     }
 }

@@ -17,7 +17,7 @@ use zbus::zvariant::Value;
 
 use crate::bundle::Bundle;
 use crate::compile::{self, Request};
-use crate::error::Error;
+use crate::error::{Error, InputError};
 use crate::manager::{self, Bus, Refusal};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
@@ -100,16 +100,8 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     start(&mut bus, &mut plan, &starting)?;
     match run.mode {
         Mode::Scope => {
-            let (spec, unapplied) = plan.launch_spec(Spawner::Launcher);
-            for property in unapplied {
-                warn(
-                    run,
-                    &format!(
-                        "{}={} cannot apply to a scope: not applied",
-                        property.key, property.value
-                    ),
-                );
-            }
+            // plan() refused the bundle if the launcher could not apply everything.
+            let (spec, _) = plan.launch_spec(Spawner::Launcher);
             // No orderly teardown: the exec closes the socket (close-on-exec) and ends the
             // connection's thread, and a teardown is time the payload waits for.
             std::mem::forget(bus);
@@ -153,7 +145,41 @@ fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32, unit: &str) -> Result<P
     for warning in compile::check(&plan, run.strict)? {
         warn(run, &warning);
     }
+    if run.mode == Mode::Scope {
+        scope_can_apply(&plan)?;
+    }
     Ok(plan)
+}
+
+/// In a scope this process runs the payload, and what it cannot apply (the user and groups,
+/// capabilities it would have to grant, a seccomp filter, a security label) would leave the
+/// payload with more privilege than the bundle asks for: the bundle is refused instead.
+fn scope_can_apply(plan: &Plan) -> Result<(), Error> {
+    let (_, unapplied) = plan.launch_spec(Spawner::Launcher);
+    let errors: Vec<InputError> = plan
+        .destinations()
+        .filter_map(|(mapping, destination)| match destination {
+            crate::plan::Destination::Property { property, .. }
+                if unapplied.iter().any(|u| std::ptr::eq(*u, property)) =>
+            {
+                Some(InputError::at(
+                    &plan.source.config,
+                    mapping.path.clone(),
+                    format!(
+                        "{}={} cannot apply to a scope (this process runs the payload and cannot \
+                         set it up): use --service",
+                        property.key, property.value
+                    ),
+                ))
+            }
+            _ => None,
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Input(errors))
+    }
 }
 
 fn transient(run: &RunRequest, pid: u32) -> Transient<'_> {

@@ -8,10 +8,13 @@ mod container;
 pub mod cpu;
 mod devices;
 mod hugepages;
+mod idmap;
 pub mod memory;
 mod pids;
 mod process;
 mod rdma;
+mod seccomp;
+mod security;
 mod stop_signal;
 mod unified;
 mod unsupported;
@@ -42,6 +45,8 @@ pub struct Options {
 pub struct Translation {
     pub target: Target,
     pub manager_uid: u32,
+    /// How `process.user` reaches the host (`linux.uidMappings`).
+    pub userns: idmap::UserNamespace,
     pub mappings: Vec<Mapping>,
     /// `process.cwd` when the launcher changes to it rather than `WorkingDirectory=`.
     pub cwd: Option<String>,
@@ -72,6 +77,7 @@ pub fn translate(
     let mut t = Translation {
         target: options.target,
         manager_uid: options.manager_uid,
+        userns: idmap::UserNamespace::read(&bundle.spec, &bundle.raw),
         mappings: Vec::new(),
         cwd: None,
     };
@@ -89,7 +95,12 @@ pub fn translate(
             container::translate(&bundle.raw, runtime, adjustments, &mut t);
             (container.command(), Vec::new())
         }
-        (None, Some(process)) => process::translate(process, &mut t),
+        (None, Some(process)) => {
+            let translated = process::translate(process, &mut t);
+            // Host mode's own: a container mode leaves capabilities and labels to the runtime.
+            security::translate(process, &mut t);
+            translated
+        }
         (None, None) => {
             t.field("process", Value::Null)
                 .to(crate::plan::Destination::invalid(
@@ -131,6 +142,19 @@ pub fn translate(
         // Last, so that a unified key overrides the field it shadows, as in crun and runc.
         if let Some(unified) = resources.unified() {
             unified::translate(unified, &mut t);
+        }
+    }
+    // Host mode's own, like the capabilities: a container mode leaves the identity and the
+    // filter to the runtime.
+    if container.is_none() {
+        idmap::translate(&bundle.spec, &bundle.raw, &mut t);
+        if let Some(filter) = bundle
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().as_ref())
+        {
+            seccomp::translate(filter, &mut t);
         }
     }
     stop_signal::translate(&bundle.raw, &mut t);

@@ -6,6 +6,7 @@ use oci_spec::runtime::{PosixRlimitType, Process};
 use serde_json::json;
 
 use super::Translation;
+use super::idmap::{HostId, Id};
 use crate::error::shown;
 use crate::plan::Destination;
 use crate::plan::property::{
@@ -205,53 +206,100 @@ fn id_is_valid(id: u32) -> bool {
 const RESERVED_ID: &str =
     "65535 and 4294967295 are not valid IDs (systemd and the kernel read them as -1)";
 
+/// A system manager runs as root, so a namespace without mappings would run the payload as root.
+fn unmapped_system(kind: Id) -> String {
+    format!(
+        "the bundle has a user namespace without linux.{} (crun spec --rootless writes that): \
+         the runtime maps container ID 0 to whoever starts it, which for a system unit is root; \
+         add linux.uidMappings and linux.gidMappings, or compile with --user",
+        kind.field()
+    )
+}
+
 fn user(process: &Process, t: &mut Translation) {
     let user = process.user();
     let system = t.target.manager == Manager::System;
     let ids = [
-        ("process.user.uid", user.uid(), &USER),
-        ("process.user.gid", user.gid(), &GROUP),
+        ("process.user.uid", user.uid(), &USER, Id::User),
+        ("process.user.gid", user.gid(), &GROUP, Id::Group),
     ];
-    for (path, id, spec) in ids {
+    for (path, id, spec, kind) in ids {
         let manager_uid = t.manager_uid;
+        let in_namespace = t.userns.exists();
+        let host = t.userns.host(kind, id);
+        let conversion = t.userns.conversion(kind, id);
         let mapping = t.field(path, id);
-        if !id_is_valid(id) {
+        if let Some(conversion) = conversion {
+            mapping.via(conversion);
+        }
+        let host = match host {
+            Err(why) => {
+                mapping.to(Destination::invalid(why));
+                continue;
+            }
+            Ok(HostId::Starter) if system => {
+                mapping.to(Destination::invalid(unmapped_system(kind)));
+                continue;
+            }
+            Ok(HostId::Starter) => manager_uid,
+            Ok(HostId::Mapped(host)) => host,
+        };
+        if !id_is_valid(host) {
             mapping.to(Destination::invalid(RESERVED_ID));
-        } else if system && id != 0 {
+        } else if system && host != 0 {
             mapping.to(Destination::property(
                 spec,
-                id.to_string(),
-                DbusValue::Str(id.to_string()),
+                host.to_string(),
+                DbusValue::Str(host.to_string()),
             ));
         } else if system {
             mapping.to(Destination::ignored(
                 "root (0) is the default for system units",
             ));
-        } else if id == 0 || id == manager_uid {
+        } else if host == manager_uid || (host == 0 && !in_namespace) {
             mapping.to(Destination::ignored(
                 "a user manager runs everything as its own user; a rootless bundle's 0 means that user",
             ));
         } else {
             mapping.to(Destination::dropped(format!(
-                "a user manager runs everything as its own user and cannot switch to {id}"
+                "a user manager runs everything as its own user and cannot switch to {host}"
             )));
         }
     }
     if let Some(groups) = user.additional_gids().as_ref().filter(|g| !g.is_empty()) {
+        let hosts: Result<Vec<u32>, String> = groups
+            .iter()
+            .enumerate()
+            .map(|(index, gid)| match t.userns.host(Id::Group, *gid) {
+                Ok(HostId::Mapped(host)) => Ok(host),
+                Ok(HostId::Starter) => Ok(0),
+                Err(why) => Err(format!("process.user.additionalGids[{index}]: {why}")),
+            })
+            .collect();
         let mapping = t.field("process.user.additionalGids", groups);
-        if !groups.iter().copied().all(id_is_valid) {
-            mapping.to(Destination::invalid(RESERVED_ID));
-        } else if system {
-            let names: Vec<String> = groups.iter().map(u32::to_string).collect();
-            mapping.to(Destination::property(
-                &SUPPLEMENTARY_GROUPS,
-                names.join(" "),
-                DbusValue::StrList(names),
-            ));
-        } else {
-            mapping.to(Destination::dropped(
-                "a user manager cannot add supplementary groups",
-            ));
+        match hosts {
+            Err(why) => {
+                mapping.to(Destination::invalid(why));
+            }
+            Ok(hosts) if !hosts.iter().copied().all(id_is_valid) => {
+                mapping.to(Destination::invalid(RESERVED_ID));
+            }
+            Ok(hosts) if system => {
+                if hosts != *groups {
+                    mapping.via("user namespace: the host IDs of the groups (linux.gidMappings)");
+                }
+                let names: Vec<String> = hosts.iter().map(u32::to_string).collect();
+                mapping.to(Destination::property(
+                    &SUPPLEMENTARY_GROUPS,
+                    names.join(" "),
+                    DbusValue::StrList(names),
+                ));
+            }
+            Ok(_) => {
+                mapping.to(Destination::dropped(
+                    "a user manager cannot add supplementary groups",
+                ));
+            }
         }
     }
     if let Some(umask) = user.umask() {
@@ -297,21 +345,6 @@ fn not_translated(process: &Process, t: &mut Translation) {
             "a Windows setting",
         ),
         (
-            "capabilities",
-            process.capabilities().as_ref().map(sorted_sets),
-            "not translated: the payload runs with the unit's capabilities (all of them for a root system service, none for a user service)",
-        ),
-        (
-            "apparmorProfile",
-            process.apparmor_profile().as_ref().map(|v| json!(v)),
-            "not translated: no AppArmor profile is applied",
-        ),
-        (
-            "selinuxLabel",
-            process.selinux_label().as_ref().map(|v| json!(v)),
-            "not translated: no SELinux label is applied",
-        ),
-        (
             "ioPriority",
             process.io_priority().as_ref().map(|v| json!(v)),
             "not translated: the payload keeps the default I/O priority",
@@ -333,19 +366,4 @@ fn not_translated(process: &Process, t: &mut Translation) {
                 .to(Destination::dropped(why));
         }
     }
-}
-
-/// The capability sets in a stable order: oci-spec keeps them in hash sets, and explain output
-/// must not change from one run to the next.
-fn sorted_sets(capabilities: &oci_spec::runtime::LinuxCapabilities) -> serde_json::Value {
-    let mut value = json!(capabilities);
-    if let Some(sets) = value.as_object_mut() {
-        for set in sets
-            .values_mut()
-            .filter_map(serde_json::Value::as_array_mut)
-        {
-            set.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
-        }
-    }
-    value
 }

@@ -50,16 +50,13 @@ const SECTIONS: [(&str, Outcome); 28] = [
         "linux.namespaces",
         Drop("the payload runs in the unit's namespaces: ociunit creates none"),
     ),
-    ("linux.uidMappings", Drop("no user namespace is created")),
-    ("linux.gidMappings", Drop("no user namespace is created")),
+    ("linux.uidMappings", Handled),
+    ("linux.gidMappings", Handled),
     (
         "linux.sysctl",
         Drop("not translated: sysctls are host-wide without the container's namespaces"),
     ),
-    (
-        "linux.seccomp",
-        Drop("not translated: no seccomp filter is installed"),
-    ),
+    ("linux.seccomp", Handled),
     (
         "linux.maskedPaths",
         Drop("not translated: no mount namespace to mask paths in"),
@@ -117,7 +114,7 @@ const RESOURCES: [&str; 9] = [
     "rdma",
     "unified",
 ];
-const KNOWN_FIELDS: [(&str, &[&str]); 6] = [
+const KNOWN_FIELDS: [(&str, &[&str]); 8] = [
     (
         "linux.resources.memory",
         &[
@@ -183,6 +180,28 @@ const KNOWN_FIELDS: [(&str, &[&str]); 6] = [
     (
         "process.user",
         &["uid", "gid", "umask", "additionalGids", "username"],
+    ),
+    (
+        "process.capabilities",
+        &[
+            "bounding",
+            "effective",
+            "inheritable",
+            "permitted",
+            "ambient",
+        ],
+    ),
+    (
+        "linux.seccomp",
+        &[
+            "defaultAction",
+            "defaultErrnoRet",
+            "architectures",
+            "flags",
+            "listenerPath",
+            "listenerMetadata",
+            "syscalls",
+        ],
     ),
 ];
 
