@@ -37,6 +37,9 @@ pub struct ContainerRequest {
     /// The unit the container runs in, when it is not the plan's (`ociunit run` names its
     /// transient units itself).
     pub unit: Option<String>,
+    /// The mode, when the caller decided it already (`ociunit run` asks the runtime for its
+    /// version while it connects to the manager).
+    pub resolved: Option<runtime::Mode>,
 }
 
 impl Default for ContainerRequest {
@@ -47,6 +50,7 @@ impl Default for ContainerRequest {
             home: ConfigHome::Persistent(None),
             terminal: false,
             unit: None,
+            resolved: None,
         }
     }
 }
@@ -106,7 +110,10 @@ pub fn unit_name(bundle: &Bundle, name: Option<&str>) -> Result<String, Error> {
 pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
     let unit = unit_name(bundle, request.name.as_deref())?;
     let wanted = &request.container;
-    let mode = runtime::resolve(bundle, &wanted.runtime, wanted.version.as_deref())?;
+    let mode = match &wanted.resolved {
+        Some(mode) => mode.clone(),
+        None => runtime::resolve(bundle, &wanted.runtime, wanted.version.as_deref())?,
+    };
     let (container, adjustments) = match mode.runtime() {
         Some(runtime) => {
             let (container, adjustments) = container(bundle, runtime, &unit, request)?;

@@ -193,6 +193,7 @@ impl RuntimeArgs {
             },
             terminal: false,
             unit: None,
+            resolved: None,
         }
     }
 }

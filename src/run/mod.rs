@@ -68,10 +68,16 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     let manager_kind = run.request.target.manager;
     let bus = std::thread::spawn(move || Bus::open(manager_kind));
     let bundle = Bundle::load(&run.bundle)?;
+    // So does asking the runtime for its version, a process of its own.
+    let wanted = &run.request.container;
+    let mode = crate::runtime::resolve(&bundle, &wanted.runtime, wanted.version.as_deref())?;
     let mut bus = bus
         .join()
         .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))??;
     let unit = unit_name(&bundle, run)?;
+    let mut run = run.clone();
+    run.request.container.resolved = Some(mode);
+    let run = &run;
     let mut plan = plan(&bundle, run, bus.version, &unit)?;
     if let Some(container) = &plan.container {
         crate::output::write_runtime_config(container)?;
