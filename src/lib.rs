@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod manager;
 pub mod output;
 pub mod plan;
+pub mod regular_file;
 pub mod render;
 pub mod run;
 pub mod target;

@@ -32,10 +32,12 @@ enum Command {
     Compile {
         #[command(flatten)]
         compile: CompileArgs,
-        /// Write the unit to PATH atomically instead of printing it.
+        /// Write the unit to PATH atomically instead of printing it (`-` is stdout). PATH must
+        /// be a regular file or not exist; a symlink or device is refused.
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
-        /// With -o: replace a unit ociunit did not generate, or one edited since, keeping a backup.
+        /// With -o: replace a unit ociunit did not generate, one edited since, or one generated
+        /// from another bundle, keeping a backup.
         #[arg(long, requires = "output")]
         force: bool,
     },
@@ -61,7 +63,8 @@ enum Command {
         /// Start it now (restart it if it changed) and report the job's result.
         #[arg(long)]
         now: bool,
-        /// Replace a unit ociunit did not generate, or one edited since, keeping a backup.
+        /// Replace a unit ociunit did not generate, one edited since, or one generated from
+        /// another bundle, keeping a backup.
         #[arg(long)]
         force: bool,
         /// Print the files and D-Bus calls instead of making them.
@@ -338,12 +341,12 @@ fn run(cli: Cli) -> Result<u8, Error> {
         } => {
             let (_, text) = compile.unit_text()?;
             match output {
-                Some(path) => {
+                Some(path) if path.as_os_str() != "-" => {
                     if let Replaced::BackedUp(backup) = output::write_unit(&path, &text, force)? {
                         eprintln!("ociunit: kept the previous file as {}", backup.display());
                     }
                 }
-                None => print(&text)?,
+                _ => print(&text)?,
             }
             Ok(0)
         }
@@ -388,11 +391,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let unit_dir =
                 lifecycle::unit_dir(compile.target.manager.manager(), dir.unit_dir.as_deref())?;
             let path = unit_dir.join(&plan.unit);
-            let installed = match std::fs::read_to_string(&path) {
-                Ok(text) => Some(text),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-                Err(err) => return Err(Error::io("cannot read", &path, &err)),
-            };
+            let installed =
+                output::read_unit(&path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
             match diff::unified(&path, installed.as_deref(), &text) {
                 Some(diff) => {
                     print(&diff)?;

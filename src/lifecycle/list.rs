@@ -8,6 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::bundle::hex;
 use crate::manager;
+use crate::output;
+use crate::regular_file::{self, Links};
 use crate::target::Manager;
 use crate::unit_file::{self, Ownership};
 
@@ -34,13 +36,13 @@ pub fn scan(dir: &Path) -> Vec<Listed> {
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().ends_with(".service"))
         .filter_map(|entry| {
-            let text = std::fs::read_to_string(entry.path()).ok()?;
-            let (record, edited) = match unit_file::inspect(&text) {
+            let bytes = output::read_unit(&entry.path()).ok()??;
+            let (record, edited) = match unit_file::inspect(&String::from_utf8_lossy(&bytes)) {
                 Ownership::Generated(record) => (record, false),
                 Ownership::Edited(record) => (record, true),
                 Ownership::Foreign => return None,
             };
-            let source_state = match std::fs::read(&record.source) {
+            let source_state = match regular_file::read(&record.source, Links::Follow) {
                 Ok(bytes) if hex(&Sha256::digest(&bytes)) == record.config_sha256 => "current",
                 Ok(_) => "changed",
                 Err(_) => "missing",
