@@ -160,19 +160,28 @@ struct TargetArgs {
     name: Option<String>,
     #[command(flatten)]
     manager: ManagerArgs,
-    /// The target systemd version [default: the local one, else 252].
-    #[arg(long, value_name = "N")]
+    /// The target systemd version, 239 or later [default: the local one, else 252].
+    #[arg(long, value_name = "N", value_parser = systemd_version)]
     systemd_version: Option<u32>,
+}
+
+/// `--systemd-version`: a number, no older than ociunit supports.
+fn systemd_version(text: &str) -> Result<u32, String> {
+    target::supported(text.parse().map_err(|err| format!("{err}"))?)
 }
 
 impl TargetArgs {
     /// The request, for the local systemd unless `--systemd-version` names one.
-    fn request(&self, best_effort: bool) -> Request {
-        let systemd = self
-            .systemd_version
-            .or_else(target::local_systemd_version)
-            .unwrap_or(target::FALLBACK_SYSTEMD);
-        self.request_for(best_effort, systemd)
+    fn request(&self, best_effort: bool) -> Result<Request, Error> {
+        let systemd = match self.systemd_version {
+            Some(version) => version,
+            None => target::local_systemd_version()
+                .map(target::supported)
+                .transpose()
+                .map_err(|why| Error::Usage(format!("the local {why}; give --systemd-version")))?
+                .unwrap_or(target::FALLBACK_SYSTEMD),
+        };
+        Ok(self.request_for(best_effort, systemd))
     }
 
     /// The request for commands that ask the manager for its version themselves (`run`,
@@ -225,13 +234,14 @@ impl CompileArgs {
         }
     }
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         self.target.request(self.best_effort)
     }
 
     /// Compiles to unit text, printing the warnings.
     fn unit_text(&self) -> Result<(ociunit::plan::Plan, String), Error> {
-        let (plan, warnings) = compile::compile(&self.target.bundle, &self.request(), self.strict)?;
+        let (plan, warnings) =
+            compile::compile(&self.target.bundle, &self.request()?, self.strict)?;
         for warning in warnings {
             eprintln!("ociunit: warning: {warning}");
         }
@@ -301,7 +311,7 @@ impl RunArgs {
             ));
         }
         let request = match self.dry_run {
-            true => self.compile.request(),
+            true => self.compile.request()?,
             false => self
                 .compile
                 .target
@@ -352,7 +362,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
         Command::Explain { target, json } => {
             let bundle = Bundle::load(&target.bundle)?;
-            let plan = compile::plan(&bundle, &target.request(false))?;
+            let plan = compile::plan(&bundle, &target.request(false)?)?;
             print(&if json {
                 explain::json(&plan)
             } else {
@@ -374,7 +384,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         } => {
             let request = install::InstallRequest {
                 bundle: compile.target.bundle.clone(),
-                request: compile.request(),
+                request: compile.request()?,
                 launcher: compile.launcher()?,
                 unit_dir: dir.unit_dir,
                 strict: compile.strict,
@@ -440,7 +450,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             };
             let report = ociunit::doctor::doctor(&ociunit::doctor::DoctorRequest {
                 bundle,
-                request: compile.request(),
+                request: compile.request()?,
                 launcher: compile.launcher()?,
             })?;
             if json {

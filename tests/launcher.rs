@@ -259,7 +259,10 @@ fn help_and_version_exit_0() {
         format!("ociunit-launch {}\n", env!("CARGO_PKG_VERSION"))
     );
     // After `--`, --help is the payload's.
-    assert_eq!(stdout(&launch(&["--", "/bin/echo", "x", "--help"])), "x --help\n");
+    assert_eq!(
+        stdout(&launch(&["--", "/bin/echo", "x", "--help"])),
+        "x --help\n"
+    );
 }
 
 /// An option with one value, given twice, is a usage error rather than "the last one wins".

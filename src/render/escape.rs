@@ -111,13 +111,15 @@ pub fn unrecord(text: &str) -> Option<String> {
 }
 
 /// A unit name from arbitrary text, like `systemd-escape`: characters valid in unit names
-/// (letters, digits, `:`, `_`, `.`, `-`) stay, everything else becomes `\xNN` per byte, and a
-/// leading `.` is escaped so the name is not hidden.
+/// (letters, digits, `:`, `_`, `.`, `-`) stay, everything else becomes `\xNN` per byte, a
+/// leading `.` is escaped so the name is not hidden, and a leading `-` so that systemctl does
+/// not read the name as an option.
 pub fn unit_name(text: &str) -> String {
     let mut out = String::new();
     for (index, byte) in text.bytes().enumerate() {
-        let keep =
-            byte.is_ascii_alphanumeric() || b":_-".contains(&byte) || (byte == b'.' && index > 0);
+        let keep = byte.is_ascii_alphanumeric()
+            || b":_".contains(&byte)
+            || (b".-".contains(&byte) && index > 0);
         if keep {
             out.push(char::from(byte));
         } else {
@@ -125,6 +127,35 @@ pub fn unit_name(text: &str) -> String {
         }
     }
     out
+}
+
+/// A name as the user gave it (`--name`, `status NAME`): used as it is when it is already a
+/// name [`unit_name`] writes (as `list` shows it), escaped otherwise. So `compile --name=-x`
+/// and `status -- -x` both mean `\x2dx.service`, and so does `status '\x2dx'`.
+pub fn as_unit_name(text: &str) -> String {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        if byte != b'\\' {
+            bytes.push(byte);
+            continue;
+        }
+        let escaped = rest.strip_prefix(b"x").and_then(|r| r.split_at_checked(2));
+        let decoded = escaped.and_then(|(hex, tail)| {
+            let byte = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            Some((byte, tail))
+        });
+        let Some((byte, tail)) = decoded else {
+            return unit_name(text);
+        };
+        bytes.push(byte);
+        rest = tail;
+    }
+    match String::from_utf8(bytes) {
+        Ok(name) if unit_name(&name) == text => text.to_owned(),
+        _ => unit_name(text),
+    }
 }
 
 #[cfg(test)]
@@ -202,9 +233,11 @@ mod tests {
 
         #[test]
         fn unit_names_are_always_valid(text in "\\PC*") {
-            let name = unit_name(&text);
-            prop_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-\\".contains(c)));
-            prop_assert!(!name.starts_with('.'));
+            for name in [unit_name(&text), as_unit_name(&text)] {
+                prop_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-\\".contains(c)));
+                prop_assert!(!name.starts_with('.') && !name.starts_with('-'));
+            }
+            prop_assert_eq!(as_unit_name(&unit_name(&text)), unit_name(&text));
         }
     }
 
@@ -219,6 +252,17 @@ mod tests {
         assert_eq!(exec_word("héllo wörld"), "\"héllo wörld\"");
         assert_eq!(unit_name("my app/.x"), "my\\x20app\\x2f.x");
         assert_eq!(unit_name(".hidden"), "\\x2ehidden");
+        assert_eq!(unit_name("-foo"), "\\x2dfoo");
+        assert_eq!(unit_name("a-b"), "a-b");
+        assert_eq!(as_unit_name("-foo"), "\\x2dfoo");
+        assert_eq!(as_unit_name("\\x2dfoo"), "\\x2dfoo");
+        assert_eq!(as_unit_name("my\\x20app"), "my\\x20app");
+        assert_eq!(as_unit_name("a\\b"), "a\\x5cb");
+        assert_eq!(
+            as_unit_name("\\x61"),
+            "\\x5cx61",
+            "not what unit_name writes for \"a\""
+        );
         assert_eq!(setting("/srv/50%", true), Ok("/srv/50%%".into()));
         assert_eq!(setting("50%", false), Ok("50%".into()));
         assert!(setting("a\nb", false).is_err());
