@@ -153,3 +153,53 @@ fn run_reports_a_bad_bundle_before_an_unreachable_bus() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot reach your user manager's bus"));
 }
+
+/// A backslash in the bundle's path shows as a backslash in `Description=` (systemd does not
+/// unescape it), and `list` shows control characters in a path escaped, not raw.
+#[test]
+fn descriptions_and_list_are_readable_and_inert() {
+    let dir = tempfile::tempdir().unwrap();
+    let weird = dir.path().join("back\\slash \u{1b}[31mred");
+    fs::create_dir(&weird).unwrap();
+    fs::copy(
+        bundle("minimal").join("config.json"),
+        weird.join("config.json"),
+    )
+    .unwrap();
+    let units = dir.path().join("units");
+    fs::create_dir(&units).unwrap();
+    let unit = units.join("weird.service");
+    let out = ociunit(&[
+        "compile",
+        weird.to_str().unwrap(),
+        "--system",
+        "--systemd-version",
+        "252",
+        "--launcher",
+        LAUNCHER,
+        "-o",
+        unit.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = fs::read_to_string(&unit).unwrap();
+    let description = text
+        .lines()
+        .find(|l| l.starts_with("Description="))
+        .unwrap();
+    assert_eq!(
+        description,
+        format!(
+            "Description=OCI bundle {}/back\\slash \\x1b[31mred",
+            dir.path().display()
+        )
+    );
+
+    let out = ociunit(&["list", "--system", "--unit-dir", units.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let table = String::from_utf8(out.stdout).unwrap();
+    assert!(!table.contains('\u{1b}'), "{table:?}");
+    assert!(
+        table.contains("back\\slash \\x1b[31mred/config.json"),
+        "{table}"
+    );
+}

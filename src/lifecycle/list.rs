@@ -10,6 +10,7 @@ use crate::bundle::hex;
 use crate::manager;
 use crate::output;
 use crate::regular_file::{self, Links};
+use crate::render::escape;
 use crate::target::Manager;
 use crate::unit_file::{self, Ownership};
 
@@ -84,6 +85,8 @@ pub fn add_states(listed: &mut [Listed], manager_kind: Manager) {
     }
 }
 
+/// The table for a terminal. Unit file names and bundle paths can hold any byte but `/`: control
+/// characters are shown escaped (see [`escape::printable`]).
 pub fn table(listed: &[Listed]) -> String {
     let mut text = format!(
         "{:<32} {:<18} {:<8} {}\n",
@@ -101,11 +104,38 @@ pub fn table(listed: &[Listed]) -> String {
         };
         text.push_str(&format!(
             "{:<32} {:<18} {:<8} {}\n",
-            entry.unit,
-            state,
+            escape::printable(&entry.unit),
+            escape::printable(&state),
             source,
-            entry.source.display()
+            escape::printable(&entry.source.to_string_lossy())
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_escapes_control_characters() {
+        let listed = Listed {
+            unit: "a\u{1b}[2Jb.service".to_owned(),
+            path: PathBuf::from("/u/a.service"),
+            source: PathBuf::from("/srv/x\ny/config.json"),
+            source_state: "current",
+            edited: false,
+            active_state: Some("active\u{7}".to_owned()),
+            sub_state: Some("running".to_owned()),
+        };
+        let table = table(&[listed]);
+        let row = table.lines().nth(1).unwrap();
+        assert!(
+            !table.chars().any(|c| c.is_control() && c != '\n'),
+            "{table:?}"
+        );
+        assert!(row.starts_with("a\\x1b[2Jb.service "), "{row}");
+        assert!(row.contains("active\\x07/running"), "{row}");
+        assert!(row.ends_with("/srv/x\\ny/config.json"), "{row}");
+    }
 }

@@ -72,10 +72,37 @@ pub fn setting(value: &str, expands_specifiers: bool) -> Result<String, String> 
     })
 }
 
-/// Free text in a setting systemd expands specifiers in (Description=). Lossy but inert:
-/// control characters and backslashes are shown as `\xNN`.
+/// Free text in a setting systemd expands specifiers in (Description=), which systemd shows as
+/// written: [`printable`], `%` doubled, and a backslash that would end the line (and so
+/// continue it) as `\x5c`. Backslashes elsewhere stay: systemd does not unescape here.
 pub fn description(text: &str) -> String {
-    record(text).replace('%', "%%")
+    let text = printable(text).replace('%', "%%");
+    match text.strip_suffix('\\') {
+        Some(head) => format!("{head}\\x5c"),
+        None => text,
+    }
+}
+
+/// Text for a terminal, as systemctl shows it: control characters as C escapes (`\n`, `\t`,
+/// `\x1b`, `\u009b`), so that a name or path cannot move the cursor or start an escape
+/// sequence; everything else as it is.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if u32::from(c) < 0x80 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Free text in our own `[X-Ociunit]` section, which systemd does not interpret: C escapes for
@@ -225,6 +252,14 @@ mod tests {
         }
 
         #[test]
+        fn descriptions_are_one_inert_line(text in "\\PC*|.*[\\\\%\u{1b}\u{9b}\n]") {
+            let description = description(&text);
+            prop_assert!(!description.chars().any(char::is_control));
+            prop_assert!(!description.ends_with('\\'));
+            prop_assert!(description.replace("%%", "").find('%').is_none());
+        }
+
+        #[test]
         fn records_round_trip(text in "[^\u{0}]*") {
             let recorded = record(&text);
             prop_assert!(!recorded.chars().any(char::is_control));
@@ -262,6 +297,15 @@ mod tests {
             as_unit_name("\\x61"),
             "\\x5cx61",
             "not what unit_name writes for \"a\""
+        );
+        assert_eq!(
+            description("OCI bundle /srv/a\\b 50%"),
+            "OCI bundle /srv/a\\b 50%%"
+        );
+        assert_eq!(description("/srv/a\\"), "/srv/a\\x5c");
+        assert_eq!(
+            printable("a\nb\tc\u{1b}[2J\u{9b}1m\u{7f}é"),
+            "a\\nb\\tc\\x1b[2J\\u009b1m\\x7fé"
         );
         assert_eq!(setting("/srv/50%", true), Ok("/srv/50%%".into()));
         assert_eq!(setting("50%", false), Ok("50%".into()));
