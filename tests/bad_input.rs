@@ -198,6 +198,58 @@ const BAD: &[(&str, At, &str)] = &[
         P("linux.resources.devices[1]"),
         "\"rwx\"",
     ),
+    // Device rules are checked whatever the target and wherever they stand (see
+    // device_rules_are_invalid_for_user_units_too).
+    (
+        "devices-major-minus-2",
+        P("linux.resources.devices[1]"),
+        "-2 is not a device number",
+    ),
+    (
+        "devices-minor-minus-2",
+        P("linux.resources.devices[1]"),
+        "-2 is not a device number",
+    ),
+    (
+        "devices-major-above-u32",
+        P("linux.resources.devices[1]"),
+        "4294967296 is not a device number",
+    ),
+    (
+        "devices-deny-major-minus-2",
+        P("linux.resources.devices[1]"),
+        "-2 is not a device number",
+    ),
+    (
+        "devices-type-fifo",
+        P("linux.resources.devices[1]"),
+        "a FIFO is not a device",
+    ),
+    (
+        "devices-access-empty",
+        P("linux.resources.devices[1]"),
+        "access \"\" is not a combination",
+    ),
+    (
+        "devices-bad-before-deny-all",
+        P("linux.resources.devices[0]"),
+        "-5 is not a device number",
+    ),
+    (
+        "devices-bad-after-allow-all",
+        P("linux.resources.devices[1]"),
+        "-7 is not a device number",
+    ),
+    (
+        "devices-wildcard-access-rwmx",
+        P("linux.resources.devices[0]"),
+        "\"rwmx\"",
+    ),
+    (
+        "devices-deny-after-allow-all-bad",
+        P("linux.resources.devices[1]"),
+        "\"q\"",
+    ),
     // unified keys and values.
     (
         "unified-cgroup-procs",
@@ -491,6 +543,32 @@ fn strict_turns_a_drop_into_an_error() {
     // A bundle that drops nothing compiles under --strict too.
     let out = compile(&repo().join("tests/bundles/res-memory"), &["--strict"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+/// A bad device rule is bad for a user unit too, although a user manager does not enforce
+/// device rules (they are dropped, with a warning, when they are right).
+#[test]
+fn device_rules_are_invalid_for_user_units_too() {
+    for &(name, at, word) in BAD.iter().filter(|(name, ..)| name.starts_with("devices-")) {
+        let file = bad(name);
+        let out = ociunit(&[
+            "compile",
+            file.to_str().unwrap(),
+            "--user",
+            "--systemd-version",
+            "252",
+            "--launcher",
+            LAUNCHER,
+        ]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+        let prefix = expected(&file, at);
+        assert!(
+            err.lines()
+                .any(|line| line.starts_with(&prefix) && line.contains(word)),
+            "{name}: {err}"
+        );
+    }
 }
 
 /// A bad bundle compiled with `-o` over an existing generated unit leaves that unit as it was.
