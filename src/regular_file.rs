@@ -10,7 +10,7 @@ use std::path::Path;
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 
-/// The most ociunit reads of one file: 16 MiB, a hundred times a large real `config.json`, and
+/// The most ociunit reads of one file: 16 MiB, hundreds of times a large real `config.json`, and
 /// room for 100 000 device rules. A larger file is refused, not read.
 pub const MAX_SIZE: u64 = 16 << 20;
 

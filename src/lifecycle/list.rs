@@ -8,7 +8,6 @@ use sha2::{Digest, Sha256};
 
 use crate::bundle::hex;
 use crate::manager;
-use crate::output;
 use crate::regular_file::{self, Links};
 use crate::render::escape;
 use crate::target::Manager;
@@ -37,7 +36,8 @@ pub fn scan(dir: &Path) -> Vec<Listed> {
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().ends_with(".service"))
         .filter_map(|entry| {
-            let bytes = output::read_unit(&entry.path()).ok()??;
+            // Only read, never replaced: a linked unit (systemctl link) is listed too.
+            let bytes = regular_file::read(&entry.path(), Links::Follow).ok()?;
             let (record, edited) = match unit_file::inspect(&String::from_utf8_lossy(&bytes)) {
                 Ownership::Generated(record) => (record, false),
                 Ownership::Edited(record) => (record, true),
