@@ -182,7 +182,7 @@ impl Rule {
         self.kinds.len() == 2
             && self.major.is_none()
             && self.minor.is_none()
-            && ['r', 'w', 'm'].iter().all(|c| self.access.contains(*c))
+            && LETTERS.iter().all(|c| self.access.contains(*c))
     }
 }
 
@@ -287,10 +287,10 @@ enum Effect {
 
 /// The allowed devices while the rules are applied, with an index for the denies: for each
 /// kind and [`Reach`] a deny of the bundle looks under, the positions of the entries it would
-/// touch, one queue per access letter they hold. A deny looks only at the queues of its own reach and letters, and
-/// every live entry in its narrowing queues loses that letter, so those queues are spent: each
-/// entry is visited a bounded number of times however many rules there are. Entries that lost
-/// a letter meanwhile are dropped from its queues when met.
+/// touch, one queue per access letter they hold. A deny looks only at the queues of its own
+/// reach and letters, and every live entry in its narrowing queues loses that letter, so those
+/// queues are spent: each entry is visited a bounded number of times however many rules there
+/// are. Entries that lost a letter meanwhile are dropped from its queues when met.
 struct Allowed {
     entries: Vec<Entry>,
     index: HashMap<(Kind, Reach), [VecDeque<usize>; 3]>,
