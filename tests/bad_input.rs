@@ -325,11 +325,16 @@ fn ociunit(args: &[&str]) -> Output {
 }
 
 fn compile(bundle: &Path, extra: &[&str]) -> Output {
+    compile_for("--system", bundle, extra)
+}
+
+/// `compile` for `--system` or `--user`.
+fn compile_for(manager: &str, bundle: &Path, extra: &[&str]) -> Output {
     let bundle = bundle.to_str().unwrap();
     let mut args = vec![
         "compile",
         bundle,
-        "--system",
+        manager,
         "--systemd-version",
         "252",
         "--launcher",
@@ -551,15 +556,7 @@ fn strict_turns_a_drop_into_an_error() {
 fn device_rules_are_invalid_for_user_units_too() {
     for &(name, at, word) in BAD.iter().filter(|(name, ..)| name.starts_with("devices-")) {
         let file = bad(name);
-        let out = ociunit(&[
-            "compile",
-            file.to_str().unwrap(),
-            "--user",
-            "--systemd-version",
-            "252",
-            "--launcher",
-            LAUNCHER,
-        ]);
+        let out = compile_for("--user", &file, &[]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{name}: {err}");
         let prefix = expected(&file, at);
