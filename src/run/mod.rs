@@ -55,7 +55,7 @@ pub struct RunRequest {
 pub fn run(run: &RunRequest) -> Result<i32, Error> {
     if run.dry_run {
         let bundle = Bundle::load(&run.bundle)?;
-        let plan = plan(&bundle, run, run.request.target.systemd)?;
+        let plan = warned(run, plan(&bundle, run, run.request.target.systemd)?);
         let unit = unit_name(&plan, run);
         let transient = transient(run, 0);
         let properties = dbus::properties(&plan, &transient, &options(run));
@@ -67,10 +67,26 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     let manager_kind = run.request.target.manager;
     let bus = std::thread::spawn(move || Bus::open(manager_kind));
     let bundle = Bundle::load(&run.bundle)?;
-    let mut bus = bus
+    let bus = bus
         .join()
-        .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))??;
-    let mut plan = plan(&bundle, run, bus.version)?;
+        .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))?;
+    let mut bus = match bus {
+        Ok(bus) => bus,
+        Err(err) => {
+            // A bundle error is the user's to fix whatever the bus does, so it comes first;
+            // `request.target` holds the fallback version.
+            plan(&bundle, run, run.request.target.systemd)?;
+            return Err(err);
+        }
+    };
+    let systemd = crate::target::supported(bus.version).map_err(|why| {
+        let manager = match manager_kind {
+            crate::target::Manager::User => "user",
+            crate::target::Manager::System => "system",
+        };
+        Error::Host(format!("the {manager} manager runs {why}"))
+    })?;
+    let mut plan = warned(run, plan(&bundle, run, systemd)?);
     let unit = unit_name(&plan, run);
     let transient = transient(
         run,
@@ -124,7 +140,8 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     }
 }
 
-fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32) -> Result<Plan, Error> {
+/// The plan for `systemd`, and its warnings.
+fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32) -> Result<(Plan, Vec<String>), Error> {
     let mut request = run.request.clone();
     request.target.systemd = systemd;
     let mut plan = compile::plan(bundle, &request)?;
@@ -133,13 +150,18 @@ fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32) -> Result<Plan, Error> 
     }
     crate::translate::mark_overridden(&mut plan.mappings);
     crate::downgrade::downgrade(&mut plan);
-    for warning in compile::check(&plan, run.strict)? {
-        warn(run, &warning);
-    }
+    let warnings = compile::check(&plan, run.strict)?;
     if run.mode == Mode::Scope {
         scope_can_apply(&plan)?;
     }
-    Ok(plan)
+    Ok((plan, warnings))
+}
+
+fn warned(run: &RunRequest, (plan, warnings): (Plan, Vec<String>)) -> Plan {
+    for warning in warnings {
+        warn(run, &warning);
+    }
+    plan
 }
 
 /// In a scope this process runs the payload, and what it cannot apply (the user and groups,
@@ -196,8 +218,10 @@ fn unit_name(plan: &Plan, run: &RunRequest) -> String {
         Mode::Service => "service",
     };
     match &run.unit {
-        Some(name) if name.ends_with(&format!(".{suffix}")) => name.clone(),
-        Some(name) => format!("{}.{suffix}", crate::render::escape::unit_name(name)),
+        Some(name) => {
+            let stem = name.strip_suffix(&format!(".{suffix}")).unwrap_or(name);
+            format!("{}.{suffix}", crate::render::escape::as_unit_name(stem))
+        }
         None => {
             let stem = plan.unit.strip_suffix(".service").unwrap_or(&plan.unit);
             format!("{stem}-{}.{suffix}", random_suffix())
