@@ -37,7 +37,7 @@ fn launch() -> Result<Infallible, LaunchError> {
         })
         .collect::<Result<Vec<String>, LaunchError>>()?;
     let spec = match LaunchSpec::parse(args).map_err(|e| LaunchError::Usage(e.0))? {
-        Invocation::Launch(spec) => spec,
+        Invocation::Launch(spec) => *spec,
         Invocation::Help => exit_printing(&format!("usage: {USAGE}")),
         Invocation::Version => {
             exit_printing(&format!("ociunit-launch {}\n", env!("CARGO_PKG_VERSION")))

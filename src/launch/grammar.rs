@@ -386,14 +386,14 @@ impl LaunchSpec {
         if spec.command.is_empty() {
             return Err(usage("no program after '--'"));
         }
-        Ok(Invocation::Launch(spec))
+        Ok(Invocation::Launch(Box::new(spec)))
     }
 }
 
 /// What the launcher's command line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Invocation {
-    Launch(LaunchSpec),
+    Launch(Box<LaunchSpec>),
     /// `--help`: print [`USAGE`].
     Help,
     /// `--version`.
@@ -404,7 +404,7 @@ pub enum Invocation {
 impl Invocation {
     pub fn launch(self) -> LaunchSpec {
         match self {
-            Invocation::Launch(spec) => spec,
+            Invocation::Launch(spec) => *spec,
             other => panic!("not a launch: {other:?}"),
         }
     }
