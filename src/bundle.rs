@@ -19,6 +19,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, InputError, Location, shown};
+use crate::regular_file::{self, Links};
 
 /// A bundle that parsed.
 #[derive(Debug)]
@@ -60,8 +61,7 @@ impl Bundle {
             location: Location::File,
             message,
         };
-        let text = std::fs::read(&config)
-            .map_err(|err| missing(format!("cannot read the bundle's config: {err}")))?;
+        let text = read_config(&config)?;
         let config = std::path::absolute(&config).unwrap_or_else(|_| config.clone());
         let dir = config.parent().map(Path::to_owned).unwrap_or_default();
         let sha256 = hex(&Sha256::digest(&text));
@@ -90,6 +90,16 @@ impl Bundle {
     pub fn value_at(&self, path: &[&str]) -> Option<&Value> {
         path.iter().try_fold(&self.raw, |value, key| value.get(key))
     }
+}
+
+/// Reads `config.json`, which must be a regular file (a FIFO would block, `/dev/zero` never
+/// end) of at most [`regular_file::MAX_SIZE`] bytes; a symlink to one is fine.
+fn read_config(config: &Path) -> Result<Vec<u8>, InputError> {
+    regular_file::read(config, Links::Follow).map_err(|why| InputError {
+        file: config.to_owned(),
+        location: Location::File,
+        message: format!("cannot read the bundle's config: {why}"),
+    })
 }
 
 fn parse_spec(config: &Path, raw: &Value) -> Result<(Spec, Vec<Reading>), Error> {

@@ -81,7 +81,8 @@ pub fn default_state_dir(manager: Manager) -> Result<PathBuf, Error> {
     }
 }
 
-/// The unit name: `--name`, or the bundle directory's name, escaped so it is always valid.
+/// The unit name: `--name`, or the bundle directory's name, escaped so it is always valid (see
+/// [`escape::as_unit_name`]: `status` and `uninstall` read names the same way).
 pub fn unit_name(bundle: &Bundle, name: Option<&str>) -> Result<String, Error> {
     let base = match name {
         Some(name) => name.strip_suffix(".service").unwrap_or(name).to_owned(),
@@ -96,7 +97,7 @@ pub fn unit_name(bundle: &Bundle, name: Option<&str>) -> Result<String, Error> {
                 ))
             })?,
     };
-    let unit = format!("{}.service", escape::unit_name(&base));
+    let unit = format!("{}.service", escape::as_unit_name(&base));
     if base.is_empty() || unit.len() > UNIT_NAME_MAX {
         return Err(Error::Usage(format!(
             "{base:?} does not make a unit name of 1..{} characters; give --name",

@@ -20,6 +20,7 @@ pub mod limits;
 pub mod manager;
 pub mod output;
 pub mod plan;
+pub mod regular_file;
 pub mod render;
 pub mod run;
 pub mod runtime;

@@ -32,10 +32,12 @@ enum Command {
     Compile {
         #[command(flatten)]
         compile: CompileArgs,
-        /// Write the unit to PATH atomically instead of printing it.
+        /// Write the unit to PATH atomically instead of printing it (`-` is stdout). PATH must
+        /// be a regular file or not exist; a symlink or device is refused.
         #[arg(short, long, value_name = "PATH")]
         output: Option<PathBuf>,
-        /// With -o: replace a unit ociunit did not generate, or one edited since, keeping a backup.
+        /// With -o: replace a unit ociunit did not generate, one edited since, or one generated
+        /// from another bundle, keeping a backup.
         #[arg(long, requires = "output")]
         force: bool,
     },
@@ -61,7 +63,8 @@ enum Command {
         /// Start it now (restart it if it changed) and report the job's result.
         #[arg(long)]
         now: bool,
-        /// Replace a unit ociunit did not generate, or one edited since, keeping a backup.
+        /// Replace a unit ociunit did not generate, one edited since, or one generated from
+        /// another bundle, keeping a backup.
         #[arg(long)]
         force: bool,
         /// Print the files and D-Bus calls instead of making them.
@@ -159,8 +162,8 @@ struct TargetArgs {
     name: Option<String>,
     #[command(flatten)]
     manager: ManagerArgs,
-    /// The target systemd version [default: the local one, else 252].
-    #[arg(long, value_name = "N")]
+    /// The target systemd version, 239 or later [default: the local one, else 252].
+    #[arg(long, value_name = "N", value_parser = systemd_version)]
     systemd_version: Option<u32>,
     #[command(flatten)]
     runtime: RuntimeArgs,
@@ -198,14 +201,23 @@ impl RuntimeArgs {
     }
 }
 
+/// `--systemd-version`: a number, no older than ociunit supports.
+fn systemd_version(text: &str) -> Result<u32, String> {
+    target::supported(text.parse().map_err(|err| format!("{err}"))?)
+}
+
 impl TargetArgs {
     /// The request, for the local systemd unless `--systemd-version` names one.
-    fn request(&self, best_effort: bool) -> Request {
-        let systemd = self
-            .systemd_version
-            .or_else(target::local_systemd_version)
-            .unwrap_or(target::FALLBACK_SYSTEMD);
-        self.request_for(best_effort, systemd)
+    fn request(&self, best_effort: bool) -> Result<Request, Error> {
+        let systemd = match self.systemd_version {
+            Some(version) => version,
+            None => target::local_systemd_version()
+                .map(target::supported)
+                .transpose()
+                .map_err(|why| Error::Usage(format!("the local {why}; give --systemd-version")))?
+                .unwrap_or(target::FALLBACK_SYSTEMD),
+        };
+        Ok(self.request_for(best_effort, systemd))
     }
 
     /// The request for commands that ask the manager for its version themselves (`run`,
@@ -259,13 +271,14 @@ impl CompileArgs {
         }
     }
 
-    fn request(&self) -> Request {
+    fn request(&self) -> Result<Request, Error> {
         self.target.request(self.best_effort)
     }
 
     /// Compiles to unit text, printing the warnings.
     fn unit_text(&self) -> Result<(ociunit::plan::Plan, String), Error> {
-        let (plan, warnings) = compile::compile(&self.target.bundle, &self.request(), self.strict)?;
+        let (plan, warnings) =
+            compile::compile(&self.target.bundle, &self.request()?, self.strict)?;
         for warning in warnings {
             eprintln!("ociunit: warning: {warning}");
         }
@@ -335,7 +348,7 @@ impl RunArgs {
             ));
         }
         let request = match self.dry_run {
-            true => self.compile.request(),
+            true => self.compile.request()?,
             false => self
                 .compile
                 .target
@@ -379,18 +392,18 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 output::write_runtime_config(container)?;
             }
             match output {
-                Some(path) => {
+                Some(path) if path.as_os_str() != "-" => {
                     if let Replaced::BackedUp(backup) = output::write_unit(&path, &text, force)? {
                         eprintln!("ociunit: kept the previous file as {}", backup.display());
                     }
                 }
-                None => print(&text)?,
+                _ => print(&text)?,
             }
             Ok(0)
         }
         Command::Explain { target, json } => {
             let bundle = Bundle::load(&target.bundle)?;
-            let plan = compile::plan(&bundle, &target.request(false))?;
+            let plan = compile::plan(&bundle, &target.request(false)?)?;
             print(&if json {
                 explain::json(&plan)
             } else {
@@ -412,7 +425,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         } => {
             let request = install::InstallRequest {
                 bundle: compile.target.bundle.clone(),
-                request: compile.request(),
+                request: compile.request()?,
                 launcher: compile.launcher()?,
                 unit_dir: dir.unit_dir,
                 strict: compile.strict,
@@ -429,19 +442,24 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let unit_dir =
                 lifecycle::unit_dir(compile.target.manager.manager(), dir.unit_dir.as_deref())?;
             let path = unit_dir.join(&plan.unit);
-            let read = |path: &Path| match std::fs::read_to_string(path) {
-                Ok(text) => Ok(Some(text)),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
-                Err(err) => Err(Error::io("cannot read", path, &err)),
-            };
-            let mut diffs: Vec<String> = diff::unified(&path, read(&path)?.as_deref(), &text)
+            let installed =
+                output::read_unit(&path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
+            let mut diffs: Vec<String> = diff::unified(&path, installed.as_deref(), &text)
                 .into_iter()
                 .collect();
             // The runtime's config is part of what install writes: its drift is a difference too.
             if let Some(container) = &plan.container {
                 let config = container.config_dir.join("config.json");
-                let new = container.config_text();
-                diffs.extend(diff::unified(&config, read(&config)?.as_deref(), &new));
+                let on_disk = match std::fs::read_to_string(&config) {
+                    Ok(text) => Some(text),
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(err) => return Err(Error::io("cannot read", &config, &err)),
+                };
+                diffs.extend(diff::unified(
+                    &config,
+                    on_disk.as_deref(),
+                    &container.config_text(),
+                ));
             }
             match diffs.is_empty() {
                 true => Ok(0),
@@ -492,7 +510,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             };
             let report = ociunit::doctor::doctor(&ociunit::doctor::DoctorRequest {
                 bundle,
-                request: compile.request(),
+                request: compile.request()?,
                 launcher: compile.launcher()?,
             })?;
             if json {

@@ -5,6 +5,24 @@ use std::process::Command;
 /// systemd version assumed when the local one cannot be asked: Debian 12 and RHEL 9 ship 252.
 pub const FALLBACK_SYSTEMD: u32 = 252;
 
+/// The oldest systemd ociunit compiles for. Below 238 a user manager gets no usable cgroup v2
+/// controllers (user@.service delegated `cpu pids` in 236-237 and nothing before, and only 238
+/// forwards moves into a delegated subtree), so rootless limits cannot work; the property table
+/// needs 232 for `CPUWeight=` and `MemorySwapMax=` with nothing to fall back on; and 239 (RHEL
+/// 8's) is the oldest version the snapshots and the downgrade stage are tested for.
+pub const MIN_SYSTEMD: u32 = 239;
+
+/// `version`, if ociunit supports it.
+pub fn supported(version: u32) -> Result<u32, String> {
+    if version < MIN_SYSTEMD {
+        return Err(format!(
+            "systemd {version} is older than {MIN_SYSTEMD}, the oldest ociunit supports (cgroup v2 \
+             delegation to user managers needs 238, the resource properties 232; 239 is RHEL 8's)"
+        ));
+    }
+    Ok(version)
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Manager {
@@ -59,5 +77,14 @@ mod tests {
             Some(257)
         );
         assert_eq!(super::parse_version(""), None);
+    }
+
+    #[test]
+    fn versions_below_the_floor_are_refused() {
+        assert_eq!(super::supported(239), Ok(239));
+        assert_eq!(super::supported(257), Ok(257));
+        let err = super::supported(238).unwrap_err();
+        assert!(err.starts_with("systemd 238 is older than 239"), "{err}");
+        assert!(super::supported(0).is_err());
     }
 }

@@ -182,6 +182,58 @@ const BAD: &[(&str, At, &str)] = &[
         P("linux.resources.devices[1]"),
         "\"rwx\"",
     ),
+    // Device rules are checked whatever the target and wherever they stand (see
+    // device_rules_are_invalid_for_user_units_too).
+    (
+        "devices-major-minus-2",
+        P("linux.resources.devices[1]"),
+        "-2 is not a device number",
+    ),
+    (
+        "devices-minor-minus-2",
+        P("linux.resources.devices[1]"),
+        "-2 is not a device number",
+    ),
+    (
+        "devices-major-above-u32",
+        P("linux.resources.devices[1]"),
+        "4294967296 is not a device number",
+    ),
+    (
+        "devices-deny-major-minus-2",
+        P("linux.resources.devices[1]"),
+        "-2 is not a device number",
+    ),
+    (
+        "devices-type-fifo",
+        P("linux.resources.devices[1]"),
+        "a FIFO is not a device",
+    ),
+    (
+        "devices-access-empty",
+        P("linux.resources.devices[1]"),
+        "access \"\" is not a combination",
+    ),
+    (
+        "devices-bad-before-deny-all",
+        P("linux.resources.devices[0]"),
+        "-5 is not a device number",
+    ),
+    (
+        "devices-bad-after-allow-all",
+        P("linux.resources.devices[1]"),
+        "-7 is not a device number",
+    ),
+    (
+        "devices-wildcard-access-rwmx",
+        P("linux.resources.devices[0]"),
+        "\"rwmx\"",
+    ),
+    (
+        "devices-deny-after-allow-all-bad",
+        P("linux.resources.devices[1]"),
+        "\"q\"",
+    ),
     // unified keys and values.
     (
         "unified-cgroup-procs",
@@ -641,11 +693,9 @@ fn bad_configs_exit_2_naming_the_place() {
 /// unit may drop what it cannot apply, but never accept what no unit can.
 #[test]
 fn bad_configs_are_bad_for_every_target() {
-    // Device rules are still checked only where they apply (src/translate/devices.rs); issue 10
-    // changes that separately. Remove this exception with it. A user namespace without
-    // mappings is bad only for a system unit, where it would map 0 to root; a user manager maps
-    // it to its own user, as crun does.
-    check_all(USER_257, &["devices-access-rwx", "userns-unmapped-system"]);
+    // A user namespace without mappings is bad only for a system unit, where it would map 0 to
+    // root; a user manager maps it to its own user, as crun does.
+    check_all(USER_257, &["userns-unmapped-system"]);
 }
 
 #[test]

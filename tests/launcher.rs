@@ -240,6 +240,68 @@ fn usage_errors_exit_125() {
 }
 
 #[test]
+fn help_and_version_exit_0() {
+    let help = launch(&["--help"]);
+    assert_eq!(help.status.code(), Some(0), "{}", stderr(&help));
+    let text = stdout(&help);
+    assert!(text.starts_with("usage: ociunit-launch [OPTION]... -- PROGRAM [ARG]...\n"));
+    for option in [
+        "--leaf NAME",
+        "--write FILE=VALUE",
+        "--no-new-privs",
+        "--version",
+    ] {
+        assert!(text.contains(option), "{option}: {text}");
+    }
+    let version = launch(&["--version"]);
+    assert_eq!(
+        stdout(&version),
+        format!("ociunit-launch {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    // After `--`, --help is the payload's.
+    assert_eq!(
+        stdout(&launch(&["--", "/bin/echo", "x", "--help"])),
+        "x --help\n"
+    );
+}
+
+/// An option with one value, given twice, is a usage error rather than "the last one wins".
+#[test]
+fn a_repeated_single_valued_option_exits_125() {
+    for (option, a, b) in [
+        ("--leaf", "a", "b"),
+        ("--cwd", "/", "/tmp"),
+        ("--umask", "022", "077"),
+        ("--oom-score-adj", "0", "1"),
+        ("--rlimit", "CORE=0:0", "CORE=1:1"),
+    ] {
+        let (code, line) = failure(&launch(&[option, a, option, b, "--", "/bin/true"]));
+        assert_eq!(code, 125, "{line}");
+        assert!(line.contains("given twice"), "{line}");
+    }
+}
+
+/// A NOFILE hard limit above fs.nr_open is refused with EPERM even to root: the message names
+/// fs.nr_open, not a capability.
+#[test]
+fn a_nofile_limit_above_nr_open_names_fs_nr_open() {
+    let nr_open: u64 = fs::read_to_string("/proc/sys/fs/nr_open")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let rlimit = format!("NOFILE=1024:{}", nr_open + 1);
+    let (code, line) = failure(&launch(&["--rlimit", &rlimit, "--", "/bin/true"]));
+    assert_eq!(code, 125);
+    assert!(line.contains("EPERM (Operation not permitted)"), "{line}");
+    assert!(
+        line.contains(&format!("above fs.nr_open ({nr_open})")),
+        "{line}"
+    );
+    assert!(!line.contains("CAP_SYS_RESOURCE"), "{line}");
+}
+
+#[test]
 fn a_missing_program_exits_127_and_an_unrunnable_one_126() {
     let (code, line) = failure(&launch(&["--", "/nonexistent/program"]));
     assert_eq!(
@@ -296,6 +358,29 @@ fn launch_in(root: &Path, args: &[&str]) -> std::process::Child {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap()
+}
+
+/// The test hook's variable is the launcher's alone, with and without cgroup work.
+#[test]
+fn the_payload_does_not_inherit_the_test_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    fake_cgroup(dir.path(), "memory", &["memory.max"]);
+    for args in [
+        &["--", "/usr/bin/env"][..],
+        &[
+            "--leaf",
+            "payload",
+            "--write",
+            "memory.max=1",
+            "--",
+            "/usr/bin/env",
+        ],
+    ] {
+        let out = launch_in(dir.path(), args).wait_with_output().unwrap();
+        let env = stdout(&out);
+        assert!(env.contains("PATH="), "{env}");
+        assert!(!env.contains("OCIUNIT_LAUNCH_CGROUP_ROOT"), "{env}");
+    }
 }
 
 #[test]

@@ -14,6 +14,8 @@ pub enum Status {
     Ok,
     Warning,
     Fail,
+    /// Not run: a check it depends on failed, and its verdict would be noise.
+    Skipped,
 }
 
 /// One line of the report.
@@ -53,6 +55,15 @@ impl Check {
             fix: Some(fix.into()),
         }
     }
+
+    pub fn skipped(name: &'static str, why: impl std::fmt::Display) -> Check {
+        Check {
+            name,
+            status: Status::Skipped,
+            detail: why.to_string(),
+            fix: None,
+        }
+    }
 }
 
 /// The controllers rootless users need for every OCI resource block.
@@ -77,41 +88,59 @@ impl Root {
     fn read(&self, absolute: &str) -> Option<String> {
         std::fs::read_to_string(self.path(absolute)).ok()
     }
+}
 
+/// The cgroup2 hierarchy as the [`cgroup_v2`] check found it: where it is mounted, below the
+/// root.
+pub struct Hierarchy(pub PathBuf);
+
+impl Hierarchy {
     /// The cgroup the manager's units live under: the user manager's own, or the root.
     pub fn manager_cgroup(&self, manager: Manager, uid: u32) -> PathBuf {
         match manager {
-            Manager::User => self.path(&format!(
-                "/sys/fs/cgroup/user.slice/user-{uid}.slice/user@{uid}.service"
-            )),
-            Manager::System => self.path("/sys/fs/cgroup"),
+            Manager::User => self
+                .0
+                .join(format!("user.slice/user-{uid}.slice/user@{uid}.service")),
+            Manager::System => self.0.clone(),
         }
     }
 }
 
-pub fn cgroup_v2(root: &Root) -> Check {
+/// The check, and the hierarchy the other cgroup checks read (`None` when there is no usable
+/// one, and they are skipped).
+pub fn cgroup_v2(root: &Root) -> (Check, Option<Hierarchy>) {
     const NAME: &str = "cgroup v2";
     let (Some(mountinfo), Some(cgroup)) = (
         root.read("/proc/self/mountinfo"),
         root.read("/proc/self/cgroup"),
     ) else {
-        return Check::fail(
+        let check = Check::fail(
             NAME,
             "cannot read /proc/self/mountinfo or /proc/self/cgroup",
             "mount /proc",
         );
+        return (check, None);
     };
     match Host::from_proc(&mountinfo, &cgroup, 0) {
-        Ok(host) => Check::ok(
-            NAME,
-            format!("unified hierarchy at {}", host.mount.display()),
-        ),
-        Err(err) => Check::fail(
-            NAME,
-            err.to_string(),
-            "add systemd.unified_cgroup_hierarchy=1 (and cgroup_no_v1=all) to the kernel command line \
-             (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot",
-        ),
+        Ok(host) => {
+            let check = Check::ok(
+                NAME,
+                format!("unified hierarchy at {}", host.mount.display()),
+            );
+            (
+                check,
+                Some(Hierarchy(root.path(&host.mount.to_string_lossy()))),
+            )
+        }
+        Err(err) => {
+            let check = Check::fail(
+                NAME,
+                err.to_string(),
+                "add systemd.unified_cgroup_hierarchy=1 (and cgroup_no_v1=all) to the kernel command \
+                 line (e.g. GRUB_CMDLINE_LINUX in /etc/default/grub, then update-grub) and reboot",
+            );
+            (check, None)
+        }
     }
 }
 
@@ -141,9 +170,9 @@ pub fn lingering(root: &Root, uid: u32) -> Check {
 }
 
 /// The controllers `needed` against what the manager can hand out.
-pub fn delegation(root: &Root, manager: Manager, uid: u32, needed: &[String]) -> Check {
+pub fn delegation(cgroups: &Hierarchy, manager: Manager, uid: u32, needed: &[String]) -> Check {
     const NAME: &str = "delegation";
-    let dir = root.manager_cgroup(manager, uid);
+    let dir = cgroups.manager_cgroup(manager, uid);
     let Ok(available) = std::fs::read_to_string(dir.join("cgroup.controllers")) else {
         return Check::fail(
             NAME,
@@ -299,12 +328,30 @@ pub fn realtime(root: &Root, needs_cpu: bool) -> Check {
     }
 }
 
-pub fn swap_accounting(root: &Root, manager: Manager, uid: u32, needed: bool) -> Check {
+/// Swap accounting, from `memory.swap.max` in the manager's cgroup — which only has it when the
+/// memory controller is there: without it, the check is skipped rather than blame swap.
+pub fn swap_accounting(cgroups: &Hierarchy, manager: Manager, uid: u32, needed: bool) -> Check {
     const NAME: &str = "swap";
     let dir = match manager {
-        Manager::User => root.manager_cgroup(manager, uid),
-        Manager::System => root.path("/sys/fs/cgroup/system.slice"),
+        Manager::User => cgroups.manager_cgroup(manager, uid),
+        Manager::System => cgroups.0.join("system.slice"),
     };
+    let controllers = dir.join("cgroup.controllers");
+    match std::fs::read_to_string(&controllers) {
+        Ok(text) if text.split_whitespace().any(|c| c == "memory") => {}
+        Ok(_) => {
+            return Check::skipped(
+                NAME,
+                format!("no memory controller in {}", controllers.display()),
+            );
+        }
+        Err(err) => {
+            return Check::skipped(
+                NAME,
+                format!("cannot read {}: {err}", controllers.display()),
+            );
+        }
+    }
     if Path::new(&dir.join("memory.swap.max")).exists() {
         return Check::ok(NAME, "swap accounting is on (memory.swap.max exists)");
     }
@@ -335,6 +382,10 @@ mod tests {
                           31 1 0:27 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
     const USER_CGROUP: &str = "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service";
 
+    fn hierarchy(root: &Path) -> Hierarchy {
+        Hierarchy(root.join("sys/fs/cgroup"))
+    }
+
     #[test]
     fn cgroup_v2_unified_and_hybrid() {
         let dir = tempfile::tempdir().unwrap();
@@ -345,9 +396,12 @@ mod tests {
         );
         write(dir.path(), "/proc/self/mountinfo", UNIFIED);
         let root = Root(dir.path().to_owned());
-        assert_eq!(cgroup_v2(&root).status, Status::Ok);
+        let (check, cgroups) = cgroup_v2(&root);
+        assert_eq!(check.status, Status::Ok);
+        assert_eq!(cgroups.unwrap().0, dir.path().join("sys/fs/cgroup"));
         write(dir.path(), "/proc/self/mountinfo", HYBRID);
-        let check = cgroup_v2(&root);
+        let (check, cgroups) = cgroup_v2(&root);
+        assert!(cgroups.is_none(), "the other cgroup checks are skipped");
         assert_eq!(check.status, Status::Fail);
         assert!(
             check
@@ -365,7 +419,7 @@ mod tests {
             &format!("{USER_CGROUP}/cgroup.controllers"),
             "cpu memory pids\n",
         );
-        let root = Root(dir.path().to_owned());
+        let root = hierarchy(dir.path());
         let all: Vec<String> = ALL_CONTROLLERS.iter().map(|c| c.to_string()).collect();
         let check = delegation(&root, Manager::User, 1000, &all);
         assert_eq!(check.status, Status::Fail);
@@ -477,7 +531,7 @@ mod tests {
             &format!("{USER_CGROUP}/cgroup.controllers"),
             "memory\n",
         );
-        let root = Root(dir.path().to_owned());
+        let root = hierarchy(dir.path());
         assert_eq!(
             swap_accounting(&root, Manager::User, 1000, false).status,
             Status::Warning
@@ -493,6 +547,55 @@ mod tests {
         );
         assert_eq!(
             swap_accounting(&root, Manager::User, 1000, true).status,
+            Status::Ok
+        );
+    }
+
+    /// cgroup2 mounted elsewhere than /sys/fs/cgroup: the checks read it where it is, and swap
+    /// is not blamed when the manager's cgroup has no memory controller to account it with.
+    #[test]
+    fn cgroup_checks_read_the_hierarchy_where_it_is_mounted() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "/proc/self/cgroup",
+            "0::/user.slice/user-1000.slice/session-1.scope\n",
+        );
+        write(
+            dir.path(),
+            "/proc/self/mountinfo",
+            "30 1 0:26 / /run/cgroup2 rw,nosuid - cgroup2 cgroup2 rw\n",
+        );
+        let root = Root(dir.path().to_owned());
+        let (check, cgroups) = cgroup_v2(&root);
+        assert_eq!(check.detail, "unified hierarchy at /run/cgroup2");
+        let cgroups = cgroups.unwrap();
+        let user = "/run/cgroup2/user.slice/user-1000.slice/user@1000.service";
+        let needed = vec!["pids".to_owned()];
+
+        let swap = swap_accounting(&cgroups, Manager::User, 1000, true);
+        assert_eq!(swap.status, Status::Skipped, "{}", swap.detail);
+        assert!(swap.detail.starts_with("cannot read "), "{}", swap.detail);
+        write(dir.path(), &format!("{user}/cgroup.controllers"), "pids\n");
+        assert_eq!(
+            delegation(&cgroups, Manager::User, 1000, &needed).status,
+            Status::Ok
+        );
+        let swap = swap_accounting(&cgroups, Manager::User, 1000, true);
+        assert_eq!(swap.status, Status::Skipped);
+        assert!(
+            swap.detail.starts_with("no memory controller in "),
+            "{}",
+            swap.detail
+        );
+        write(
+            dir.path(),
+            &format!("{user}/cgroup.controllers"),
+            "memory pids\n",
+        );
+        write(dir.path(), &format!("{user}/memory.swap.max"), "max\n");
+        assert_eq!(
+            swap_accounting(&cgroups, Manager::User, 1000, true).status,
             Status::Ok
         );
     }

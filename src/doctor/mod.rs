@@ -46,6 +46,7 @@ impl Report {
                 Status::Ok => "ok",
                 Status::Warning => "warning",
                 Status::Fail => "FAIL",
+                Status::Skipped => "skipped",
             };
             text.push_str(&format!(
                 "{status:<8} {:<11} {}\n",
@@ -64,7 +65,8 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     let manager_kind = request.request.target.manager;
     let uid = request.request.manager_uid;
     let bundle = request.bundle.as_deref().map(Bundle::load).transpose()?;
-    let mut checks = vec![checks::cgroup_v2(&root)];
+    let (cgroup_v2, cgroups) = checks::cgroup_v2(&root);
+    let mut checks = vec![cgroup_v2];
 
     let bus = Bus::open(manager_kind);
     let systemd = match &bus {
@@ -115,7 +117,11 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
             .map(|c| c.to_string())
             .collect(),
     };
-    checks.push(checks::delegation(&root, manager_kind, uid, &needed));
+    let no_cgroup_v2 = "needs the unified cgroup v2 hierarchy (see cgroup v2)";
+    checks.push(match &cgroups {
+        Some(cgroups) => checks::delegation(cgroups, manager_kind, uid, &needed),
+        None => Check::skipped("delegation", no_cgroup_v2),
+    });
     checks.push(checks::realtime(&root, needed.iter().any(|c| c == "cpu")));
     let swap = spec.as_ref().is_some_and(|s| {
         s.writes
@@ -123,10 +129,19 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
             .any(|w| w.file.as_str() == "memory.swap.max")
     });
     if plan.is_none() || swap {
-        checks.push(checks::swap_accounting(&root, manager_kind, uid, swap));
+        checks.push(match &cgroups {
+            Some(cgroups) => checks::swap_accounting(cgroups, manager_kind, uid, swap),
+            None => Check::skipped("swap", no_cgroup_v2),
+        });
     }
-    if let (Some(mut plan), Ok(mut bus)) = (plan, bus) {
-        checks.push(trial(&mut bus, &mut plan, &request.launcher, trial_unit));
+    match (plan, bus) {
+        (Some(mut plan), Ok(mut bus)) => {
+            checks.push(trial(&mut bus, &mut plan, &request.launcher, trial_unit))
+        }
+        (Some(_), Err(_)) => {
+            checks.push(Check::skipped("trial", "needs the manager (see manager)"))
+        }
+        (None, _) => {}
     }
     let ok = checks.iter().all(|c| c.status != Status::Fail);
     Ok(Report { checks, ok })
@@ -159,6 +174,13 @@ fn version_check(manager: Manager, version: u32) -> Check {
             "system"
         }
     );
+    if let Err(why) = crate::target::supported(version) {
+        return Check::fail(
+            "manager",
+            format!("{who}: {why}"),
+            "upgrade systemd (or the distribution)",
+        );
+    }
     if lacking.is_empty() {
         return Check::ok(
             "manager",
@@ -262,5 +284,19 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
             format!("could not start a scratch unit: {err}"),
             bus_fix(plan.target.manager),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_manager_older_than_ociunit_supports_fails() {
+        let old = version_check(Manager::User, 237);
+        assert_eq!(old.status, Status::Fail);
+        assert!(old.detail.contains("older than 239"), "{}", old.detail);
+        assert_eq!(version_check(Manager::User, 239).status, Status::Ok);
+        assert_eq!(version_check(Manager::System, 257).status, Status::Ok);
     }
 }

@@ -458,7 +458,10 @@ mod tests {
                 .iter()
                 .chain(&["--", "/bin/true"])
                 .map(|a| a.to_string());
-            setup(&LaunchSpec::parse(args).unwrap(), &self.host(cgroup))
+            setup(
+                &LaunchSpec::parse(args).unwrap().launch(),
+                &self.host(cgroup),
+            )
         }
     }
 

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use rustix::io::Errno;
 
-use super::grammar::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP_FAILED};
+use super::grammar::{EXIT_NOT_EXECUTABLE, EXIT_NOT_FOUND, EXIT_SETUP_FAILED, USAGE};
 
 #[derive(Debug)]
 pub enum LaunchError {
@@ -150,10 +150,8 @@ impl fmt::Display for LaunchError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             LaunchError::Usage(message) => {
-                write!(
-                    f,
-                    "{message} (usage: ociunit-launch [OPTION]... -- PROGRAM [ARG]...)"
-                )
+                let synopsis = USAGE.lines().next().unwrap_or_default();
+                write!(f, "{message} (usage: {synopsis}; see --help)")
             }
             LaunchError::Host(message) => f.write_str(message),
             LaunchError::NotDelegated {

@@ -2,44 +2,52 @@
 //! these arguments into `ExecStart=`, and the launcher, which obeys them. Both sides use this
 //! module, so what the compiler emits is by construction what the launcher accepts.
 //!
-//! ```text
-//! ociunit-launch [OPTION]... -- PROGRAM [ARG]...
-//!
-//!   --leaf NAME            run the payload in the leaf cgroup NAME below the delegated cgroup.
-//!                          If the launcher already runs in a cgroup called NAME
-//!                          (DelegateSubgroup=NAME), that is the leaf; otherwise it creates
-//!                          <own cgroup>/NAME and moves itself in.
-//!   --supervisor NAME      the launcher (and the program it execs) runs in the leaf NAME
-//!                          instead, beside the --leaf, which it creates empty and writes the
-//!                          limits into: for a runtime that puts the container's processes into
-//!                          the --leaf itself (runc). DelegateSubgroup=NAME works as for --leaf.
-//!   --controllers LIST     comma-separated controllers to enable in the delegated cgroup's
-//!                          cgroup.subtree_control, besides those the writes need; a controller
-//!                          that is not delegated is a setup failure.
-//!   --write FILE=VALUE     write VALUE into interface file FILE of the leaf; repeatable, applied
-//!                          in order; a multi-line VALUE is written one line at a time.
-//!   --best-effort          a failed write is a warning instead of a setup failure.
-//!   --clear-env            start the payload with only the --env variables (OCI semantics).
-//!   --env NAME=VALUE       add a variable to the payload's environment; repeatable.
-//!   --cwd DIR              working directory of the payload.
-//!   --umask OCTAL          file mode creation mask of the payload.
-//!   --rlimit NAME=SOFT:HARD  set RLIMIT_NAME (NOFILE, NPROC, …); SOFT and HARD are numbers or
-//!                          "infinity".
-//!   --oom-score-adj N      write N (-1000..1000) into /proc/self/oom_score_adj.
-//!   --no-new-privs         set PR_SET_NO_NEW_PRIVS before exec.
-//!   --capability-bounding-set LIST
-//!                          keep only these comma-separated CAP_* names (empty: none) in the
-//!                          bounding and inheritable sets, as CapabilityBoundingSet= does; for
-//!                          `ociunit run --scope`, where systemd starts nothing.
-//!   --                     ends the options; PROGRAM and its arguments follow verbatim.
-//! ```
+//! The grammar is [`USAGE`], which `ociunit-launch --help` prints.
 //!
 //! Every option takes its value as the next argument, never glued with `=`, so a value may start
-//! with `-` or contain anything at all.
+//! with `-` or contain anything at all. An option with one value may be given once.
 
 use std::fmt;
 
 use crate::interface_file::{InterfaceFile, UnsafeName};
+
+/// The launcher's command line, as `--help` prints it.
+pub const USAGE: &str = "\
+ociunit-launch [OPTION]... -- PROGRAM [ARG]...
+
+  --leaf NAME            run the payload in the leaf cgroup NAME below the delegated cgroup.
+                         If the launcher already runs in a cgroup called NAME
+                         (DelegateSubgroup=NAME), that is the leaf; otherwise it creates
+                         <own cgroup>/NAME and moves itself in.
+  --supervisor NAME      the launcher (and the program it execs) runs in the leaf NAME
+                         instead, beside the --leaf, which it creates empty and writes the
+                         limits into: for a runtime that puts the container's processes into
+                         the --leaf itself (runc). DelegateSubgroup=NAME works as for --leaf.
+  --controllers LIST     comma-separated controllers to enable in the delegated cgroup's
+                         cgroup.subtree_control, besides those the writes need; a controller
+                         that is not delegated is a setup failure.
+  --write FILE=VALUE     write VALUE into interface file FILE of the leaf; repeatable, applied
+                         in order; a multi-line VALUE is written one line at a time.
+  --best-effort          a failed write is a warning instead of a setup failure.
+  --clear-env            start the payload with only the --env variables (OCI semantics).
+  --env NAME=VALUE       add a variable to the payload's environment; repeatable.
+  --cwd DIR              working directory of the payload.
+  --umask OCTAL          file mode creation mask of the payload.
+  --rlimit NAME=SOFT:HARD  set RLIMIT_NAME (NOFILE, NPROC, …); SOFT and HARD are numbers or
+                         \"infinity\"; repeatable, once per resource.
+  --oom-score-adj N      write N (-1000..1000) into /proc/self/oom_score_adj.
+  --no-new-privs         set PR_SET_NO_NEW_PRIVS before exec.
+  --capability-bounding-set LIST
+                         keep only these comma-separated CAP_* names (empty: none) in the
+                         bounding and inheritable sets, as CapabilityBoundingSet= does; for
+                         `ociunit run --scope`, where systemd starts nothing.
+  --help                 print this and exit.
+  --version              print the version and exit.
+  --                     ends the options; PROGRAM and its arguments follow verbatim.
+
+An option that takes a value and is not repeatable may be given once. Exit status: 125 setup
+failed or usage error, 126 PROGRAM not executable, 127 PROGRAM not found, else PROGRAM's own.
+";
 
 /// Exit status for any failure before the payload runs (like crun, runc and podman).
 pub const EXIT_SETUP_FAILED: i32 = 125;
@@ -297,7 +305,7 @@ impl LaunchSpec {
     }
 
     /// Parses the launcher's arguments (without argv\[0\]).
-    pub fn parse<I>(args: I) -> Result<LaunchSpec, UsageError>
+    pub fn parse<I>(args: I) -> Result<Invocation, UsageError>
     where
         I: IntoIterator<Item = String>,
     {
@@ -313,15 +321,17 @@ impl LaunchSpec {
             };
             match arg.as_str() {
                 "--" => break,
+                "--help" => return Ok(Invocation::Help),
+                "--version" => return Ok(Invocation::Version),
                 "--leaf" => {
                     let leaf = value()?;
                     check_leaf_name(&leaf)?;
-                    spec.leaf = Some(leaf);
+                    once(&mut spec.leaf, &arg, leaf)?;
                 }
                 "--supervisor" => {
                     let supervisor = value()?;
                     check_leaf_name(&supervisor)?;
-                    spec.supervisor = Some(supervisor);
+                    once(&mut spec.supervisor, &arg, supervisor)?;
                 }
                 "--controllers" => {
                     for controller in value()?.split(',') {
@@ -337,7 +347,10 @@ impl LaunchSpec {
                     }
                     spec.env.push(var);
                 }
-                "--cwd" => spec.cwd = Some(value()?),
+                "--cwd" => {
+                    let dir = value()?;
+                    once(&mut spec.cwd, &arg, dir)?;
+                }
                 "--umask" => {
                     let text = value()?;
                     let umask = u32::from_str_radix(&text, 8)
@@ -346,9 +359,18 @@ impl LaunchSpec {
                         .ok_or_else(|| {
                             usage(format!("--umask {text:?}: expected octal 0000..0777"))
                         })?;
-                    spec.umask = Some(umask);
+                    once(&mut spec.umask, &arg, umask)?;
                 }
-                "--rlimit" => spec.rlimits.push(Rlimit::parse(&value()?)?),
+                "--rlimit" => {
+                    let rlimit = Rlimit::parse(&value()?)?;
+                    if spec.rlimits.iter().any(|r| r.name == rlimit.name) {
+                        return Err(usage(format!(
+                            "--rlimit {}: given twice for RLIMIT_{}",
+                            rlimit, rlimit.name
+                        )));
+                    }
+                    spec.rlimits.push(rlimit);
+                }
                 "--oom-score-adj" => {
                     let text = value()?;
                     let adj = text
@@ -358,14 +380,14 @@ impl LaunchSpec {
                         .ok_or_else(|| {
                             usage(format!("--oom-score-adj {text:?}: expected -1000..1000"))
                         })?;
-                    spec.oom_score_adj = Some(adj);
+                    once(&mut spec.oom_score_adj, &arg, adj)?;
                 }
                 "--capability-bounding-set" => {
                     let list = value()?;
                     let mask = crate::capability::parse_list(&list, ',').map_err(|why| {
                         usage(format!("--capability-bounding-set {list:?}: {why}"))
                     })?;
-                    spec.capability_bounding_set = Some(mask);
+                    once(&mut spec.capability_bounding_set, &arg, mask)?;
                 }
                 "--best-effort" => spec.best_effort = true,
                 "--clear-env" => spec.clear_env = true,
@@ -377,8 +399,38 @@ impl LaunchSpec {
         if spec.command.is_empty() {
             return Err(usage("no program after '--'"));
         }
-        Ok(spec)
+        Ok(Invocation::Launch(Box::new(spec)))
     }
+}
+
+/// What the launcher's command line asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invocation {
+    Launch(Box<LaunchSpec>),
+    /// `--help`: print [`USAGE`].
+    Help,
+    /// `--version`.
+    Version,
+}
+
+#[cfg(test)]
+impl Invocation {
+    pub fn launch(self) -> LaunchSpec {
+        match self {
+            Invocation::Launch(spec) => *spec,
+            other => panic!("not a launch: {other:?}"),
+        }
+    }
+}
+
+/// Sets an option that takes one value: a second one is more likely a hand-edited unit gone
+/// wrong than a wish for the last to win.
+fn once<T>(slot: &mut Option<T>, option: &str, value: T) -> Result<(), UsageError> {
+    if slot.is_some() {
+        return Err(usage(format!("{option} given twice")));
+    }
+    *slot = Some(value);
+    Ok(())
 }
 
 #[cfg(test)]
@@ -418,13 +470,13 @@ mod tests {
     #[test]
     fn what_the_compiler_emits_the_launcher_reads_back() {
         let spec = sample();
-        assert_eq!(LaunchSpec::parse(spec.to_args()).unwrap(), spec);
+        assert_eq!(LaunchSpec::parse(spec.to_args()).unwrap().launch(), spec);
         let bare = LaunchSpec {
             command: vec!["true".into()],
             ..LaunchSpec::default()
         };
         assert_eq!(bare.to_args(), ["--", "true"]);
-        assert_eq!(LaunchSpec::parse(bare.to_args()).unwrap(), bare);
+        assert_eq!(LaunchSpec::parse(bare.to_args()).unwrap().launch(), bare);
         let none = LaunchSpec {
             capability_bounding_set: Some(0),
             ..bare
@@ -433,7 +485,7 @@ mod tests {
             none.to_args(),
             ["--capability-bounding-set", "", "--", "true"]
         );
-        assert_eq!(LaunchSpec::parse(none.to_args()).unwrap(), none);
+        assert_eq!(LaunchSpec::parse(none.to_args()).unwrap().launch(), none);
     }
 
     #[test]
@@ -464,8 +516,59 @@ mod tests {
             &["--leaf"],
             &["--"],
             &[],
+            &["--leaf", "a", "--leaf", "b", "--", "x"],
+            &["--cwd", "/a", "--cwd", "/b", "--", "x"],
+            &["--umask", "022", "--umask", "077", "--", "x"],
+            &["--oom-score-adj", "1", "--oom-score-adj", "2", "--", "x"],
+            &[
+                "--rlimit",
+                "NOFILE=1:2",
+                "--rlimit",
+                "NOFILE=3:4",
+                "--",
+                "x",
+            ],
         ] {
             assert!(parse(bad).is_err(), "accepted {bad:?}");
+        }
+        let err = parse(&["--leaf", "a", "--leaf", "b", "--", "x"]).unwrap_err();
+        assert_eq!(err.to_string(), "--leaf given twice");
+    }
+
+    #[test]
+    fn help_and_version_come_before_everything_else() {
+        let parse = |args: &[&str]| LaunchSpec::parse(args.iter().map(|s| s.to_string()));
+        assert_eq!(parse(&["--help"]), Ok(Invocation::Help));
+        assert_eq!(parse(&["--version"]), Ok(Invocation::Version));
+        assert_eq!(
+            parse(&["--leaf", "x", "--help", "--bogus"]),
+            Ok(Invocation::Help)
+        );
+        let payload = parse(&["--", "prog", "--help"]).unwrap().launch();
+        assert_eq!(payload.command, ["prog", "--help"]);
+    }
+
+    /// The usage text is the grammar: every option it lists is one the parser knows, and every
+    /// option the compiler emits is listed.
+    #[test]
+    fn the_usage_text_lists_exactly_the_options() {
+        let listed: Vec<&str> = USAGE
+            .lines()
+            .filter_map(|line| line.trim_start().split(' ').next())
+            .filter(|word| word.starts_with("--") && word.len() > 2)
+            .collect();
+        assert!(listed.len() >= 13, "{listed:?}");
+        for option in &listed {
+            let err = LaunchSpec::parse([option.to_string()]);
+            assert!(
+                !matches!(&err, Err(e) if e.0.starts_with("unknown option")),
+                "{option}"
+            );
+        }
+        for arg in sample().to_args().iter().take_while(|a| *a != "--") {
+            if arg.starts_with("--") {
+                assert!(listed.contains(&arg.as_str()), "{arg} is not in USAGE");
+            }
         }
     }
 }

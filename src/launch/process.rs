@@ -129,15 +129,34 @@ fn set_rlimit(rlimit: &Rlimit) -> Result<(), LaunchError> {
         what: format!("cannot set RLIMIT_{rlimit} (--rlimit)"),
         errno,
         fix: match errno {
-            Errno::PERM => Some("raising a hard limit needs CAP_SYS_RESOURCE".to_owned()),
-            Errno::INVAL => Some(
-                "the soft limit exceeds the hard limit, or the kernel's maximum (fs.nr_open for \
-                 NOFILE)"
-                    .to_owned(),
-            ),
+            Errno::PERM => Some(permission_fix(rlimit, nr_open())),
+            Errno::INVAL => Some("the soft limit exceeds the hard limit".to_owned()),
             _ => None,
         },
     })
+}
+
+/// The kernel's ceiling for RLIMIT_NOFILE, `fs.nr_open`.
+fn nr_open() -> Option<u64> {
+    std::fs::read_to_string("/proc/sys/fs/nr_open")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Why setrlimit(2) said EPERM. A NOFILE hard limit above `fs.nr_open` (infinity included) is
+/// refused even to root, so a missing capability is the cause only below it.
+fn permission_fix(rlimit: &Rlimit, nr_open: Option<u64>) -> String {
+    match nr_open {
+        Some(max) if rlimit.name == "NOFILE" && rlimit.hard.is_none_or(|hard| hard > max) => {
+            format!(
+                "the hard limit is above fs.nr_open ({max}), which the kernel refuses even to \
+                 root: lower it, or raise fs.nr_open (sysctl -w fs.nr_open=N)"
+            )
+        }
+        _ => "raising a hard limit needs CAP_SYS_RESOURCE".to_owned(),
+    }
 }
 
 fn set_oom_score_adj(adj: i32) -> Result<(), LaunchError> {
@@ -322,6 +341,27 @@ mod tests {
             search_path(&environment(true, inherited(), &[])),
             DEFAULT_PATH.as_bytes()
         );
+    }
+
+    #[test]
+    fn an_eperm_on_nofile_tells_fs_nr_open_from_a_missing_capability() {
+        let nofile = |hard| Rlimit {
+            name: "NOFILE".into(),
+            soft: Some(1024),
+            hard,
+        };
+        let above = permission_fix(&nofile(Some(2_000_000)), Some(1_048_576));
+        assert!(above.contains("above fs.nr_open (1048576)"), "{above}");
+        let infinity = permission_fix(&nofile(None), Some(1_048_576));
+        assert!(infinity.contains("fs.nr_open"), "{infinity}");
+        let below = permission_fix(&nofile(Some(1_048_576)), Some(1_048_576));
+        assert!(below.contains("CAP_SYS_RESOURCE"), "{below}");
+        let nproc = Rlimit {
+            name: "NPROC".into(),
+            ..nofile(None)
+        };
+        assert!(permission_fix(&nproc, Some(1)).contains("CAP_SYS_RESOURCE"));
+        assert!(permission_fix(&nofile(None), None).contains("CAP_SYS_RESOURCE"));
     }
 
     #[test]

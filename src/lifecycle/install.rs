@@ -31,8 +31,8 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
     let manager_kind = install.request.target.manager;
     let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;
     let path = dir.join(&plan.unit);
-    let previous = std::fs::read_to_string(&path).ok();
-    let unchanged = previous.as_deref() == Some(text.as_str());
+    let previous = output::read_unit(&path)?;
+    let unchanged = previous.as_deref() == Some(text.as_bytes());
 
     let runtime_config = plan
         .container
@@ -94,7 +94,7 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
     }
     if let Err(err) = proxy.reload() {
         let undone = match &previous {
-            Some(old) => output::write_atomically(&path, old.as_bytes()),
+            Some(old) => output::write_atomically(&path, old),
             None => std::fs::remove_file(&path).map_err(|e| Error::io("cannot remove", &path, &e)),
         }
         .and_then(|()| match &previous_config {

@@ -8,6 +8,8 @@ use sha2::{Digest, Sha256};
 
 use crate::bundle::hex;
 use crate::manager;
+use crate::regular_file::{self, Links};
+use crate::render::escape;
 use crate::target::Manager;
 use crate::unit_file::{self, Ownership};
 
@@ -37,8 +39,9 @@ pub fn scan(dir: &Path) -> Vec<Listed> {
         .flatten()
         .filter(|e| e.file_name().to_string_lossy().ends_with(".service"))
         .filter_map(|entry| {
-            let text = std::fs::read_to_string(entry.path()).ok()?;
-            let (record, edited) = match unit_file::inspect(&text) {
+            // Only read, never replaced: a linked unit (systemctl link) is listed too.
+            let bytes = regular_file::read(&entry.path(), Links::Follow).ok()?;
+            let (record, edited) = match unit_file::inspect(&String::from_utf8_lossy(&bytes)) {
                 Ownership::Generated(record) => (record, false),
                 Ownership::Edited(record) => (record, true),
                 Ownership::Foreign => return None,
@@ -66,7 +69,7 @@ pub fn scan(dir: &Path) -> Vec<Listed> {
 
 /// Whether the file still has the content it had when the unit was compiled.
 fn file_state(path: &Path, sha256: &str) -> &'static str {
-    match std::fs::read(path) {
+    match regular_file::read(path, Links::Follow) {
         Ok(bytes) if hex(&Sha256::digest(&bytes)) == sha256 => "current",
         Ok(_) => "changed",
         Err(_) => "missing",
@@ -95,6 +98,8 @@ pub fn add_states(listed: &mut [Listed], manager_kind: Manager) {
     }
 }
 
+/// The table for a terminal. Unit file names and bundle paths can hold any byte but `/`: control
+/// characters are shown escaped (see [`escape::printable`]).
 pub fn table(listed: &[Listed]) -> String {
     let mut text = format!(
         "{:<32} {:<18} {:<8} {}\n",
@@ -115,11 +120,39 @@ pub fn table(listed: &[Listed]) -> String {
         }
         text.push_str(&format!(
             "{:<32} {:<18} {:<8} {}\n",
-            entry.unit,
-            state,
+            escape::printable(&entry.unit),
+            escape::printable(&state),
             source,
-            entry.source.display()
+            escape::printable(&entry.source.to_string_lossy())
         ));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_escapes_control_characters() {
+        let listed = Listed {
+            unit: "a\u{1b}[2Jb.service".to_owned(),
+            path: PathBuf::from("/u/a.service"),
+            source: PathBuf::from("/srv/x\ny/config.json"),
+            source_state: "current",
+            runtime_config_state: None,
+            edited: false,
+            active_state: Some("active\u{7}".to_owned()),
+            sub_state: Some("running".to_owned()),
+        };
+        let table = table(&[listed]);
+        let row = table.lines().nth(1).unwrap();
+        assert!(
+            !table.chars().any(|c| c.is_control() && c != '\n'),
+            "{table:?}"
+        );
+        assert!(row.starts_with("a\\x1b[2Jb.service "), "{row}");
+        assert!(row.contains("active\\x07/running"), "{row}");
+        assert!(row.ends_with("/srv/x\\ny/config.json"), "{row}");
+    }
 }

@@ -11,6 +11,7 @@ pub mod uninstall;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::render::escape;
 use crate::target::Manager;
 
 /// Where units go: `--unit-dir`, else `~/.config/systemd/user` for the user manager (honouring
@@ -34,13 +35,12 @@ pub fn unit_dir(manager: Manager, explicit: Option<&Path>) -> Result<PathBuf, Er
     }
 }
 
-/// `NAME` or `NAME.service` as a full unit name.
+/// `NAME` or `NAME.service` as a full unit name, NAME read as `compile --name` reads it: the
+/// name `list` shows is used as it is, `-foo` means the `\x2dfoo.service` that `--name=-foo`
+/// made.
 pub fn service_name(name: &str) -> String {
-    if name.ends_with(".service") {
-        name.to_owned()
-    } else {
-        format!("{name}.service")
-    }
+    let stem = name.strip_suffix(".service").unwrap_or(name);
+    format!("{}.service", escape::as_unit_name(stem))
 }
 
 /// The systemctl spelling of the manager, for messages.

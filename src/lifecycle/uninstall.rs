@@ -19,8 +19,9 @@ pub struct UninstallRequest {
 pub fn uninstall(request: &UninstallRequest) -> Result<(), Error> {
     let unit = super::service_name(&request.unit);
     let path = super::unit_dir(request.manager, request.unit_dir.as_deref())?.join(&unit);
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("cannot read", &path, &e))?;
-    let ownership = unit_file::inspect(&text);
+    let bytes = output::read_unit(&path)?
+        .ok_or_else(|| Error::Host(format!("{}: no such unit file", path.display())))?;
+    let ownership = unit_file::inspect(&String::from_utf8_lossy(&bytes));
     match &ownership {
         Ownership::Generated(_) => {}
         Ownership::Foreign => {
@@ -38,7 +39,7 @@ pub fn uninstall(request: &UninstallRequest) -> Result<(), Error> {
         }
         Ownership::Edited(_) => {
             let backup = output::backup_path(&path);
-            output::write_atomically(&backup, text.as_bytes())?;
+            output::write_atomically(&backup, &bytes)?;
             eprintln!("ociunit: kept the edited unit as {}", backup.display());
         }
     }

@@ -72,10 +72,37 @@ pub fn setting(value: &str, expands_specifiers: bool) -> Result<String, String> 
     })
 }
 
-/// Free text in a setting systemd expands specifiers in (Description=). Lossy but inert:
-/// control characters and backslashes are shown as `\xNN`.
+/// Free text in a setting systemd expands specifiers in (Description=), which systemd shows as
+/// written: [`printable`], `%` doubled, and a backslash that would end the line (and so
+/// continue it) as `\x5c`. Backslashes elsewhere stay: systemd does not unescape here.
 pub fn description(text: &str) -> String {
-    record(text).replace('%', "%%")
+    let text = printable(text).replace('%', "%%");
+    match text.strip_suffix('\\') {
+        Some(head) => format!("{head}\\x5c"),
+        None => text,
+    }
+}
+
+/// Text for a terminal, as systemctl shows it: control characters as C escapes (`\n`, `\t`,
+/// `\x1b`, `\u009b`), so that a name or path cannot move the cursor or start an escape
+/// sequence; everything else as it is.
+pub fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if u32::from(c) < 0x80 && c.is_control() => {
+                let _ = write!(out, "\\x{:02x}", u32::from(c));
+            }
+            c if c.is_control() => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Free text in our own `[X-Ociunit]` section, which systemd does not interpret: C escapes for
@@ -111,13 +138,15 @@ pub fn unrecord(text: &str) -> Option<String> {
 }
 
 /// A unit name from arbitrary text, like `systemd-escape`: characters valid in unit names
-/// (letters, digits, `:`, `_`, `.`, `-`) stay, everything else becomes `\xNN` per byte, and a
-/// leading `.` is escaped so the name is not hidden.
+/// (letters, digits, `:`, `_`, `.`, `-`) stay, everything else becomes `\xNN` per byte, a
+/// leading `.` is escaped so the name is not hidden, and a leading `-` so that systemctl does
+/// not read the name as an option.
 pub fn unit_name(text: &str) -> String {
     let mut out = String::new();
     for (index, byte) in text.bytes().enumerate() {
-        let keep =
-            byte.is_ascii_alphanumeric() || b":_-".contains(&byte) || (byte == b'.' && index > 0);
+        let keep = byte.is_ascii_alphanumeric()
+            || b":_".contains(&byte)
+            || (b".-".contains(&byte) && index > 0);
         if keep {
             out.push(char::from(byte));
         } else {
@@ -125,6 +154,35 @@ pub fn unit_name(text: &str) -> String {
         }
     }
     out
+}
+
+/// A name as the user gave it (`--name`, `status NAME`): used as it is when it is already a
+/// name [`unit_name`] writes (as `list` shows it), escaped otherwise. So `compile --name=-x`
+/// and `status -- -x` both mean `\x2dx.service`, and so does `status '\x2dx'`.
+pub fn as_unit_name(text: &str) -> String {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        rest = tail;
+        if byte != b'\\' {
+            bytes.push(byte);
+            continue;
+        }
+        let escaped = rest.strip_prefix(b"x").and_then(|r| r.split_at_checked(2));
+        let decoded = escaped.and_then(|(hex, tail)| {
+            let byte = u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+            Some((byte, tail))
+        });
+        let Some((byte, tail)) = decoded else {
+            return unit_name(text);
+        };
+        bytes.push(byte);
+        rest = tail;
+    }
+    match String::from_utf8(bytes) {
+        Ok(name) if unit_name(&name) == text => text.to_owned(),
+        _ => unit_name(text),
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +252,14 @@ mod tests {
         }
 
         #[test]
+        fn descriptions_are_one_inert_line(text in "\\PC*|.*[\\\\%\u{1b}\u{9b}\n]") {
+            let description = description(&text);
+            prop_assert!(!description.chars().any(char::is_control));
+            prop_assert!(!description.ends_with('\\'));
+            prop_assert!(description.replace("%%", "").find('%').is_none());
+        }
+
+        #[test]
         fn records_round_trip(text in "[^\u{0}]*") {
             let recorded = record(&text);
             prop_assert!(!recorded.chars().any(char::is_control));
@@ -202,9 +268,11 @@ mod tests {
 
         #[test]
         fn unit_names_are_always_valid(text in "\\PC*") {
-            let name = unit_name(&text);
-            prop_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-\\".contains(c)));
-            prop_assert!(!name.starts_with('.'));
+            for name in [unit_name(&text), as_unit_name(&text)] {
+                prop_assert!(name.chars().all(|c| c.is_ascii_alphanumeric() || ":_.-\\".contains(c)));
+                prop_assert!(!name.starts_with('.') && !name.starts_with('-'));
+            }
+            prop_assert_eq!(as_unit_name(&unit_name(&text)), unit_name(&text));
         }
     }
 
@@ -219,6 +287,26 @@ mod tests {
         assert_eq!(exec_word("héllo wörld"), "\"héllo wörld\"");
         assert_eq!(unit_name("my app/.x"), "my\\x20app\\x2f.x");
         assert_eq!(unit_name(".hidden"), "\\x2ehidden");
+        assert_eq!(unit_name("-foo"), "\\x2dfoo");
+        assert_eq!(unit_name("a-b"), "a-b");
+        assert_eq!(as_unit_name("-foo"), "\\x2dfoo");
+        assert_eq!(as_unit_name("\\x2dfoo"), "\\x2dfoo");
+        assert_eq!(as_unit_name("my\\x20app"), "my\\x20app");
+        assert_eq!(as_unit_name("a\\b"), "a\\x5cb");
+        assert_eq!(
+            as_unit_name("\\x61"),
+            "\\x5cx61",
+            "not what unit_name writes for \"a\""
+        );
+        assert_eq!(
+            description("OCI bundle /srv/a\\b 50%"),
+            "OCI bundle /srv/a\\b 50%%"
+        );
+        assert_eq!(description("/srv/a\\"), "/srv/a\\x5c");
+        assert_eq!(
+            printable("a\nb\tc\u{1b}[2J\u{9b}1m\u{7f}é"),
+            "a\\nb\\tc\\x1b[2J\\u009b1m\\x7fé"
+        );
         assert_eq!(setting("/srv/50%", true), Ok("/srv/50%%".into()));
         assert_eq!(setting("50%", false), Ok("50%".into()));
         assert!(setting("a\nb", false).is_err());

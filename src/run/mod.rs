@@ -57,7 +57,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     if run.dry_run {
         let bundle = Bundle::load(&run.bundle)?;
         let unit = unit_name(&bundle, run)?;
-        let plan = plan(&bundle, run, run.request.target.systemd, &unit)?;
+        let plan = warned(run, plan(&bundle, run, run.request.target.systemd, &unit)?);
         let transient = transient(run, 0);
         let properties = dbus::properties(&plan, &transient, &options(run));
         print!("{}", dbus::listing(&unit, "fail", &properties));
@@ -71,14 +71,30 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     // So does asking the runtime for its version, a process of its own.
     let wanted = &run.request.container;
     let mode = crate::runtime::resolve(&bundle, &wanted.runtime, wanted.version.as_deref())?;
-    let mut bus = bus
-        .join()
-        .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))??;
     let unit = unit_name(&bundle, run)?;
     let mut run = run.clone();
     run.request.container.resolved = Some(mode);
     let run = &run;
-    let mut plan = plan(&bundle, run, bus.version, &unit)?;
+    let bus = bus
+        .join()
+        .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))?;
+    let mut bus = match bus {
+        Ok(bus) => bus,
+        Err(err) => {
+            // A bundle error is the user's to fix whatever the bus does, so it comes first;
+            // `request.target` holds the fallback version.
+            plan(&bundle, run, run.request.target.systemd, &unit)?;
+            return Err(err);
+        }
+    };
+    let systemd = crate::target::supported(bus.version).map_err(|why| {
+        let manager = match manager_kind {
+            crate::target::Manager::User => "user",
+            crate::target::Manager::System => "system",
+        };
+        Error::Host(format!("the {manager} manager runs {why}"))
+    })?;
+    let mut plan = warned(run, plan(&bundle, run, systemd, &unit)?);
     if let Some(container) = &plan.container {
         crate::output::write_runtime_config(container)?;
     }
@@ -134,7 +150,13 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     }
 }
 
-fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32, unit: &str) -> Result<Plan, Error> {
+/// The plan for `systemd`, and its warnings.
+fn plan(
+    bundle: &Bundle,
+    run: &RunRequest,
+    systemd: u32,
+    unit: &str,
+) -> Result<(Plan, Vec<String>), Error> {
     let mut request = run.request.clone();
     request.target.systemd = systemd;
     // A container of a transient unit keeps its config and state in the unit's runtime
@@ -148,13 +170,18 @@ fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32, unit: &str) -> Result<P
     }
     crate::translate::mark_overridden(&mut plan.mappings);
     crate::downgrade::downgrade(&mut plan);
-    for warning in compile::check(&plan, run.strict)? {
-        warn(run, &warning);
-    }
+    let warnings = compile::check(&plan, run.strict)?;
     if run.mode == Mode::Scope {
         scope_can_apply(&plan)?;
     }
-    Ok(plan)
+    Ok((plan, warnings))
+}
+
+fn warned(run: &RunRequest, (plan, warnings): (Plan, Vec<String>)) -> Plan {
+    for warning in warnings {
+        warn(run, &warning);
+    }
+    plan
 }
 
 /// In a scope this process runs the payload, and what it cannot apply (the user and groups,
@@ -211,8 +238,10 @@ fn unit_name(bundle: &Bundle, run: &RunRequest) -> Result<String, Error> {
         Mode::Service => "service",
     };
     Ok(match &run.unit {
-        Some(name) if name.ends_with(&format!(".{suffix}")) => name.clone(),
-        Some(name) => format!("{}.{suffix}", crate::render::escape::unit_name(name)),
+        Some(name) => {
+            let stem = name.strip_suffix(&format!(".{suffix}")).unwrap_or(name);
+            format!("{}.{suffix}", crate::render::escape::as_unit_name(stem))
+        }
         None => {
             let base = compile::unit_name(bundle, run.request.name.as_deref())?;
             let stem = base.strip_suffix(".service").unwrap_or(&base);

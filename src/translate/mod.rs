@@ -19,6 +19,8 @@ mod stop_signal;
 mod unified;
 mod unsupported;
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use serde_json::Value;
 
@@ -213,22 +215,21 @@ pub fn mark_overridden(mappings: &mut [Mapping]) {
             .then_some(property.key),
         _ => None,
     };
-    for later in (0..mappings.len()).rev() {
-        let keys: Vec<&'static str> = mappings[later]
-            .destinations
-            .iter()
-            .filter_map(single_valued)
-            .collect();
-        if keys.is_empty() {
-            continue;
-        }
-        let path = mappings[later].path.clone();
-        for earlier in &mut mappings[..later] {
-            for destination in &mut earlier.destinations {
-                if single_valued(destination).is_some_and(|key| keys.contains(&key)) {
-                    *destination = Destination::ignored(format!("overridden by {path}"));
-                }
+    // From the last mapping back, each key remembers the latest mapping that sets it.
+    let mut latest: HashMap<&'static str, String> = HashMap::new();
+    for mapping in mappings.iter_mut().rev() {
+        let mut keys = Vec::new();
+        for destination in &mut mapping.destinations {
+            let Some(key) = single_valued(destination) else {
+                continue;
+            };
+            match latest.get(key) {
+                Some(path) => *destination = Destination::ignored(format!("overridden by {path}")),
+                None => keys.push(key),
             }
+        }
+        for key in keys {
+            latest.insert(key, mapping.path.clone());
         }
     }
 }

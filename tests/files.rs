@@ -1,0 +1,288 @@
+//! Files that are not files: `config.json` or a `-o` target that is a FIFO, a device, a symlink
+//! or a unit generated from another bundle. The real `ociunit` binary must neither hang, nor read
+//! without end, nor replace what it should not. Every run has a deadline, so a regression fails
+//! instead of hanging the test suite.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
+const DEADLINE: Duration = Duration::from_secs(20);
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs ociunit with its output in files and kills it at the deadline.
+fn ociunit(args: &[&str]) -> Run {
+    let dir = tempfile::tempdir().unwrap();
+    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ociunit"))
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(fs::File::create(&out).unwrap())
+        .stderr(fs::File::create(&err).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > DEADLINE {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("ociunit {args:?} did not finish in {DEADLINE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        code: status.code(),
+        stdout: fs::read_to_string(out).unwrap(),
+        stderr: fs::read_to_string(err).unwrap(),
+    }
+}
+
+fn compile(bundle: &Path, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "compile",
+        bundle.to_str().unwrap(),
+        "--system",
+        "--systemd-version",
+        "252",
+        "--launcher",
+        LAUNCHER,
+    ];
+    args.extend(extra);
+    ociunit(&args)
+}
+
+fn minimal() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/minimal")
+}
+
+fn mkfifo(path: &Path) {
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        rustix::fs::Mode::from_raw_mode(0o600),
+        0,
+    )
+    .unwrap();
+}
+
+/// A config.json that is a FIFO (nobody writes to it) or a symlink to an endless device is
+/// refused at once, exit 2, naming the file.
+#[test]
+fn config_json_must_be_a_regular_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo");
+    fs::create_dir(&fifo).unwrap();
+    mkfifo(&fifo.join("config.json"));
+    let zero = dir.path().join("zero");
+    fs::create_dir(&zero).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", zero.join("config.json")).unwrap();
+    let urandom = dir.path().join("urandom.json");
+    std::os::unix::fs::symlink("/dev/urandom", &urandom).unwrap();
+    for (bundle, config, what) in [
+        (&fifo, fifo.join("config.json"), "a FIFO"),
+        (&zero, zero.join("config.json"), "a character device"),
+        (&urandom, urandom.clone(), "a character device"),
+    ] {
+        let run = compile(bundle, &[]);
+        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        assert_eq!(
+            run.stderr.trim_end(),
+            format!(
+                "ociunit: {}: cannot read the bundle's config: {what}, not a regular file",
+                config.display()
+            )
+        );
+        assert!(run.stdout.is_empty());
+    }
+}
+
+/// A symlink to a regular config.json is fine; a config over the size limit is refused.
+#[test]
+fn config_json_through_a_symlink_and_the_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let linked = dir.path().join("linked");
+    fs::create_dir(&linked).unwrap();
+    std::os::unix::fs::symlink(minimal().join("config.json"), linked.join("config.json")).unwrap();
+    let run = compile(&linked, &[]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    let large = dir.path().join("large.json");
+    let file = fs::File::create(&large).unwrap();
+    file.set_len(16 * 1024 * 1024 + 1).unwrap();
+    let run = compile(&large, &[]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("cannot read the bundle's config: larger than 16 MiB"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `-o` onto a device or FIFO is refused, `--force` or not, without reading or replacing it.
+#[test]
+fn output_onto_a_device_or_fifo_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.service");
+    mkfifo(&fifo);
+    for (target, what) in [
+        (Path::new("/dev/full"), "a character device"),
+        (Path::new("/dev/null"), "a character device"),
+        (fifo.as_path(), "a FIFO"),
+    ] {
+        for force in [&[][..], &["--force"]] {
+            let run = compile(
+                &minimal(),
+                &[&["-o", target.to_str().unwrap()], force].concat(),
+            );
+            assert_eq!(run.code, Some(1), "{target:?} {force:?}: {}", run.stderr);
+            assert!(
+                run.stderr.starts_with(&format!(
+                    "ociunit: {}: {what}, not a regular file",
+                    target.display()
+                )),
+                "{}",
+                run.stderr
+            );
+        }
+    }
+    let kind = fs::symlink_metadata("/dev/full").unwrap();
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(
+        &kind.file_type()
+    ));
+    assert!(!Path::new("/dev/full.ociunit-backup").exists());
+    let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "only the FIFO: {left:?}");
+}
+
+/// `-o` onto a symlink is refused, `--force` or not: renaming over the link would replace the
+/// link, not the unit it points to.
+#[test]
+fn output_onto_a_symlink_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("real.service");
+    let run = compile(&minimal(), &["-o", unit.to_str().unwrap()]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let before = fs::read(&unit).unwrap();
+    let link = dir.path().join("link.service");
+    std::os::unix::fs::symlink(&unit, &link).unwrap();
+    for force in [&[][..], &["--force"]] {
+        let run = compile(
+            &minimal(),
+            &[&["-o", link.to_str().unwrap()], force].concat(),
+        );
+        assert_eq!(run.code, Some(1), "{}", run.stderr);
+        assert!(run.stderr.contains("a symbolic link"), "{}", run.stderr);
+    }
+    assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
+    assert_eq!(fs::read(&unit).unwrap(), before);
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+}
+
+/// A unit generated from another bundle is not replaced without `--force`; with it, it is
+/// kept as a backup. The same bundle named another way (`..`) is the same bundle.
+#[test]
+fn output_over_another_bundles_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("app.service");
+    let unit_arg = unit.to_str().unwrap();
+    let other = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/res-memory");
+    let run = compile(&other, &["-o", unit_arg]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let theirs = fs::read(&unit).unwrap();
+
+    let run = compile(&minimal(), &["-o", unit_arg]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "was generated from another bundle ({})",
+            other.join("config.json").display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fs::read(&unit).unwrap(), theirs);
+
+    let run = compile(&minimal(), &["-o", unit_arg, "--force"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let backup = dir.path().join("app.service.ociunit-backup");
+    assert_eq!(fs::read(&backup).unwrap(), theirs);
+    assert!(
+        run.stderr.contains("kept the previous file as"),
+        "{}",
+        run.stderr
+    );
+
+    let roundabout = minimal().join("../minimal");
+    let run = compile(&roundabout, &["-o", unit_arg]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+}
+
+/// `-o -` is stdout, as everywhere else: no file named `-`.
+#[test]
+fn output_dash_is_stdout() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_ociunit"))
+        .current_dir(dir.path())
+        .args(["compile", minimal().to_str().unwrap(), "--system"])
+        .args([
+            "--systemd-version",
+            "252",
+            "--launcher",
+            LAUNCHER,
+            "-o",
+            "-",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(0));
+    let stdout = String::from_utf8(run.stdout).unwrap();
+    assert!(stdout.contains("[X-Ociunit]"), "{stdout}");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+/// `diff`, `list` and `uninstall` meet a FIFO in the unit directory without hanging.
+#[test]
+fn lifecycle_commands_do_not_read_a_fifo() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit_dir = dir.path().to_str().unwrap();
+    mkfifo(&dir.path().join("minimal.service"));
+    let run = ociunit(&[
+        "diff",
+        minimal().to_str().unwrap(),
+        "--system",
+        "--systemd-version",
+        "252",
+        "--launcher",
+        LAUNCHER,
+        "--unit-dir",
+        unit_dir,
+    ]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a FIFO, not a regular file"),
+        "{}",
+        run.stderr
+    );
+    let run = ociunit(&["list", "--system", "--unit-dir", unit_dir, "--json"]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "[]");
+    let run = ociunit(&["uninstall", "minimal", "--system", "--unit-dir", unit_dir]);
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("a FIFO, not a regular file"),
+        "{}",
+        run.stderr
+    );
+}
