@@ -114,6 +114,7 @@ fn main() {
             target: Target { manager, systemd },
             best_effort: false,
             manager_uid: 1000,
+            container: Default::default(),
         };
         // Warm up, and size a batch so that BATCHES batches take about MEASURE (one compilation
         // a batch, and fewer batches, for a bundle slower than that).

@@ -1,12 +1,14 @@
 //! The pipeline end to end: bundle → plan → checks. `main` and the benchmarks call this.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::bundle::Bundle;
 use crate::error::{Error, InputError};
 use crate::plan::Plan;
+use crate::plan::container::Container;
 use crate::render::escape;
-use crate::target::Target;
+use crate::runtime::{self, Choice, config};
+use crate::target::{Manager, Target};
 use crate::translate::{self, Options};
 
 /// Longest unit name systemd accepts, suffix included.
@@ -19,6 +21,64 @@ pub struct Request {
     pub target: Target,
     pub best_effort: bool,
     pub manager_uid: u32,
+    pub container: ContainerRequest,
+}
+
+/// `--runtime` and what a container needs to know about where it runs.
+#[derive(Clone, Debug)]
+pub struct ContainerRequest {
+    pub runtime: Choice,
+    /// `--runtime-version`: no need to ask the runtime.
+    pub version: Option<String>,
+    /// Where the derived config goes.
+    pub home: ConfigHome,
+    /// The container may keep `process.terminal` (a scope started from a terminal).
+    pub terminal: bool,
+    /// The unit the container runs in, when it is not the plan's (`ociunit run` names its
+    /// transient units itself).
+    pub unit: Option<String>,
+    /// The mode, when the caller decided it already (`ociunit run` asks the runtime for its
+    /// version while it connects to the manager).
+    pub resolved: Option<runtime::Mode>,
+}
+
+impl Default for ContainerRequest {
+    fn default() -> ContainerRequest {
+        ContainerRequest {
+            runtime: Choice::Auto,
+            version: None,
+            home: ConfigHome::Persistent(None),
+            terminal: false,
+            unit: None,
+            resolved: None,
+        }
+    }
+}
+
+/// Where a container's derived config lives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigHome {
+    /// For a unit file: `DIR/NAME/config.json`, DIR being `--state-dir` or the manager's
+    /// default ([`default_state_dir`]), kept as long as the unit.
+    Persistent(Option<PathBuf>),
+    /// For a transient unit: its runtime directory, which systemd removes when it stops.
+    Transient,
+}
+
+/// ociunit's own state: `$XDG_STATE_HOME/ociunit` (`~/.local/state/ociunit`) for a user
+/// manager, `/var/lib/ociunit` for the system manager.
+pub fn default_state_dir(manager: Manager) -> Result<PathBuf, Error> {
+    match manager {
+        Manager::System => Ok(PathBuf::from("/var/lib/ociunit")),
+        Manager::User => std::env::var_os("XDG_STATE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".local/state")))
+            .map(|dir| dir.join("ociunit"))
+            .ok_or_else(|| {
+                Error::Host("neither $XDG_STATE_HOME nor $HOME is set; give --state-dir".into())
+            }),
+    }
 }
 
 /// The unit name: `--name`, or the bundle directory's name, escaped so it is always valid (see
@@ -49,16 +109,74 @@ pub fn unit_name(bundle: &Bundle, name: Option<&str>) -> Result<String, Error> {
 
 /// Translates and downgrades; the plan still holds invalid and dropped fields for `explain`.
 pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
+    let unit = unit_name(bundle, request.name.as_deref())?;
+    let wanted = &request.container;
+    let mode = match &wanted.resolved {
+        Some(mode) => mode.clone(),
+        None => runtime::resolve(bundle, &wanted.runtime, wanted.version.as_deref())?,
+    };
+    let (container, adjustments) = match mode.runtime() {
+        Some(runtime) => {
+            let (container, adjustments) = container(bundle, runtime, &unit, request)?;
+            (Some(container), adjustments)
+        }
+        None => (None, Vec::new()),
+    };
     let options = Options {
         target: request.target,
-        unit: unit_name(bundle, request.name.as_deref())?,
+        unit,
         best_effort: request.best_effort,
         manager_uid: request.manager_uid,
     };
-    let mut plan = translate::translate(bundle, &options);
+    let mut plan = translate::translate(bundle, &options, mode, container, &adjustments);
     crate::downgrade::downgrade(&mut plan);
     crate::limits::check(&mut plan);
     Ok(plan)
+}
+
+/// The container half of the plan and the changes made to the bundle's config for it.
+fn container(
+    bundle: &Bundle,
+    runtime: &runtime::Runtime,
+    unit: &str,
+    request: &Request,
+) -> Result<(Container, Vec<config::Adjustment>), Error> {
+    let (uid, gid, run_dir) = match request.target.manager {
+        Manager::System => (0, 0, PathBuf::from("/run")),
+        Manager::User => {
+            let uid = request.manager_uid;
+            let gid = rustix::process::getgid().as_raw();
+            (uid, gid, PathBuf::from(format!("/run/user/{uid}")))
+        }
+    };
+    let id = Container::id_for(request.container.unit.as_deref().unwrap_or(unit));
+    let runtime_directory = format!("ociunit/{id}");
+    let state_dir = run_dir.join(&runtime_directory);
+    let config_dir = match &request.container.home {
+        ConfigHome::Transient => state_dir.clone(),
+        ConfigHome::Persistent(dir) => match dir {
+            Some(dir) => dir.clone(),
+            None => default_state_dir(request.target.manager)?,
+        }
+        .join(&id),
+    };
+    let context = config::Context {
+        runtime,
+        bundle_dir: &bundle.dir,
+        uid,
+        gid,
+        terminal: request.container.terminal,
+    };
+    let (config, adjustments) = config::derive(&bundle.raw, &context);
+    let container = Container {
+        runtime: runtime.clone(),
+        id,
+        config_dir,
+        state_dir,
+        runtime_directory,
+        config,
+    };
+    Ok((container, adjustments))
 }
 
 /// Fails on invalid fields (and, under `strict`, on dropped ones); returns the warnings.
@@ -74,7 +192,11 @@ pub fn check(plan: &Plan, strict: bool) -> Result<Vec<String>, Error> {
         .into_iter()
         .map(|(m, why)| InputError::at(file, m.path.clone(), format!("dropped: {why}")));
     if strict {
-        errors.extend(drops.map(|mut e| {
+        let additions = plan
+            .additions()
+            .into_iter()
+            .map(|(m, what)| InputError::at(file, m.path.clone(), format!("added: {what}")));
+        errors.extend(drops.chain(additions).map(|mut e| {
             e.message.push_str(" (--strict)");
             e
         }));

@@ -23,6 +23,7 @@ pub mod plan;
 pub mod regular_file;
 pub mod render;
 pub mod run;
+pub mod runtime;
 pub mod target;
 pub mod translate;
 pub mod unit_file;

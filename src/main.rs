@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use ociunit::bundle::Bundle;
-use ociunit::compile::{self, Request};
+use ociunit::compile::{self, ConfigHome, ContainerRequest, Request};
 use ociunit::error::Error;
 use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
 use ociunit::output::{self, Replaced};
@@ -104,6 +104,8 @@ enum Command {
         /// Absolute path of ociunit-launch for the trial [default: next to this executable].
         #[arg(long, value_name = "PATH")]
         launcher: Option<PathBuf>,
+        #[command(flatten)]
+        runtime: RuntimeArgs,
         #[arg(long)]
         json: bool,
     },
@@ -163,6 +165,40 @@ struct TargetArgs {
     /// The target systemd version, 239 or later [default: the local one, else 252].
     #[arg(long, value_name = "N", value_parser = systemd_version)]
     systemd_version: Option<u32>,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+#[derive(Args, Clone)]
+struct RuntimeArgs {
+    /// Run the bundle as a container with crun or runc (auto: when root.path is a non-empty
+    /// directory, with the first one installed), or on the host (none).
+    #[arg(long, value_name = "auto|none|crun|runc|PATH", default_value = "auto",
+          value_parser = ociunit::runtime::Choice::parse)]
+    runtime: ociunit::runtime::Choice,
+    /// The runtime's version, instead of asking it (to compile for another machine).
+    #[arg(long, value_name = "VERSION")]
+    runtime_version: Option<String>,
+    /// Where container mode keeps the runtime's config derived from the bundle
+    /// [default: ~/.local/state/ociunit or /var/lib/ociunit].
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+impl RuntimeArgs {
+    fn container(&self, home: ConfigHome) -> ContainerRequest {
+        ContainerRequest {
+            runtime: self.runtime.clone(),
+            version: self.runtime_version.clone(),
+            home: match home {
+                ConfigHome::Persistent(_) => ConfigHome::Persistent(self.state_dir.clone()),
+                ConfigHome::Transient => ConfigHome::Transient,
+            },
+            terminal: false,
+            unit: None,
+            resolved: None,
+        }
+    }
 }
 
 /// `--systemd-version`: a number, no older than ociunit supports.
@@ -195,6 +231,7 @@ impl TargetArgs {
             },
             best_effort,
             manager_uid: rustix::process::getuid().as_raw(),
+            container: self.runtime.container(ConfigHome::Persistent(None)),
         }
     }
 }
@@ -349,7 +386,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
             output,
             force,
         } => {
-            let (_, text) = compile.unit_text()?;
+            let (plan, text) = compile.unit_text()?;
+            // The unit names the runtime's config (RuntimeConfig=), so it must exist first.
+            if let Some(container) = &plan.container {
+                output::write_runtime_config(container)?;
+            }
             match output {
                 Some(path) if path.as_os_str() != "-" => {
                     if let Replaced::BackedUp(backup) = output::write_unit(&path, &text, force)? {
@@ -403,12 +444,29 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let path = unit_dir.join(&plan.unit);
             let installed =
                 output::read_unit(&path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-            match diff::unified(&path, installed.as_deref(), &text) {
-                Some(diff) => {
-                    print(&diff)?;
+            let mut diffs: Vec<String> = diff::unified(&path, installed.as_deref(), &text)
+                .into_iter()
+                .collect();
+            // The runtime's config is part of what install writes: its drift is a difference too.
+            if let Some(container) = &plan.container {
+                let config = container.config_dir.join("config.json");
+                let on_disk = match std::fs::read_to_string(&config) {
+                    Ok(text) => Some(text),
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(err) => return Err(Error::io("cannot read", &config, &err)),
+                };
+                diffs.extend(diff::unified(
+                    &config,
+                    on_disk.as_deref(),
+                    &container.config_text(),
+                ));
+            }
+            match diffs.is_empty() {
+                true => Ok(0),
+                false => {
+                    print(&diffs.concat())?;
                     Ok(1)
                 }
-                None => Ok(0),
             }
         }
         Command::List { manager, dir, json } => {
@@ -434,6 +492,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             bundle,
             manager,
             launcher,
+            runtime,
             json,
         } => {
             let target = TargetArgs {
@@ -441,6 +500,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 name: None,
                 manager,
                 systemd_version: None,
+                runtime,
             };
             let compile = CompileArgs {
                 target,

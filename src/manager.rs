@@ -156,6 +156,9 @@ pub fn to_value(property: &DbusProperty) -> Value<'static> {
         DbusValue::PathNumbers(v) => Value::from(v.clone()),
         DbusValue::PathStrings(v) => Value::from(v.clone()),
         DbusValue::Commands(v) => Value::from(v.clone()),
+        DbusValue::ExitStatuses(codes, signals) => {
+            Value::Structure((codes.clone(), signals.clone()).into())
+        }
         DbusValue::FlagStrings(flag, v) => Value::from((*flag, v.clone())),
         DbusValue::FlagString(flag, v) => Value::from((*flag, v.clone())),
     }

@@ -9,6 +9,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
+use crate::plan::container::Container;
 use crate::regular_file::{self, Links, NotRead};
 use crate::unit_file::{self, Ownership};
 
@@ -117,6 +118,16 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
         let _ = fs::remove_file(&temp);
         Error::io("cannot write", path, &err)
     })
+}
+
+/// Writes a container's derived config, ociunit's own file, atomically, creating its directory;
+/// returns its path.
+pub fn write_runtime_config(container: &Container) -> Result<PathBuf, Error> {
+    let dir = &container.config_dir;
+    fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
+    let path = dir.join("config.json");
+    write_atomically(&path, container.config_text().as_bytes())?;
+    Ok(path)
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub struct Record {
     pub config_sha256: String,
     pub manager: String,
     pub systemd: String,
+    /// Container mode: the runtime's config ociunit derived from the bundle, and its hash.
+    pub runtime_config: Option<(PathBuf, String)>,
 }
 
 /// Who wrote a unit file.
@@ -86,6 +88,10 @@ pub fn inspect(text: &str) -> Ownership {
         config_sha256: field("ConfigSha256"),
         manager: field("Manager"),
         systemd: field("TargetSystemd"),
+        runtime_config: fields
+            .get("RuntimeConfig")
+            .and_then(|s| escape::unrecord(s))
+            .map(|path| (PathBuf::from(path), field("RuntimeConfigSha256"))),
     };
     let (blank, hash) = unsealed(text);
     match hash {

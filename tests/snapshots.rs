@@ -20,6 +20,8 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use sha2::Digest;
+
 /// The launcher path written into every snapshot; tests/verify.rs and the VM suite replace or
 /// install it.
 const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
@@ -255,6 +257,27 @@ const CASES: &[Case] = &[
     system("seccomp-deny", "seccomp-deny", 252),
     user("seccomp-deny-user", "seccomp-deny", 257),
     system("seccomp-args", "seccomp-args", 252),
+    // Container mode: the bundle runs through crun or runc; runtime@NAME is the derived config.
+    Case {
+        args: &["--runtime", "crun", "--runtime-version", "1.21"],
+        ..user("container-crun-257", "container-crun", 257)
+    },
+    Case {
+        args: &["--runtime", "crun", "--runtime-version", "1.8.1"],
+        ..user("container-crun-252", "container-crun", 252)
+    },
+    Case {
+        args: &["--runtime", "runc", "--runtime-version", "1.1.15+ds1"],
+        ..user("container-runc-257", "container-runc", 257)
+    },
+    Case {
+        args: &["--runtime", "runc", "--runtime-version", "1.1.5+ds1"],
+        ..user("container-runc-252", "container-runc", 252)
+    },
+    Case {
+        args: &["--runtime", "crun", "--runtime-version", "1.21"],
+        ..system("container-crun-root-257", "container-crun-root", 257)
+    },
 ];
 
 fn repo() -> &'static Path {
@@ -263,6 +286,14 @@ fn repo() -> &'static Path {
 
 fn bundle_dir(case: &Case) -> PathBuf {
     repo().join("tests/bundles").join(case.bundle)
+}
+
+/// Where container mode writes the derived runtime config during the tests; `[STATE]` in the
+/// snapshots.
+fn state_dir() -> &'static Path {
+    static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("a temporary directory"))
+        .path()
 }
 
 /// The target arguments both subcommands take.
@@ -274,6 +305,12 @@ fn target_args(case: &Case) -> Vec<String> {
         case.systemd.to_string(),
     ];
     args.extend(case.args.iter().map(|a| (*a).to_owned()));
+    if case.args.contains(&"--runtime") {
+        args.extend([
+            "--state-dir".to_owned(),
+            state_dir().to_string_lossy().into_owned(),
+        ]);
+    }
     args
 }
 
@@ -320,6 +357,7 @@ fn shown(args: &[String]) -> String {
         .iter()
         .map(|a| {
             let a = a.replace(&root, "");
+            let a = a.replace(&*state_dir().to_string_lossy(), "[STATE]");
             let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:=@".contains(c);
             if !a.is_empty() && a.chars().all(plain) {
                 a
@@ -349,6 +387,15 @@ fn text(bytes: &[u8], what: &str, case: &Case) -> String {
 }
 
 fn snapshot(name: &str, description: String, contents: &str) {
+    // A user manager's runtime directory has the uid the tests run as.
+    let uid = rustix::process::getuid().as_raw();
+    let run_dir = format!("/run/user/{uid}/");
+    let state = regex_escape(&state_dir().to_string_lossy());
+    let gid = rustix::process::getgid().as_raw();
+    let contents = contents
+        .replace(&run_dir, "/run/user/[UID]/")
+        .replace(&format!("\"hostID\": {uid},"), "\"hostID\": \"[UID]\",")
+        .replace(&format!("\"hostID\": {gid},"), "\"hostID\": \"[GID]\",");
     insta::with_settings!({
         snapshot_path => "../snapshots",
         prepend_module_to_snapshot => false,
@@ -356,11 +403,35 @@ fn snapshot(name: &str, description: String, contents: &str) {
         description => description,
         filters => vec![
             (regex_escape(env!("CARGO_MANIFEST_DIR")).leak() as &str, "[REPO]"),
+            (state.leak() as &str, "[STATE]"),
+            ("(?m)^RuntimeConfigSha256=[0-9a-f]{64}$", "RuntimeConfigSha256=[SHA256]"),
             ("(?m)^UnitSha256=[0-9a-f]{64}$", "UnitSha256=[UNIT-SHA256]"),
         ],
     }, {
-        insta::assert_snapshot!(name, contents);
+        insta::assert_snapshot!(name, &contents);
     });
+}
+
+/// The derived config a container-mode unit names, checked against the hash it records.
+fn runtime_config(unit: &str) -> Option<PathBuf> {
+    let record = |key: &str| {
+        unit.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::to_owned)
+    };
+    let path = PathBuf::from(record("RuntimeConfig=")?);
+    let bytes = std::fs::read(&path).ok()?;
+    let sha256: String = sha2::Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(
+        record("RuntimeConfigSha256="),
+        Some(sha256),
+        "{}",
+        path.display()
+    );
+    Some(path)
 }
 
 fn run_case(case: &Case) {
@@ -411,6 +482,11 @@ fn run_case(case: &Case) {
                 case.name
             );
             snapshot(&format!("unit@{}", case.name), shown(&args), &stdout);
+            if let Some(config) = runtime_config(&stdout) {
+                let derived = std::fs::read_to_string(&config)
+                    .unwrap_or_else(|err| panic!("{}: {}: {err}", case.name, config.display()));
+                snapshot(&format!("runtime@{}", case.name), shown(&args), &derived);
+            }
             let dbus = dbus_args(case);
             let out = ociunit(&dbus);
             assert_eq!(
@@ -443,7 +519,7 @@ fn run_case(case: &Case) {
     );
     let json: serde_json::Value = serde_json::from_str(&stdout)
         .unwrap_or_else(|err| panic!("{}: explain --json is not JSON: {err}", case.name));
-    assert_eq!(json["format"], "ociunit-explain/1");
+    assert_eq!(json["format"], "ociunit-explain/2");
     assert_eq!(json["config"], config.to_string_lossy().as_ref());
     assert_eq!(json["target"]["systemd"], case.systemd);
     snapshot(&format!("explain@{}", case.name), shown(&args), &stdout);
@@ -510,6 +586,9 @@ fn no_stray_snapshots() {
         if case.expect == Expect::Compiles {
             expected.insert(format!("unit@{}.snap", case.name));
             expected.insert(format!("dbus@{}.snap", case.name));
+            if case.args.contains(&"--runtime") {
+                expected.insert(format!("runtime@{}.snap", case.name));
+            }
         }
         expected.insert(format!("explain@{}.snap", case.name));
     }

@@ -6,6 +6,7 @@
 //! by `true`), so the verdict is what `ociunit run` of that bundle would meet.
 
 pub mod checks;
+mod container;
 
 use std::io::Read;
 use std::os::fd::AsFd;
@@ -86,16 +87,28 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
         checks.push(checks::lingering(&root, uid));
     }
 
+    // In container mode the trial starts the container for real, in a scratch unit named now.
+    let trial_unit = format!("ociunit-doctor-{}.service", run::random_suffix());
     let plan = match &bundle {
         Some(bundle) => {
             let mut plan_request = request.request.clone();
             plan_request.target.systemd = systemd;
+            plan_request.container.home = compile::ConfigHome::Transient;
+            plan_request.container.unit = Some(trial_unit.clone());
             let plan = compile::plan(bundle, &plan_request)?;
             compile::check(&plan, false)?;
             Some(plan)
         }
         None => None,
     };
+    if let Some(
+        plan @ Plan {
+            container: Some(c), ..
+        },
+    ) = &plan
+    {
+        checks.extend(container::checks(&root, &plan.mode, c, manager_kind));
+    }
     let spec = plan.as_ref().map(|p| p.launch_spec(Spawner::Systemd).0);
     let needed: Vec<String> = match &spec {
         Some(spec) => spec.needed_controllers(),
@@ -122,7 +135,9 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
         });
     }
     match (plan, bus) {
-        (Some(mut plan), Ok(mut bus)) => checks.push(trial(&mut bus, &mut plan, &request.launcher)),
+        (Some(mut plan), Ok(mut bus)) => {
+            checks.push(trial(&mut bus, &mut plan, &request.launcher, trial_unit))
+        }
         (Some(_), Err(_)) => {
             checks.push(Check::skipped("trial", "needs the manager (see manager)"))
         }
@@ -182,17 +197,30 @@ fn version_check(manager: Manager, version: u32) -> Check {
 }
 
 /// Runs the bundle's launcher, payload replaced by `true`, as a scratch transient service that
-/// is collected afterwards, and reports what the launcher said.
-fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path) -> Check {
+/// is collected afterwards, and reports what the launcher said. In container mode the runtime
+/// really builds the container, whose process is replaced by `true`: a root file system
+/// without one fails only at the very last step, after namespaces, mounts and the cgroup.
+fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: String) -> Check {
     const NAME: &str = "trial";
-    plan.command = vec!["true".to_owned()];
+    let what = match &mut plan.container {
+        Some(container) => {
+            container.config["process"]["args"] = serde_json::json!(["true"]);
+            if let Err(err) = crate::output::write_runtime_config(container) {
+                return Check::fail(NAME, err.to_string(), "");
+            }
+            format!("{} built the container", container.runtime.kind.name())
+        }
+        None => {
+            plan.command = vec!["true".to_owned()];
+            String::new()
+        }
+    };
     let writes = plan.launch_spec(Spawner::Systemd).0.writes.len();
     let result = (|| -> Result<(run::wait::Outcome, String), Error> {
         let (reader, writer) =
             rustix::pipe::pipe().map_err(|e| Error::Host(format!("cannot make a pipe: {e}")))?;
         rustix::fs::fcntl_setfl(&reader, rustix::fs::OFlags::NONBLOCK)
             .map_err(|e| Error::Host(format!("cannot make a pipe non-blocking: {e}")))?;
-        let unit = format!("ociunit-doctor-{}.service", run::random_suffix());
         let start = Start {
             unit: unit.clone(),
             transient: Transient::Service { launcher },
@@ -214,13 +242,21 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path) -> Check {
         let _ = std::fs::File::from(reader).read_to_string(&mut said);
         Ok((outcome, said))
     })();
+    let no_true = |said: &str| {
+        said.contains("`true` not found") || said.contains("\"true\": executable file not found")
+    };
     match result {
-        Ok((outcome, _)) if outcome.exit_status() == 0 => Check::ok(
-            NAME,
-            format!(
-                "the launcher's {writes} cgroup writes succeeded in a scratch unit (now removed)"
-            ),
-        ),
+        Ok((outcome, said))
+            if outcome.exit_status() == 0 || (!what.is_empty() && no_true(&said)) =>
+        {
+            Check::ok(
+                NAME,
+                format!(
+                    "the launcher's {writes} cgroup writes succeeded{}{what} in a scratch unit                      (now removed)",
+                    if what.is_empty() { "" } else { " and " }
+                ),
+            )
+        }
         Ok((outcome, said)) => {
             // The launcher's own line names the file, the errno and the fix.
             let said = said

@@ -35,7 +35,15 @@ pub fn setup(spec: &LaunchSpec, host: &Host) -> Result<Vec<LaunchError>, LaunchE
         ));
     };
     check_leaf_name(leaf_name).map_err(|e| LaunchError::Usage(e.0))?;
-    let tree = Tree::enter(host, leaf_name)?;
+    if let Some(supervisor) = spec.supervisor.as_deref() {
+        check_leaf_name(supervisor).map_err(|e| LaunchError::Usage(e.0))?;
+        if supervisor == leaf_name {
+            return Err(LaunchError::Usage(format!(
+                "--supervisor {supervisor}: must differ from --leaf"
+            )));
+        }
+    }
+    let tree = Tree::enter(host, leaf_name, spec.supervisor.as_deref())?;
     tree.enable_controllers(&spec.needed_controllers())?;
     let mut skipped = Vec::new();
     for write in &spec.writes {
@@ -58,15 +66,17 @@ struct Tree {
 }
 
 impl Tree {
-    /// Opens the delegated cgroup and the leaf, creating the leaf and moving the process into it
-    /// unless systemd already started it there (`DelegateSubgroup=`).
-    fn enter(host: &Host, leaf_name: &str) -> Result<Tree, LaunchError> {
+    /// Opens the delegated cgroup and the leaf. The launcher runs in the leaf, or with
+    /// `--supervisor` in that leaf beside it; it creates the one it runs in and moves itself in,
+    /// unless systemd already started it there (`DelegateSubgroup=`), and creates the other one
+    /// empty.
+    fn enter(host: &Host, leaf_name: &str, supervisor: Option<&str>) -> Result<Tree, LaunchError> {
+        let own_name = supervisor.unwrap_or(leaf_name);
         let own = host.cgroup.trim_matches('/');
         let (parent, last) = own.rsplit_once('/').unwrap_or(("", own));
-        let in_leaf = last == leaf_name;
-        let delegated_cgroup = if in_leaf { parent } else { own }.to_owned();
+        let in_own = last == own_name;
+        let delegated_cgroup = if in_own { parent } else { own }.to_owned();
         let delegated_path = host.mount.join(&delegated_cgroup);
-        let leaf_path = delegated_path.join(leaf_name);
 
         let delegated = rustix::fs::open(
             &delegated_path,
@@ -81,52 +91,28 @@ impl Tree {
             errno,
             fix: None,
         })?;
-        if !in_leaf {
-            match rustix::fs::mkdirat(&delegated, leaf_name, Mode::from_raw_mode(0o755)) {
-                Ok(()) | Err(Errno::EXIST) => {}
-                Err(errno) => {
-                    return Err(LaunchError::Sys {
-                        what: format!("cannot create the leaf cgroup {}", leaf_path.display()),
-                        errno,
-                        fix: not_writable_fix(errno),
-                    });
-                }
-            }
-        }
-        let leaf = rustix::fs::openat(
-            &delegated,
-            leaf_name,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-            Mode::empty(),
-        )
-        .map_err(|errno| LaunchError::Sys {
-            what: format!("cannot open the leaf cgroup {}", leaf_path.display()),
-            errno,
-            fix: match errno {
-                Errno::LOOP | Errno::NOTDIR => {
-                    Some("it is a symlink or not a directory; refusing to use it".to_owned())
-                }
-                _ => None,
-            },
-        })?;
-        if !in_leaf {
-            write_at(&leaf, "cgroup.procs", &host.pid.to_string()).map_err(|errno| {
+        let child =
+            |name: &str, create: bool| open_child(&delegated, &delegated_path, name, create);
+        let own_fd = child(own_name, !in_own)?;
+        if !in_own {
+            let procs = delegated_path.join(own_name).join("cgroup.procs");
+            write_at(&own_fd, "cgroup.procs", &host.pid.to_string()).map_err(|errno| {
                 LaunchError::Sys {
-                    what: format!(
-                        "cannot move pid {} into {}",
-                        host.pid,
-                        leaf_path.join("cgroup.procs").display()
-                    ),
+                    what: format!("cannot move pid {} into {}", host.pid, procs.display()),
                     errno,
                     fix: not_writable_fix(errno),
                 }
             })?;
         }
+        let leaf = match supervisor {
+            Some(_) => child(leaf_name, true)?,
+            None => own_fd,
+        };
         Ok(Tree {
             delegated_cgroup,
+            leaf_path: delegated_path.join(leaf_name),
             delegated_path,
             delegated,
-            leaf_path,
             leaf,
         })
     }
@@ -211,6 +197,45 @@ impl Tree {
         }
         Ok(())
     }
+}
+
+/// Opens the child cgroup `name` of the delegated cgroup, creating it first if `create`; never
+/// through a symlink.
+fn open_child(
+    delegated: &OwnedFd,
+    delegated_path: &std::path::Path,
+    name: &str,
+    create: bool,
+) -> Result<OwnedFd, LaunchError> {
+    let path = delegated_path.join(name);
+    if create {
+        match rustix::fs::mkdirat(delegated, name, Mode::from_raw_mode(0o755)) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(errno) => {
+                return Err(LaunchError::Sys {
+                    what: format!("cannot create the leaf cgroup {}", path.display()),
+                    errno,
+                    fix: not_writable_fix(errno),
+                });
+            }
+        }
+    }
+    rustix::fs::openat(
+        delegated,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|errno| LaunchError::Sys {
+        what: format!("cannot open the leaf cgroup {}", path.display()),
+        errno,
+        fix: match errno {
+            Errno::LOOP | Errno::NOTDIR => {
+                Some("it is a symlink or not a directory; refusing to use it".to_owned())
+            }
+            _ => None,
+        },
+    })
 }
 
 /// Writes `+c1 +c2 …` in one go, the common case; if the kernel refuses, retries one controller
@@ -470,6 +495,47 @@ mod tests {
         );
     }
 
+    /// runc's layout: the launcher (then runc) in `supervisor`, the limits in an empty
+    /// `payload` beside it, for runc to put the container into.
+    #[test]
+    fn a_supervisor_leaf_holds_the_launcher_and_the_payload_leaf_stays_empty() {
+        let fake = Fake::new("cpu memory pids");
+        fake.files(&format!("{UNIT}/supervisor"), &[("cgroup.procs", "")]);
+        fake.leaf(&["cgroup.procs", "memory.max"]);
+        let args = ["--leaf", "payload", "--supervisor", "supervisor"];
+        let writes = ["--write", "memory.max=1000000000"];
+        let all: Vec<&str> = args.iter().chain(&writes).copied().collect();
+        assert!(fake.setup(&all).unwrap().is_empty());
+        assert_eq!(
+            fake.read(&format!("{UNIT}/supervisor/cgroup.procs")),
+            "4242"
+        );
+        assert_eq!(
+            fake.read(&leaf_file("cgroup.procs")),
+            "",
+            "moved into the payload leaf"
+        );
+        assert_eq!(fake.read(&leaf_file("memory.max")), "1000000000");
+        assert_eq!(
+            fake.read(&format!("{UNIT}/cgroup.subtree_control")),
+            "+memory"
+        );
+
+        // Started there by DelegateSubgroup=supervisor: the unit is the parent, nothing moves.
+        fake.files(&format!("{UNIT}/supervisor"), &[("cgroup.procs", "")]);
+        let supervisor = format!("{UNIT}/supervisor");
+        assert!(fake.setup_in(&supervisor, &all).unwrap().is_empty());
+        assert_eq!(fake.read(&format!("{UNIT}/supervisor/cgroup.procs")), "");
+
+        let same = ["--leaf", "payload", "--supervisor", "payload"];
+        assert!(
+            fake.setup(&same)
+                .unwrap_err()
+                .to_string()
+                .contains("must differ")
+        );
+    }
+
     #[test]
     fn already_in_the_leaf_it_stays_and_the_parent_is_delegated() {
         let fake = Fake::new("cpu memory pids");
@@ -590,7 +656,7 @@ mod tests {
     fn an_rt_task_blocking_cpu_is_explained() {
         let fake = Fake::new("cpu");
         fake.leaf(&["cgroup.procs"]);
-        let tree = Tree::enter(&fake.host(UNIT), "payload").unwrap();
+        let tree = Tree::enter(&fake.host(UNIT), "payload", None).unwrap();
         let err = tree.enable_error("+cpu", Errno::INVAL).to_string();
         assert!(
             err.contains("EINVAL (Invalid argument); a real-time"),

@@ -19,6 +19,10 @@ ociunit-launch [OPTION]... -- PROGRAM [ARG]...
                          If the launcher already runs in a cgroup called NAME
                          (DelegateSubgroup=NAME), that is the leaf; otherwise it creates
                          <own cgroup>/NAME and moves itself in.
+  --supervisor NAME      the launcher (and the program it execs) runs in the leaf NAME
+                         instead, beside the --leaf, which it creates empty and writes the
+                         limits into: for a runtime that puts the container's processes into
+                         the --leaf itself (runc). DelegateSubgroup=NAME works as for --leaf.
   --controllers LIST     comma-separated controllers to enable in the delegated cgroup's
                          cgroup.subtree_control, besides those the writes need; a controller
                          that is not delegated is a setup failure.
@@ -95,6 +99,7 @@ pub struct Rlimit {
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct LaunchSpec {
     pub leaf: Option<String>,
+    pub supervisor: Option<String>,
     pub controllers: Vec<String>,
     pub writes: Vec<CgroupWrite>,
     pub best_effort: bool,
@@ -253,6 +258,9 @@ impl LaunchSpec {
         if let Some(leaf) = &self.leaf {
             option("--leaf", leaf.clone());
         }
+        if let Some(supervisor) = &self.supervisor {
+            option("--supervisor", supervisor.clone());
+        }
         if !self.controllers.is_empty() {
             option("--controllers", self.controllers.join(","));
         }
@@ -319,6 +327,11 @@ impl LaunchSpec {
                     let leaf = value()?;
                     check_leaf_name(&leaf)?;
                     once(&mut spec.leaf, &arg, leaf)?;
+                }
+                "--supervisor" => {
+                    let supervisor = value()?;
+                    check_leaf_name(&supervisor)?;
+                    once(&mut spec.supervisor, &arg, supervisor)?;
                 }
                 "--controllers" => {
                     for controller in value()?.split(',') {
@@ -427,6 +440,7 @@ mod tests {
     fn sample() -> LaunchSpec {
         LaunchSpec {
             leaf: Some("payload".into()),
+            supervisor: Some("supervisor".into()),
             controllers: vec!["cpu".into(), "memory".into()],
             writes: vec![
                 CgroupWrite::new(InterfaceFile::parse("memory.max").unwrap(), "1000000000"),
@@ -491,6 +505,7 @@ mod tests {
             &["--write", "memory.max", "--", "x"],
             &["--leaf", "..", "--", "x"],
             &["--leaf", "a/b", "--", "x"],
+            &["--supervisor", "a/b", "--", "x"],
             &["--controllers", "cpu,,io", "--", "x"],
             &["--umask", "999", "--", "x"],
             &["--rlimit", "NOFILES=1:2", "--", "x"],

@@ -34,7 +34,19 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
     let previous = output::read_unit(&path)?;
     let unchanged = previous.as_deref() == Some(text.as_bytes());
 
+    let runtime_config = plan
+        .container
+        .as_ref()
+        .map(|c| (c, c.config_dir.join("config.json")));
+
     if install.dry_run {
+        if let Some((container, config)) = &runtime_config {
+            println!(
+                "would write {} ({} bytes)",
+                config.display(),
+                container.config_text().len()
+            );
+        }
         println!(
             "would write {} ({} bytes{})",
             path.display(),
@@ -65,6 +77,15 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
     let connection = manager::connect(manager_kind)?;
     let proxy = manager::proxy(&connection)?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, &e))?;
+    // The runtime's config first, so that the unit never names one that is not there.
+    let previous_config = match &runtime_config {
+        Some((container, config)) => {
+            let previous = std::fs::read(config).ok();
+            output::write_runtime_config(container)?;
+            previous.map(|bytes| (config.clone(), bytes))
+        }
+        None => None,
+    };
     match output::write_unit(&path, &text, install.force)? {
         Replaced::BackedUp(backup) => {
             eprintln!("ociunit: kept the previous unit as {}", backup.display())
@@ -75,7 +96,11 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
         let undone = match &previous {
             Some(old) => output::write_atomically(&path, old),
             None => std::fs::remove_file(&path).map_err(|e| Error::io("cannot remove", &path, &e)),
-        };
+        }
+        .and_then(|()| match &previous_config {
+            Some((config, bytes)) => output::write_atomically(config, bytes),
+            None => Ok(()),
+        });
         let state = match undone {
             Ok(()) => "the previous state is restored".to_owned(),
             Err(undo) => format!("undoing the write failed too ({undo})"),

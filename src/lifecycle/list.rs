@@ -21,6 +21,9 @@ pub struct Listed {
     /// "current", "changed" (the bundle's config.json differs from the one compiled) or
     /// "missing".
     pub source_state: &'static str,
+    /// Container mode: the runtime's config ociunit derived, "current", "changed" or "missing".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runtime_config_state: Option<&'static str>,
     /// The unit no longer matches the hash it was generated with.
     pub edited: bool,
     pub active_state: Option<String>,
@@ -43,16 +46,17 @@ pub fn scan(dir: &Path) -> Vec<Listed> {
                 Ownership::Edited(record) => (record, true),
                 Ownership::Foreign => return None,
             };
-            let source_state = match regular_file::read(&record.source, Links::Follow) {
-                Ok(bytes) if hex(&Sha256::digest(&bytes)) == record.config_sha256 => "current",
-                Ok(_) => "changed",
-                Err(_) => "missing",
-            };
+            let source_state = file_state(&record.source, &record.config_sha256);
+            let runtime_config_state = record
+                .runtime_config
+                .as_ref()
+                .map(|(path, sha256)| file_state(path, sha256));
             Some(Listed {
                 unit: entry.file_name().to_string_lossy().into_owned(),
                 path: entry.path(),
                 source: record.source,
                 source_state,
+                runtime_config_state,
                 edited,
                 active_state: None,
                 sub_state: None,
@@ -61,6 +65,15 @@ pub fn scan(dir: &Path) -> Vec<Listed> {
         .collect();
     listed.sort_by(|a, b| a.unit.cmp(&b.unit));
     listed
+}
+
+/// Whether the file still has the content it had when the unit was compiled.
+fn file_state(path: &Path, sha256: &str) -> &'static str {
+    match regular_file::read(path, Links::Follow) {
+        Ok(bytes) if hex(&Sha256::digest(&bytes)) == sha256 => "current",
+        Ok(_) => "changed",
+        Err(_) => "missing",
+    }
 }
 
 /// Adds systemd's view where the manager answers; leaves it empty otherwise.
@@ -97,11 +110,14 @@ pub fn table(listed: &[Listed]) -> String {
             (Some(active), Some(sub)) => format!("{active}/{sub}"),
             _ => "unknown".to_owned(),
         };
-        let source = if entry.edited {
-            format!("{}+edited", entry.source_state)
-        } else {
-            entry.source_state.to_owned()
-        };
+        let mut source = entry.source_state.to_owned();
+        match entry.runtime_config_state {
+            Some("current") | None => {}
+            Some(state) => source.push_str(&format!("+config-{state}")),
+        }
+        if entry.edited {
+            source.push_str("+edited");
+        }
         text.push_str(&format!(
             "{:<32} {:<18} {:<8} {}\n",
             escape::printable(&entry.unit),
@@ -124,6 +140,7 @@ mod tests {
             path: PathBuf::from("/u/a.service"),
             source: PathBuf::from("/srv/x\ny/config.json"),
             source_state: "current",
+            runtime_config_state: None,
             edited: false,
             active_state: Some("active\u{7}".to_owned()),
             sub_state: Some("running".to_owned()),

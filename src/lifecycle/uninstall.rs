@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::manager;
 use crate::output;
 use crate::target::Manager;
-use crate::unit_file::{self, Ownership};
+use crate::unit_file::{self, Ownership, Record};
 
 pub struct UninstallRequest {
     pub manager: Manager,
@@ -21,7 +21,8 @@ pub fn uninstall(request: &UninstallRequest) -> Result<(), Error> {
     let path = super::unit_dir(request.manager, request.unit_dir.as_deref())?.join(&unit);
     let bytes = output::read_unit(&path)?
         .ok_or_else(|| Error::Host(format!("{}: no such unit file", path.display())))?;
-    match unit_file::inspect(&String::from_utf8_lossy(&bytes)) {
+    let ownership = unit_file::inspect(&String::from_utf8_lossy(&bytes));
+    match &ownership {
         Ownership::Generated(_) => {}
         Ownership::Foreign => {
             return Err(Error::Host(format!(
@@ -58,6 +59,20 @@ pub fn uninstall(request: &UninstallRequest) -> Result<(), Error> {
         .disable_unit_files(&[unit.as_str()], false)
         .map_err(|e| manager::call_error(&format!("disabling {unit} (nothing was removed)"), &e))?;
     std::fs::remove_file(&path).map_err(|e| Error::io("cannot remove", &path, &e))?;
+    // The runtime's config ociunit derived is its own file; a hand-edited unit's record is not
+    // trusted to name what to delete.
+    if let Ownership::Generated(Record {
+        runtime_config: Some((config, _)),
+        ..
+    }) = &ownership
+    {
+        if config.file_name().is_some_and(|name| name == "config.json") {
+            let _ = std::fs::remove_file(config);
+            if let Some(dir) = config.parent() {
+                let _ = std::fs::remove_dir(dir);
+            }
+        }
+    }
     proxy.reload().map_err(|e| {
         manager::call_error(
             &format!(

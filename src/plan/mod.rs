@@ -4,6 +4,7 @@
 //! field went. The unit file, the explain report and the D-Bus property list are all read off
 //! the same mappings, so they cannot disagree about what happened to a field.
 
+pub mod container;
 pub mod property;
 
 use std::path::PathBuf;
@@ -12,7 +13,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::launch::grammar::{CgroupWrite, LaunchSpec, Rlimit};
+use crate::runtime::Mode;
 use crate::target::Target;
+use container::Container;
 use property::{Class, DbusValue, Property, PropertySpec};
 
 /// Where one OCI field went.
@@ -31,6 +34,12 @@ pub enum Destination {
     Launcher { write: CgroupWrite, why: String },
     /// The payload's command line or environment, carried by the launcher.
     Payload { what: String },
+    /// Applied by the OCI runtime in container mode (`what` says how, and what ociunit changed
+    /// in the runtime's config).
+    Runtime { what: String },
+    /// Something the bundle lacks, added to the runtime's config because the unit needs it;
+    /// an error under `--strict`.
+    Added { what: String },
     /// Asks for nothing beyond the default; no warning.
     Ignored { why: String },
     /// Cannot be honoured here; a warning, an error under `--strict`.
@@ -65,6 +74,10 @@ impl Destination {
             write: CgroupWrite::new(known_file(file), value),
             why: why.into(),
         }
+    }
+
+    pub fn runtime(what: impl Into<String>) -> Destination {
+        Destination::Runtime { what: what.into() }
     }
 
     pub fn ignored(why: impl Into<String>) -> Destination {
@@ -124,10 +137,15 @@ pub struct Plan {
     pub unit: String,
     pub target: Target,
     pub source: Source,
+    /// On the host or as a container, and why.
+    pub mode: Mode,
+    /// The runtime and its config, in container mode.
+    pub container: Option<Container>,
     pub mappings: Vec<Mapping>,
-    /// The payload's argv, `process.args`.
+    /// What the launcher execs: `process.args` on the host, the runtime in container mode.
     pub command: Vec<String>,
-    /// The payload's whole environment, `process.env` (OCI: exactly these variables).
+    /// The payload's whole environment, `process.env` (OCI: exactly these variables); in
+    /// container mode the runtime runs with the unit's environment and sets the container's.
     pub env: Vec<String>,
     /// The working directory the launcher changes to, when `WorkingDirectory=` cannot carry it.
     pub cwd: Option<String>,
@@ -161,6 +179,16 @@ impl Plan {
             .collect()
     }
 
+    /// What ociunit adds to the runtime's config that the bundle did not ask for.
+    pub fn additions(&self) -> Vec<(&Mapping, &str)> {
+        self.destinations()
+            .filter_map(|(m, d)| match d {
+                Destination::Added { what } => Some((m, what.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Mappings whose meaning is lost on this target.
     pub fn drops(&self) -> Vec<(&Mapping, &str)> {
         self.destinations()
@@ -181,10 +209,16 @@ impl Plan {
         }
     }
 
-    /// systemd puts the main process into the leaf itself from 254 on (`DelegateSubgroup=`);
-    /// before that, the launcher creates the leaf and moves itself in.
-    pub fn delegate_subgroup(&self) -> bool {
-        self.target.systemd >= property::DELEGATE_SUBGROUP.since
+    /// The leaf systemd starts the main process in from 254 on (`DelegateSubgroup=`): the
+    /// launcher's own, the payload leaf unless the runtime needs a leaf of its own. Before 254
+    /// the launcher creates it and moves itself in.
+    pub fn delegate_subgroup(&self) -> Option<&str> {
+        (self.target.systemd >= property::DELEGATE_SUBGROUP.since)
+            .then(|| self.supervisor_leaf().unwrap_or(&self.leaf))
+    }
+
+    fn supervisor_leaf(&self) -> Option<&'static str> {
+        self.container.as_ref()?.runtime.kind.supervisor_leaf()
     }
 
     /// The launcher's instructions. Cgroup writes come in mapping order (so `unified` keys,
@@ -196,8 +230,9 @@ impl Plan {
         let mut unapplied = Vec::new();
         let mut spec = LaunchSpec {
             leaf: Some(self.leaf.clone()),
+            supervisor: self.supervisor_leaf().map(str::to_owned),
             best_effort: self.best_effort,
-            clear_env: true,
+            clear_env: self.container.is_none(),
             env: self.env.clone(),
             cwd: self.cwd.clone(),
             command: self.command.clone(),

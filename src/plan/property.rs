@@ -68,6 +68,10 @@ properties! {
     DEVICE_POLICY = "DevicePolicy", 208, Resource("devices");
     DEVICE_ALLOW = "DeviceAllow", 208, Resource("devices");
     DELEGATE_SUBGROUP = "DelegateSubgroup", 254, Unit;
+    KILL_MODE = "KillMode", 1, Unit;
+    KILL_SIGNAL = "KillSignal", 1, Unit;
+    SUCCESS_EXIT_STATUS = "SuccessExitStatus", 1, Unit;
+    RUNTIME_DIRECTORY = "RuntimeDirectory", 211, Unit;
     UMASK = "UMask", 1, Exec;
     OOM_SCORE_ADJUST = "OOMScoreAdjust", 1, Exec;
     NO_NEW_PRIVILEGES = "NoNewPrivileges", 187, Exec;
@@ -167,6 +171,8 @@ pub enum DbusValue {
     U32List(Vec<u32>),
     /// `a(sasb)`: `ExecStart`, as (path, argv, ignore-failure) per command.
     Commands(Vec<(String, Vec<String>, bool)>),
+    /// `(aiai)`: `SuccessExitStatus`, as exit statuses and signals.
+    ExitStatuses(Vec<i32>, Vec<i32>),
     /// `(bas)`: `SystemCallFilter`, as (allow-list, names).
     FlagStrings(bool, Vec<String>),
     /// `(bs)`: `AppArmorProfile`, as (ignore-failure, profile).
@@ -187,6 +193,7 @@ impl DbusValue {
             DbusValue::PathStrings(_) => "a(ss)",
             DbusValue::U32List(_) => "au",
             DbusValue::Commands(_) => "a(sasb)",
+            DbusValue::ExitStatuses(..) => "(aiai)",
             DbusValue::FlagStrings(..) => "(bas)",
             DbusValue::FlagString(..) => "(bs)",
         }

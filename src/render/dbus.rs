@@ -56,8 +56,11 @@ pub fn properties(plan: &Plan, transient: &Transient, options: &RunOptions) -> V
         }
         Transient::Service { launcher } => {
             properties.push(str_property("Type", plan.service_type()));
-            if plan.delegate_subgroup() {
-                properties.push(str_property(DELEGATE_SUBGROUP.key, plan.leaf.clone()));
+            if let Some(leaf) = plan.delegate_subgroup() {
+                properties.push(str_property(DELEGATE_SUBGROUP.key, leaf));
+            }
+            for property in plan.container.iter().flat_map(|c| c.service_properties()) {
+                properties.extend(property.dbus);
             }
             Some(launcher)
         }

@@ -8,8 +8,9 @@ use serde_json::json;
 
 use crate::error::Error;
 use crate::plan::{Destination, Mapping, Plan};
+use crate::runtime::Mode;
 
-pub const FORMAT: &str = "ociunit-explain/1";
+pub const FORMAT: &str = "ociunit-explain/2";
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -18,6 +19,7 @@ struct Report<'a> {
     sha256: &'a str,
     unit: &'a str,
     target: crate::target::Target,
+    mode: &'a crate::runtime::Mode,
     fields: &'a [Mapping],
 }
 
@@ -28,6 +30,7 @@ pub fn json(plan: &Plan) -> String {
         sha256: &plan.source.sha256,
         unit: &plan.unit,
         target: plan.target,
+        mode: &plan.mode,
         fields: &plan.mappings,
     };
     let mut text = serde_json::to_string_pretty(&report).expect("the report is plain data");
@@ -65,6 +68,8 @@ fn describe(destination: &Destination) -> String {
         }
         Destination::Launcher { write, why } => format!("launcher writes {write} ({why})"),
         Destination::Payload { what } => format!("payload: {what}"),
+        Destination::Runtime { what } => format!("runtime: {what}"),
+        Destination::Added { what } => format!("added: {what}"),
         Destination::Ignored { why } => format!("ignored: {why}"),
         Destination::Dropped { why } => format!("DROPPED: {why}"),
         Destination::Invalid { why } => format!("ERROR: {why}"),
@@ -96,6 +101,15 @@ pub fn text(plan: &Plan) -> Result<String, Error> {
             "manager": plan.target.manager,
             "systemd": plan.target.systemd,
             "config": plan.source.config.to_string_lossy(),
+            "mode": match &plan.mode {
+                Mode::Host { why } => format!("on the host: {why}"),
+                Mode::Container { runtime, why } => format!(
+                    "as a container, with {} {} ({}): {why}",
+                    runtime.kind.name(),
+                    runtime.version,
+                    runtime.path.display()
+                ),
+            },
             "fields": fields,
             "summary": summary,
         }),

@@ -9,6 +9,7 @@ pub mod overrides;
 pub mod wait;
 
 use std::hash::{BuildHasher, Hasher};
+use std::io::IsTerminal;
 use std::os::fd::BorrowedFd;
 use std::path::PathBuf;
 
@@ -55,8 +56,8 @@ pub struct RunRequest {
 pub fn run(run: &RunRequest) -> Result<i32, Error> {
     if run.dry_run {
         let bundle = Bundle::load(&run.bundle)?;
-        let plan = warned(run, plan(&bundle, run, run.request.target.systemd)?);
-        let unit = unit_name(&plan, run);
+        let unit = unit_name(&bundle, run)?;
+        let plan = warned(run, plan(&bundle, run, run.request.target.systemd, &unit)?);
         let transient = transient(run, 0);
         let properties = dbus::properties(&plan, &transient, &options(run));
         print!("{}", dbus::listing(&unit, "fail", &properties));
@@ -67,6 +68,13 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     let manager_kind = run.request.target.manager;
     let bus = std::thread::spawn(move || Bus::open(manager_kind));
     let bundle = Bundle::load(&run.bundle)?;
+    // So does asking the runtime for its version, a process of its own.
+    let wanted = &run.request.container;
+    let mode = crate::runtime::resolve(&bundle, &wanted.runtime, wanted.version.as_deref())?;
+    let unit = unit_name(&bundle, run)?;
+    let mut run = run.clone();
+    run.request.container.resolved = Some(mode);
+    let run = &run;
     let bus = bus
         .join()
         .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))?;
@@ -75,7 +83,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         Err(err) => {
             // A bundle error is the user's to fix whatever the bus does, so it comes first;
             // `request.target` holds the fallback version.
-            plan(&bundle, run, run.request.target.systemd)?;
+            plan(&bundle, run, run.request.target.systemd, &unit)?;
             return Err(err);
         }
     };
@@ -86,8 +94,10 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         };
         Error::Host(format!("the {manager} manager runs {why}"))
     })?;
-    let mut plan = warned(run, plan(&bundle, run, systemd)?);
-    let unit = unit_name(&plan, run);
+    let mut plan = warned(run, plan(&bundle, run, systemd, &unit)?);
+    if let Some(container) = &plan.container {
+        crate::output::write_runtime_config(container)?;
+    }
     let transient = transient(
         run,
         rustix::process::getpid()
@@ -141,9 +151,19 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
 }
 
 /// The plan for `systemd`, and its warnings.
-fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32) -> Result<(Plan, Vec<String>), Error> {
+fn plan(
+    bundle: &Bundle,
+    run: &RunRequest,
+    systemd: u32,
+    unit: &str,
+) -> Result<(Plan, Vec<String>), Error> {
     let mut request = run.request.clone();
     request.target.systemd = systemd;
+    // A container of a transient unit keeps its config and state in the unit's runtime
+    // directory, named after the unit; only a scope can hand it a terminal.
+    request.container.home = compile::ConfigHome::Transient;
+    request.container.unit = Some(unit.to_owned());
+    request.container.terminal = run.mode == Mode::Scope && std::io::stdin().is_terminal();
     let mut plan = compile::plan(bundle, &request)?;
     for assignment in &run.properties {
         plan.mappings.push(overrides::parse(assignment, systemd)?);
@@ -212,21 +232,22 @@ fn options(run: &RunRequest) -> RunOptions {
 }
 
 /// `--unit`, or the bundle's unit name with a random suffix so that runs do not collide.
-fn unit_name(plan: &Plan, run: &RunRequest) -> String {
+fn unit_name(bundle: &Bundle, run: &RunRequest) -> Result<String, Error> {
     let suffix = match run.mode {
         Mode::Scope => "scope",
         Mode::Service => "service",
     };
-    match &run.unit {
+    Ok(match &run.unit {
         Some(name) => {
             let stem = name.strip_suffix(&format!(".{suffix}")).unwrap_or(name);
             format!("{}.{suffix}", crate::render::escape::as_unit_name(stem))
         }
         None => {
-            let stem = plan.unit.strip_suffix(".service").unwrap_or(&plan.unit);
+            let base = compile::unit_name(bundle, run.request.name.as_deref())?;
+            let stem = base.strip_suffix(".service").unwrap_or(&base);
             format!("{stem}-{}.{suffix}", random_suffix())
         }
-    }
+    })
 }
 
 /// Eight random hex digits, so that transient units of one bundle do not collide.

@@ -4,6 +4,7 @@
 mod annotations;
 pub mod assignment;
 mod block_io;
+mod container;
 pub mod cpu;
 mod devices;
 mod hugepages;
@@ -14,6 +15,7 @@ mod process;
 mod rdma;
 mod seccomp;
 mod security;
+mod stop_signal;
 mod unified;
 mod unsupported;
 
@@ -24,7 +26,10 @@ use serde_json::Value;
 
 use crate::bundle::Bundle;
 use crate::launch::grammar::DEFAULT_LEAF;
+use crate::plan::container::Container;
 use crate::plan::{Destination, Mapping, Plan, Source};
+use crate::runtime::Mode;
+use crate::runtime::config::Adjustment;
 use crate::target::Target;
 
 /// Choices that are not in the bundle.
@@ -62,7 +67,15 @@ impl Translation {
     }
 }
 
-pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
+/// Translates the bundle; with a `container`, the runtime applies the process and the rest
+/// of what is not a resource, `adjustments` being the changes made to its config.
+pub fn translate(
+    bundle: &Bundle,
+    options: &Options,
+    mode: Mode,
+    container: Option<Container>,
+    adjustments: &[Adjustment],
+) -> Plan {
     let mut t = Translation {
         target: options.target,
         manager_uid: options.manager_uid,
@@ -78,14 +91,19 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
         t.field(reading.path.clone(), &reading.value)
             .to(crate::plan::Destination::ignored(reading.why));
     }
-    let (command, env) = match bundle.spec.process() {
-        Some(process) => {
+    let (command, env) = match (&container, bundle.spec.process()) {
+        (Some(container), _) => {
+            let runtime = container.runtime.kind.name();
+            container::translate(&bundle.raw, runtime, adjustments, &mut t);
+            (container.command(), Vec::new())
+        }
+        (None, Some(process)) => {
             let translated = process::translate(process, &mut t);
             // Host mode's own: a container mode leaves capabilities and labels to the runtime.
             security::translate(process, &mut t);
             translated
         }
-        None => {
+        (None, None) => {
             t.field("process", Value::Null)
                 .to(crate::plan::Destination::invalid(
                     "missing: a unit needs a command (process.args)",
@@ -128,21 +146,25 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
             unified::translate(unified, &mut t);
         }
     }
-    idmap::translate(&bundle.spec, &bundle.raw, &mut t);
-    // Host mode's own, like the capabilities: a container mode leaves the filter to the runtime.
-    if let Some(filter) = bundle
-        .spec
-        .linux()
-        .as_ref()
-        .and_then(|l| l.seccomp().as_ref())
-    {
-        seccomp::translate(filter, &mut t);
+    // Host mode's own, like the capabilities: a container mode leaves the identity and the
+    // filter to the runtime.
+    if container.is_none() {
+        idmap::translate(&bundle.spec, &bundle.raw, &mut t);
+        if let Some(filter) = bundle
+            .spec
+            .linux()
+            .as_ref()
+            .and_then(|l| l.seccomp().as_ref())
+        {
+            seccomp::translate(filter, &mut t);
+        }
     }
+    stop_signal::translate(&bundle.raw, &mut t);
     // After the resources, whose fields win over an annotation for the same property.
     if let Some(annotations) = bundle.spec.annotations() {
         annotations::translate(annotations, &mut t);
     }
-    unsupported::translate(&bundle.raw, &mut t);
+    unsupported::translate(&bundle.raw, container.is_some(), &mut t);
     mark_overridden(&mut t.mappings);
 
     Plan {
@@ -152,6 +174,8 @@ pub fn translate(bundle: &Bundle, options: &Options) -> Plan {
             config: bundle.config.clone(),
             sha256: bundle.sha256.clone(),
         },
+        mode,
+        container,
         mappings: t.mappings,
         command,
         env,

@@ -215,8 +215,13 @@ fn unknown(t: &mut Translation, path: String, value: &Value) {
     ));
 }
 
-pub fn translate(raw: &Value, t: &mut Translation) {
+/// Records the sections ociunit does not translate, except those a container's runtime applies
+/// (`super::container` records them then), and every unknown field.
+pub fn translate(raw: &Value, container: bool, t: &mut Translation) {
     for (path, outcome) in &SECTIONS {
+        if container && super::container::RUNTIME_SECTIONS.contains(path) {
+            continue;
+        }
         let (Some(value), Drop(why) | Ignore(why)) = (at(raw, path), outcome) else {
             continue;
         };
