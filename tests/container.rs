@@ -118,7 +118,21 @@ fn auto_runs_a_bundle_without_a_root_file_system_on_the_host() {
     assert_eq!(mode["kind"], "host", "{mode}");
     assert!(mode["why"].as_str().unwrap().contains("is empty"), "{mode}");
 
-    // Forcing a container on it is invalid input.
+    // A root of `/` is the host's own, as bundles written for host mode say.
+    let host = scratch.path("host-root");
+    std::fs::create_dir(&host).unwrap();
+    let config = std::fs::read_to_string(empty.join("config.json")).unwrap();
+    let mut config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    config["root"]["path"] = "/".into();
+    std::fs::write(host.join("config.json"), config.to_string()).unwrap();
+    let mode = explain_mode(&scratch, true, &host, &[]);
+    assert_eq!(mode["kind"], "host", "{mode}");
+    assert!(
+        mode["why"].as_str().unwrap().contains("host's own /"),
+        "{mode}"
+    );
+
+    // Forcing a container on an empty root is invalid input.
     let out = scratch.ociunit(
         true,
         &[

@@ -280,6 +280,8 @@ fn is_executable(path: &Path) -> bool {
 /// The bundle's root file system, as `--runtime auto` sees it.
 enum RootFs {
     Unset,
+    /// `/`: the host's own root, as bundles meant to run on the host say.
+    Host,
     Missing(PathBuf),
     Empty(PathBuf),
     Populated(PathBuf),
@@ -289,6 +291,7 @@ impl RootFs {
     fn describe(&self) -> String {
         match self {
             RootFs::Unset => "the bundle has no root.path".into(),
+            RootFs::Host => "root.path is the host's own /".into(),
             RootFs::Missing(dir) => format!("root.path {} is not a directory", dir.display()),
             RootFs::Empty(dir) => format!("root.path {} is empty", dir.display()),
             RootFs::Populated(dir) => format!("root.path {} is a root file system", dir.display()),
@@ -301,6 +304,9 @@ fn root_fs(bundle: &Bundle) -> RootFs {
         return RootFs::Unset;
     };
     let dir = config::absolute_root(&bundle.dir, root.path());
+    if std::fs::canonicalize(&dir).is_ok_and(|dir| dir == Path::new("/")) {
+        return RootFs::Host;
+    }
     match std::fs::read_dir(&dir).map(|mut entries| entries.next().is_none()) {
         Err(_) => RootFs::Missing(dir),
         Ok(true) => RootFs::Empty(dir),
