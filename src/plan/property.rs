@@ -980,3 +980,81 @@ pub(crate) mod tests {
         assert_eq!(for_leaf("cpu.max"), None, "cpu.max is two properties");
     }
 }
+
+/// The README lists what the table says; these keep the two in step.
+#[cfg(test)]
+mod readme {
+    use super::*;
+
+    const README: &str = include_str!("../../README.md");
+
+    /// The backquoted words of `text` and what follows each up to the next backquote.
+    fn quoted(text: &str) -> impl Iterator<Item = (&str, &str)> {
+        let parts: Vec<&str> = text.split('`').collect();
+        (1..parts.len())
+            .step_by(2)
+            .map(move |i| (parts[i], parts.get(i + 1).copied().unwrap_or_default()))
+    }
+
+    fn between<'a>(start: &str, end: &str) -> &'a str {
+        let from = README.find(start).expect(start) + start.len();
+        let to = README[from..].find(end).expect(end);
+        &README[from..from + to]
+    }
+
+    /// In the translation table, a row's leaf file column names the file the property of its
+    /// property column is mirrored into.
+    #[test]
+    fn the_translation_table_names_the_leaf_files() {
+        let rows = between("| OCI field | systemd property |", "**What is refused**");
+        let mut checked = 0;
+        for row in rows.lines().filter(|line| line.starts_with("| `")) {
+            let columns: Vec<&str> = row.split(" | ").collect();
+            for (word, _) in quoted(columns[1]) {
+                let Some(leaf) = by_key(word.trim_end_matches('=')).and_then(|spec| spec.leaf)
+                else {
+                    continue;
+                };
+                assert!(columns[2].contains(&format!("`{leaf}`")), "{word}: {row}");
+                checked += 1;
+            }
+        }
+        assert!(checked >= 10, "{checked} rows checked");
+    }
+
+    #[test]
+    fn the_p_list_is_the_settable_entries() {
+        let text = between("that has a parser,", "in systemd-run's syntax");
+        let listed: Vec<&str> = quoted(text).map(|(word, _)| word).collect();
+        assert_eq!(listed, settable_keys());
+    }
+
+    #[test]
+    fn the_version_list_is_the_since_column() {
+        let text = between(
+            "[`src/plan/property.rs`](src/plan/property.rs)):",
+            "Besides the table",
+        );
+        let listed: Vec<(String, u32)> = quoted(text)
+            .map(|(word, after)| {
+                let since = after.split([',', '.', ' ', '\n']).find(|w| !w.is_empty());
+                (
+                    word.to_owned(),
+                    since.and_then(|n| n.parse().ok()).unwrap_or(0),
+                )
+            })
+            .collect();
+        let mut table: Vec<(String, u32)> = ALL
+            .iter()
+            .flat_map(|p| {
+                let newer = p
+                    .newer
+                    .map(|(value, since)| (format!("{}={value}", p.key), since));
+                [(p.key.to_owned(), p.since)].into_iter().chain(newer)
+            })
+            .filter(|(_, since)| *since > crate::target::MIN_SYSTEMD)
+            .collect();
+        table.sort_by_key(|(_, since)| *since);
+        assert_eq!(listed, table);
+    }
+}
