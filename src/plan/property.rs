@@ -176,6 +176,16 @@ pub const MEMORY_ZSWAP_MAX: PropertySpec = PropertySpec {
     kind: Bytes { zero: true },
     ..CGROUP
 };
+/// `memory.zswap.writeback` (kernel 6.8): `no` keeps zswap's pages out of the swap device.
+pub const MEMORY_ZSWAP_WRITEBACK: PropertySpec = PropertySpec {
+    key: "MemoryZSwapWriteback",
+    dbus: &[("MemoryZSwapWriteback", "b")],
+    since: 256,
+    class: Resource("memory"),
+    leaf: Some("memory.zswap.writeback"),
+    kind: Kind::Bool,
+    ..CGROUP
+};
 pub const CPU_WEIGHT: PropertySpec = PropertySpec {
     key: "CPUWeight",
     dbus: &[("CPUWeight", "t")],
@@ -420,6 +430,7 @@ pub const ALL: &[&PropertySpec] = &[
     &MEMORY_MIN,
     &MEMORY_SWAP_MAX,
     &MEMORY_ZSWAP_MAX,
+    &MEMORY_ZSWAP_WRITEBACK,
     &CPU_WEIGHT,
     &CPU_QUOTA,
     &CPU_QUOTA_PERIOD,
@@ -913,6 +924,12 @@ pub(crate) mod tests {
             dbus("AllowedCPUs", "0,2-4,7,9-10"),
             DbusValue::Bytes(vec![157, 6])
         );
+        let (writeback, leaf) = property("MemoryZSwapWriteback", "false");
+        assert_eq!(writeback.dbus[0].value, DbusValue::Bool(false));
+        assert_eq!(
+            (writeback.value.as_str(), writeback.since, leaf.as_deref()),
+            ("no", 256, Some("memory.zswap.writeback=0"))
+        );
         let (idle, leaf) = property("CPUWeight", "idle");
         assert_eq!((idle.since, leaf.as_deref()), (252, Some("cpu.idle=1")));
         assert_eq!(
@@ -945,6 +962,7 @@ pub(crate) mod tests {
             ("AllowedCPUs", "3-1"),
             ("AllowedCPUs", "0,\n1"),
             ("AllowedMemoryNodes", "0\t"),
+            ("MemoryZSwapWriteback", "maybe"),
         ] {
             assert!(
                 matches!(refused(key, value), Refusal::Value(_)),
@@ -972,6 +990,10 @@ pub(crate) mod tests {
             "\"lots\" is not a byte count or \"max\""
         );
         assert!(for_leaf("memory.swap.max").unwrap().parse_leaf("0").is_ok());
+        assert_eq!(
+            why("memory.zswap.writeback", "yes"),
+            "\"yes\" is not 0 or 1"
+        );
         assert_eq!(
             for_leaf("io.weight"),
             None,
