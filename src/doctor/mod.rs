@@ -95,9 +95,7 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
             plan_request.target.systemd = systemd;
             plan_request.container.home = compile::ConfigHome::Transient;
             plan_request.container.unit = Some(trial_unit.clone());
-            let plan = compile::plan(bundle, &plan_request)?;
-            compile::check(&plan, false)?;
-            Some(plan)
+            Some(compile::checked(bundle, &plan_request)?)
         }
         None => None,
     };

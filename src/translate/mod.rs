@@ -164,7 +164,6 @@ pub fn translate(
         annotations::translate(annotations, &mut t);
     }
     unsupported::translate(&bundle.raw, container.is_some(), &mut t);
-    mark_overridden(&mut t.mappings);
 
     Plan {
         unit: options.unit.clone(),
