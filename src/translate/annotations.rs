@@ -232,6 +232,10 @@ mod tests {
         assert_eq!(ok("CPUWeight", "uint64 0").0, "idle");
         assert_eq!(ok("CPUWeight", "uint64 200").0, "200");
         assert_eq!(ok("IOWeight", "uint64 500").0, "500");
+        assert_eq!(
+            ok("MemoryZSwapWriteback", "false"),
+            ("no".into(), DbusValue::Bool(false))
+        );
     }
 
     #[test]
@@ -274,6 +278,8 @@ mod tests {
             ("AllowedCPUs", "'0,\n1'", "control character"),
             ("CPUQuota", "50%;", "percentage"),
             ("MemoryMax", "%n", "a size"),
+            ("MemoryZSwapWriteback", "uint64 0", "true or false"),
+            ("MemoryZSwapWriteback", "'maybe'", "yes or no"),
         ] {
             match read(name, value, 257) {
                 Err(why) => assert!(why.contains(word), "{name}={value:?}: {why}"),
