@@ -1,4 +1,6 @@
-//! The pipeline end to end: bundle → plan → checks. `main` and the benchmarks call this.
+//! The pipeline end to end: bundle → plan → checks. Every command that needs a plan gets it
+//! from [`checked`] (or, to show what is wrong with a bundle, [`plan`]), with the same options,
+//! and its warnings are printed there.
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +24,12 @@ pub struct Request {
     pub best_effort: bool,
     pub manager_uid: u32,
     pub container: ContainerRequest,
+    /// `--strict`: a dropped field (or an addition to a container's config) is an error.
+    pub strict: bool,
+    /// Print no warnings (`run --quiet`, doctor's trial).
+    pub quiet: bool,
+    /// `run -p KEY=VALUE`, after the bundle's own fields, so they win.
+    pub overrides: Vec<String>,
 }
 
 /// `--runtime` and what a container needs to know about where it runs.
@@ -81,33 +89,42 @@ pub fn default_state_dir(manager: Manager) -> Result<PathBuf, Error> {
     }
 }
 
-/// The unit name: `--name`, or the bundle directory's name, escaped so it is always valid (see
-/// [`escape::as_unit_name`]: `status` and `uninstall` read names the same way).
-pub fn unit_name(bundle: &Bundle, name: Option<&str>) -> Result<String, Error> {
-    let base = match name {
-        Some(name) => name.strip_suffix(".service").unwrap_or(name).to_owned(),
-        None => bundle
-            .dir
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .ok_or_else(|| {
-                Error::Usage(format!(
-                    "{}: cannot derive a unit name from the bundle directory; give --name",
-                    bundle.config.display()
-                ))
-            })?,
-    };
-    let unit = format!("{}.service", escape::as_unit_name(&base));
-    if base.is_empty() || unit.len() > UNIT_NAME_MAX {
+/// A unit name as a user gives it, `NAME` or `NAME.SUFFIX`, read the way every command reads
+/// it: NAME as [`escape::as_unit_name`] reads it, so that `status`, `diff`, `uninstall` and
+/// `run --unit` name the unit `compile --name` made (the name `list` shows is used as it is,
+/// `-foo` means the `\x2dfoo.service` that `--name=-foo` made).
+pub fn unit_name_of(name: &str, suffix: &str) -> Result<String, Error> {
+    let stem = name.strip_suffix(&format!(".{suffix}")).unwrap_or(name);
+    let unit = format!("{}.{suffix}", escape::as_unit_name(stem));
+    if stem.is_empty() || unit.len() > UNIT_NAME_MAX {
         return Err(Error::Usage(format!(
-            "{base:?} does not make a unit name of 1..{} characters; give --name",
-            UNIT_NAME_MAX - ".service".len()
+            "{stem:?} does not make a unit name of 1..{} characters",
+            UNIT_NAME_MAX - suffix.len() - 1
         )));
     }
     Ok(unit)
 }
 
-/// Translates and downgrades; the plan still holds invalid and dropped fields for `explain`.
+/// The unit name: `--name`, or the bundle directory's name, as [`unit_name_of`] reads it.
+pub fn unit_name(bundle: &Bundle, name: Option<&str>) -> Result<String, Error> {
+    if let Some(name) = name {
+        return unit_name_of(name, "service");
+    }
+    let base = bundle
+        .dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "{}: cannot derive a unit name from the bundle directory; give --name",
+                bundle.config.display()
+            ))
+        })?;
+    unit_name_of(&base, "service").map_err(|err| Error::Usage(format!("{err}; give --name")))
+}
+
+/// Translates, adds the overrides, downgrades and checks what systemd and the kernel will load;
+/// the plan still holds invalid and dropped fields, for `explain`.
 pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
     let unit = unit_name(bundle, request.name.as_deref())?;
     let wanted = &request.container;
@@ -129,8 +146,27 @@ pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
         manager_uid: request.manager_uid,
     };
     let mut plan = translate::translate(bundle, &options, mode, container, &adjustments);
+    for assignment in &request.overrides {
+        plan.mappings.push(crate::run::overrides::parse(
+            assignment,
+            request.target.systemd,
+        )?);
+    }
+    translate::mark_overridden(&mut plan.mappings);
     crate::downgrade::downgrade(&mut plan);
     crate::limits::check(&mut plan);
+    Ok(plan)
+}
+
+/// The plan of a bundle that compiles: invalid fields (and under `strict` dropped ones) are an
+/// error; the warnings for the others are printed here, unless `quiet`.
+pub fn checked(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
+    let plan = plan(bundle, request)?;
+    for warning in check(&plan, request.strict)? {
+        if !request.quiet {
+            eprintln!("ociunit: warning: {warning}");
+        }
+    }
     Ok(plan)
 }
 
@@ -212,10 +248,25 @@ pub fn check(plan: &Plan, strict: bool) -> Result<Vec<String>, Error> {
     Ok(drops.map(|e| e.to_string()).collect())
 }
 
-/// Loads, plans and checks in one go.
-pub fn compile(path: &Path, request: &Request, strict: bool) -> Result<(Plan, Vec<String>), Error> {
-    let bundle = Bundle::load(path)?;
-    let plan = plan(&bundle, request)?;
-    let warnings = check(&plan, strict)?;
-    Ok((plan, warnings))
+/// Loads and [`checked`] in one go.
+pub fn compile(path: &Path, request: &Request) -> Result<Plan, Error> {
+    checked(&Bundle::load(path)?, request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unit_name_of;
+
+    #[test]
+    fn unit_names_are_read_as_compile_name_reads_them() {
+        let name = |text: &str, suffix: &str| unit_name_of(text, suffix).unwrap();
+        assert_eq!(name("my app", "service"), "my\\x20app.service");
+        assert_eq!(name("my\\x20app.service", "service"), "my\\x20app.service");
+        assert_eq!(name("-foo", "service"), "\\x2dfoo.service");
+        assert_eq!(name("web.service", "scope"), "web.service.scope");
+        assert_eq!(name("web.scope", "scope"), "web.scope");
+        assert!(unit_name_of(".service", "service").is_err());
+        assert!(unit_name_of(&"a".repeat(248), "service").is_err());
+        assert_eq!(name(&"a".repeat(247), "service").len(), 255);
+    }
 }

@@ -232,6 +232,9 @@ impl TargetArgs {
             best_effort,
             manager_uid: rustix::process::getuid().as_raw(),
             container: self.runtime.container(ConfigHome::Persistent(None)),
+            strict: false,
+            quiet: false,
+            overrides: Vec::new(),
         }
     }
 }
@@ -272,16 +275,15 @@ impl CompileArgs {
     }
 
     fn request(&self) -> Result<Request, Error> {
-        self.target.request(self.best_effort)
+        Ok(Request {
+            strict: self.strict,
+            ..self.target.request(self.best_effort)?
+        })
     }
 
-    /// Compiles to unit text, printing the warnings.
+    /// Compiles to unit text.
     fn unit_text(&self) -> Result<(ociunit::plan::Plan, String), Error> {
-        let (plan, warnings) =
-            compile::compile(&self.target.bundle, &self.request()?, self.strict)?;
-        for warning in warnings {
-            eprintln!("ociunit: warning: {warning}");
-        }
+        let plan = compile::compile(&self.target.bundle, &self.request()?)?;
         let text = unit::render(&plan, &self.launcher()?)?;
         Ok((plan, text))
     }
@@ -349,10 +351,18 @@ impl RunArgs {
         }
         let request = match self.dry_run {
             true => self.compile.request()?,
-            false => self
-                .compile
-                .target
-                .request_for(self.compile.best_effort, target::FALLBACK_SYSTEMD),
+            false => Request {
+                strict: self.compile.strict,
+                ..self
+                    .compile
+                    .target
+                    .request_for(self.compile.best_effort, target::FALLBACK_SYSTEMD)
+            },
+        };
+        let request = Request {
+            quiet: self.quiet,
+            overrides: self.properties,
+            ..request
         };
         Ok(run::RunRequest {
             bundle: self.compile.target.bundle.clone(),
@@ -365,14 +375,11 @@ impl RunArgs {
                 collect: self.collect,
                 add_ref: false,
             },
-            properties: self.properties,
             launcher: self.compile.launcher()?,
             wait: self.wait,
             pipe: self.pipe,
             no_block: self.no_block,
-            quiet: self.quiet,
             json: self.json,
-            strict: self.compile.strict,
             dry_run: self.dry_run,
         })
     }
@@ -428,7 +435,6 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 request: compile.request()?,
                 launcher: compile.launcher()?,
                 unit_dir: dir.unit_dir,
-                strict: compile.strict,
                 enable,
                 now,
                 force,
@@ -484,7 +490,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Status { manager, unit } => {
             print(&status::status(
                 manager.manager(),
-                &lifecycle::service_name(&unit),
+                &compile::unit_name_of(&unit, "service")?,
             )?)?;
             Ok(0)
         }
@@ -510,7 +516,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
             };
             let report = ociunit::doctor::doctor(&ociunit::doctor::DoctorRequest {
                 bundle,
-                request: compile.request()?,
+                request: Request {
+                    quiet: true,
+                    ..compile.request()?
+                },
                 launcher: compile.launcher()?,
             })?;
             if json {

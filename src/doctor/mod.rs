@@ -95,9 +95,7 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
             plan_request.target.systemd = systemd;
             plan_request.container.home = compile::ConfigHome::Transient;
             plan_request.container.unit = Some(trial_unit.clone());
-            let plan = compile::plan(bundle, &plan_request)?;
-            compile::check(&plan, false)?;
-            Some(plan)
+            Some(compile::checked(bundle, &plan_request)?)
         }
         None => None,
     };
@@ -160,12 +158,15 @@ fn bus_fix(manager: Manager) -> &'static str {
 
 /// The manager's version and what the compiler's version table says it lacks.
 fn version_check(manager: Manager, version: u32) -> Check {
-    let mut lacking: Vec<String> = ALL
+    let lacking: Vec<String> = ALL
         .iter()
-        .filter(|p| p.since > version)
-        .map(|p| format!("{}= ({})", p.key, p.since))
+        .flat_map(|p| {
+            let values = [("", p.since)].into_iter().chain(p.newer);
+            values
+                .filter(|(_, since)| *since > version)
+                .map(|(value, since)| format!("{}={value} ({since})", p.key))
+        })
         .collect();
-    lacking.dedup();
     let who = format!(
         "{} manager, systemd {version}",
         if manager == Manager::User {
@@ -298,5 +299,10 @@ mod tests {
         assert!(old.detail.contains("older than 239"), "{}", old.detail);
         assert_eq!(version_check(Manager::User, 239).status, Status::Ok);
         assert_eq!(version_check(Manager::System, 257).status, Status::Ok);
+        let detail = version_check(Manager::User, 252).detail;
+        assert!(detail.contains("MemoryZSwapMax= (253)"), "{detail}");
+        assert!(!detail.contains("CPUWeight"), "{detail}");
+        let detail = version_check(Manager::User, 250).detail;
+        assert!(detail.contains("CPUWeight=idle (252)"), "{detail}");
     }
 }

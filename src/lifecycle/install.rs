@@ -15,7 +15,6 @@ pub struct InstallRequest {
     pub request: Request,
     pub launcher: PathBuf,
     pub unit_dir: Option<PathBuf>,
-    pub strict: bool,
     pub enable: bool,
     pub now: bool,
     pub force: bool,
@@ -23,10 +22,7 @@ pub struct InstallRequest {
 }
 
 pub fn install(install: &InstallRequest) -> Result<(), Error> {
-    let (plan, warnings) = compile::compile(&install.bundle, &install.request, install.strict)?;
-    for warning in warnings {
-        eprintln!("ociunit: warning: {warning}");
-    }
+    let plan = compile::compile(&install.bundle, &install.request)?;
     let text = unit::render(&plan, &install.launcher)?;
     let manager_kind = install.request.target.manager;
     let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;

@@ -11,7 +11,6 @@ pub mod uninstall;
 use std::path::{Path, PathBuf};
 
 use crate::error::Error;
-use crate::render::escape;
 use crate::target::Manager;
 
 /// Where units go: `--unit-dir`, else `~/.config/systemd/user` for the user manager (honouring
@@ -33,14 +32,6 @@ pub fn unit_dir(manager: Manager, explicit: Option<&Path>) -> Result<PathBuf, Er
             Ok(config.join("systemd").join("user"))
         }
     }
-}
-
-/// `NAME` or `NAME.service` as a full unit name, NAME read as `compile --name` reads it: the
-/// name `list` shows is used as it is, `-foo` means the `\x2dfoo.service` that `--name=-foo`
-/// made.
-pub fn service_name(name: &str) -> String {
-    let stem = name.strip_suffix(".service").unwrap_or(name);
-    format!("{}.service", escape::as_unit_name(stem))
 }
 
 /// The systemctl spelling of the manager, for messages.

@@ -7,23 +7,13 @@ use std::path::Path;
 use crate::error::Error;
 use crate::launch::grammar::DEFAULT_LEAF;
 use crate::manager;
+use crate::plan::property::{ALL, Kind, PropertySpec};
+use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::target::Manager;
 
 const UNIT: &str = "org.freedesktop.systemd1.Unit";
 const SERVICE: &str = "org.freedesktop.systemd1.Service";
 
-/// The limits systemd reports, by D-Bus name; all are `t`.
-const LIMITS: [&str; 9] = [
-    "MemoryMax",
-    "MemoryHigh",
-    "MemoryLow",
-    "MemorySwapMax",
-    "TasksMax",
-    "CPUWeight",
-    "CPUQuotaPerSecUSec",
-    "CPUQuotaPeriodUSec",
-    "IOWeight",
-];
 /// Usage counters, by D-Bus name; all are `t`, `u64::MAX` when not available.
 const USAGE: [&str; 4] = [
     "MemoryCurrent",
@@ -31,15 +21,13 @@ const USAGE: [&str; 4] = [
     "TasksCurrent",
     "CPUUsageNSec",
 ];
-/// Files of the payload's leaf cgroup worth showing.
-const LEAF_FILES: [&str; 6] = [
-    "memory.max",
-    "memory.high",
-    "memory.swap.max",
-    "pids.max",
-    "cpu.max",
-    "cpu.weight",
-];
+/// The limits worth showing: the table's cgroup properties that hold one value (not a list of
+/// devices).
+fn limits() -> impl Iterator<Item = &'static PropertySpec> {
+    ALL.iter()
+        .copied()
+        .filter(|spec| spec.live && spec.kind != Kind::Other)
+}
 
 pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
     let connection = manager::connect(manager_kind)?;
@@ -74,13 +62,23 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
     let main_pid = service.get_property::<u32>("MainPID").unwrap_or(0);
     let _ = writeln!(text, "  main PID: {main_pid}   cgroup: {cgroup}");
     let _ = writeln!(text, "limits (systemd):");
-    for name in LIMITS {
-        if let Some(value) = number(name) {
-            let _ = writeln!(text, "  {name:<20} {}", limit(name, value));
+    for spec in limits() {
+        let (name, _) = spec.dbus[0];
+        let value = match spec.kind {
+            Kind::CpuSet => service
+                .get_property::<Vec<u8>>(name)
+                .ok()
+                .map(|mask| CpuSet::decode(&mask).list().to_owned())
+                .filter(|list| !list.is_empty()),
+            Kind::Bool => service
+                .get_property::<bool>(name)
+                .ok()
+                .map(|set| if set { "yes" } else { "no" }.to_owned()),
+            kind => number(name).map(|value| limit(kind, value)),
+        };
+        if let Some(value) = value {
+            let _ = writeln!(text, "  {name:<20} {value}");
         }
-    }
-    if let Ok(mask) = service.get_property::<Vec<u8>>("AllowedCPUs") {
-        allowed_cpus(&mask, &mut text);
     }
     leaf_limits(&mut text, &cgroup);
     let _ = writeln!(text, "usage:");
@@ -92,26 +90,18 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
     Ok(text)
 }
 
-fn allowed_cpus(mask: &[u8], text: &mut String) {
-    let cpus: Vec<String> = (0..mask.len() * 8)
-        .filter(|i| mask[i / 8] & (1 << (i % 8)) != 0)
-        .map(|i| i.to_string())
-        .collect();
-    if !cpus.is_empty() {
-        let _ = writeln!(text, "  {:<20} {}", "AllowedCPUs", cpus.join(","));
-    }
-}
-
 /// What the launcher wrote into the payload's cgroup, which is what the payload sees.
 fn leaf_limits(text: &mut String, cgroup: &str) {
     let leaf = Path::new("/sys/fs/cgroup")
         .join(cgroup.trim_start_matches('/'))
         .join(DEFAULT_LEAF);
-    let values: Vec<(&str, String)> = LEAF_FILES
-        .iter()
+    let mut files: Vec<&str> = limits().filter_map(|spec| spec.leaf).collect();
+    files.dedup();
+    let values: Vec<(&str, String)> = files
+        .into_iter()
         .filter_map(|file| {
             Some((
-                *file,
+                file,
                 std::fs::read_to_string(leaf.join(file))
                     .ok()?
                     .trim()
@@ -128,14 +118,15 @@ fn leaf_limits(text: &mut String, cgroup: &str) {
     }
 }
 
-fn limit(name: &str, value: u64) -> String {
-    if value == u64::MAX {
-        return "infinity".to_owned();
-    }
-    match name {
-        "CPUQuotaPerSecUSec" => format!("{}%", value as f64 / 10_000.0),
-        "CPUQuotaPeriodUSec" => format!("{}us", value),
-        n if n.starts_with("Memory") => format!("{value} ({})", crate::run::wait::size(value)),
+/// A `t` value as `systemctl show` spells it, sizes also in binary units.
+fn limit(kind: Kind, value: u64) -> String {
+    let Limit::Finite(value) = Limit::from_dbus(value) else {
+        return Limit::Infinity.unit();
+    };
+    match kind {
+        Kind::CpuQuota => CpuMax::percent(value),
+        Kind::CpuQuotaPeriod => format!("{value}us"),
+        Kind::Bytes { .. } => format!("{value} ({})", crate::run::wait::size(value)),
         _ => value.to_string(),
     }
 }

@@ -17,7 +17,7 @@ pub struct UninstallRequest {
 }
 
 pub fn uninstall(request: &UninstallRequest) -> Result<(), Error> {
-    let unit = super::service_name(&request.unit);
+    let unit = crate::compile::unit_name_of(&request.unit, "service")?;
     let path = super::unit_dir(request.manager, request.unit_dir.as_deref())?.join(&unit);
     let bytes = output::read_unit(&path)?
         .ok_or_else(|| Error::Host(format!("{}: no such unit file", path.display())))?;

@@ -6,6 +6,7 @@
 
 pub mod container;
 pub mod property;
+pub mod value;
 
 use std::path::PathBuf;
 
@@ -60,8 +61,18 @@ impl Destination {
         }
     }
 
-    /// A property that the launcher also writes into the leaf.
-    pub fn mirrored(property: Property, file: &str, value: impl Into<String>) -> Destination {
+    /// A property that the launcher also writes into the leaf, in the file the table names.
+    pub fn mirrored(property: Property, value: impl Into<String>) -> Destination {
+        let leaf = property
+            .spec
+            .leaf
+            .map(|file| CgroupWrite::new(known_file(file), value));
+        Destination::Property { property, leaf }
+    }
+
+    /// A property that the launcher writes into another file than its own (`CPUWeight=idle` is
+    /// `cpu.idle`).
+    pub fn mirrored_in(property: Property, file: &str, value: impl Into<String>) -> Destination {
         let leaf = CgroupWrite::new(known_file(file), value);
         Destination::Property {
             property,

@@ -4,7 +4,9 @@
 
 use std::path::Path;
 
-use crate::plan::property::{Class, DELEGATE_SUBGROUP, DbusProperty, DbusValue};
+use crate::plan::property::{
+    Class, DELEGATE, DELEGATE_SUBGROUP, DbusProperty, DbusValue, Property,
+};
 use crate::plan::{Plan, Spawner};
 
 /// What kind of transient unit, with what belongs to that kind only.
@@ -42,7 +44,7 @@ pub fn properties(plan: &Plan, transient: &Transient, options: &RunOptions) -> V
     if let Some(slice) = &options.slice {
         properties.push(str_property("Slice", slice.clone()));
     }
-    properties.push(DbusProperty::new("Delegate", DbusValue::Bool(true)));
+    properties.extend(Property::new(&DELEGATE, "yes", DbusValue::Bool(true)).dbus);
     if options.collect {
         properties.push(str_property("CollectMode", "inactive-or-failed"));
     }
@@ -57,7 +59,9 @@ pub fn properties(plan: &Plan, transient: &Transient, options: &RunOptions) -> V
         Transient::Service { launcher } => {
             properties.push(str_property("Type", plan.service_type()));
             if let Some(leaf) = plan.delegate_subgroup() {
-                properties.push(str_property(DELEGATE_SUBGROUP.key, leaf));
+                properties.extend(
+                    Property::new(&DELEGATE_SUBGROUP, leaf, DbusValue::Str(leaf.into())).dbus,
+                );
             }
             for property in plan.container.iter().flat_map(|c| c.service_properties()) {
                 properties.extend(property.dbus);

@@ -39,14 +39,11 @@ pub struct RunRequest {
     pub mode: Mode,
     pub unit: Option<String>,
     pub options: RunOptions,
-    pub properties: Vec<String>,
     pub launcher: PathBuf,
     pub wait: bool,
     pub pipe: bool,
     pub no_block: bool,
-    pub quiet: bool,
     pub json: bool,
-    pub strict: bool,
     /// Print the call instead of making it; `request.target` is then used as is.
     pub dry_run: bool,
 }
@@ -57,7 +54,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     if run.dry_run {
         let bundle = Bundle::load(&run.bundle)?;
         let unit = unit_name(&bundle, run)?;
-        let plan = warned(run, plan(&bundle, run, run.request.target.systemd, &unit)?);
+        let plan = plan(&bundle, run, run.request.target.systemd, &unit)?;
         let transient = transient(run, 0);
         let properties = dbus::properties(&plan, &transient, &options(run));
         print!("{}", dbus::listing(&unit, "fail", &properties));
@@ -83,7 +80,9 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         Err(err) => {
             // A bundle error is the user's to fix whatever the bus does, so it comes first;
             // `request.target` holds the fallback version.
-            plan(&bundle, run, run.request.target.systemd, &unit)?;
+            let mut quiet = run.clone();
+            quiet.request.quiet = true;
+            plan(&bundle, &quiet, run.request.target.systemd, &unit)?;
             return Err(err);
         }
     };
@@ -94,7 +93,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         };
         Error::Host(format!("the {manager} manager runs {why}"))
     })?;
-    let mut plan = warned(run, plan(&bundle, run, systemd, &unit)?);
+    let mut plan = plan(&bundle, run, systemd, &unit)?;
     if let Some(container) = &plan.container {
         crate::output::write_runtime_config(container)?;
     }
@@ -116,8 +115,8 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         options: options(run),
         stdio: run.pipe.then_some(stdio),
         no_block: run.no_block,
-        strict: run.strict,
-        quiet: run.quiet,
+        strict: run.request.strict,
+        quiet: run.request.quiet,
     };
     start(&mut bus, &mut plan, &starting)?;
     match run.mode {
@@ -136,13 +135,13 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         }
         Mode::Service if run.wait || run.pipe => {
             let outcome = wait::until_done(&bus.connection, &bus.proxy, &unit)?;
-            wait::report(&unit, &outcome, run.json, run.quiet);
+            wait::report(&unit, &outcome, run.json, run.request.quiet);
             Ok(outcome.exit_status())
         }
         Mode::Service => {
             if run.json {
                 println!("{}", serde_json::json!({ "unit": unit }));
-            } else if !run.quiet {
+            } else if !run.request.quiet {
                 eprintln!("Running as unit: {unit}");
             }
             Ok(0)
@@ -150,13 +149,8 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     }
 }
 
-/// The plan for `systemd`, and its warnings.
-fn plan(
-    bundle: &Bundle,
-    run: &RunRequest,
-    systemd: u32,
-    unit: &str,
-) -> Result<(Plan, Vec<String>), Error> {
+/// The plan for `systemd`; its warnings are printed.
+fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32, unit: &str) -> Result<Plan, Error> {
     let mut request = run.request.clone();
     request.target.systemd = systemd;
     // A container of a transient unit keeps its config and state in the unit's runtime
@@ -164,24 +158,11 @@ fn plan(
     request.container.home = compile::ConfigHome::Transient;
     request.container.unit = Some(unit.to_owned());
     request.container.terminal = run.mode == Mode::Scope && std::io::stdin().is_terminal();
-    let mut plan = compile::plan(bundle, &request)?;
-    for assignment in &run.properties {
-        plan.mappings.push(overrides::parse(assignment, systemd)?);
-    }
-    crate::translate::mark_overridden(&mut plan.mappings);
-    crate::downgrade::downgrade(&mut plan);
-    let warnings = compile::check(&plan, run.strict)?;
+    let plan = compile::checked(bundle, &request)?;
     if run.mode == Mode::Scope {
         scope_can_apply(&plan)?;
     }
-    Ok((plan, warnings))
-}
-
-fn warned(run: &RunRequest, (plan, warnings): (Plan, Vec<String>)) -> Plan {
-    for warning in warnings {
-        warn(run, &warning);
-    }
-    plan
+    Ok(plan)
 }
 
 /// In a scope this process runs the payload, and what it cannot apply (the user and groups,
@@ -238,10 +219,7 @@ fn unit_name(bundle: &Bundle, run: &RunRequest) -> Result<String, Error> {
         Mode::Service => "service",
     };
     Ok(match &run.unit {
-        Some(name) => {
-            let stem = name.strip_suffix(&format!(".{suffix}")).unwrap_or(name);
-            format!("{}.{suffix}", crate::render::escape::as_unit_name(stem))
-        }
+        Some(name) => compile::unit_name_of(name, suffix)?,
         None => {
             let base = compile::unit_name(bundle, run.request.name.as_deref())?;
             let stem = base.strip_suffix(".service").unwrap_or(&base);
@@ -256,12 +234,6 @@ pub fn random_suffix() -> String {
         .build_hasher()
         .finish();
     format!("{:08x}", random as u32)
-}
-
-fn warn(run: &RunRequest, message: &str) {
-    if !run.quiet {
-        eprintln!("ociunit: warning: {message}");
-    }
 }
 
 /// A transient unit about to be started: everything [`start`] needs besides the plan.

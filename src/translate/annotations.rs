@@ -1,6 +1,6 @@
 //! `annotations["org.systemd.property.NAME"]`: runc and crun pass these to systemd as unit
 //! properties, so bundles written for them set limits this way. ociunit accepts the properties
-//! `ociunit run -p` accepts (`assignment`), with their value in systemd's syntax or in the
+//! `ociunit run -p` accepts (`property::assign`), with their value in systemd's syntax or in the
 //! GVariant text those runtimes read; anything else is refused, because a limit the bundle asks
 //! for must not silently go missing. Other annotations are metadata for the runtime.
 //!
@@ -27,8 +27,8 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::Translation;
-use super::assignment::{self, KEYS, LIMITS, Refusal};
 use crate::bundle::member;
+use crate::plan::property::{self, Kind, Refusal};
 use crate::plan::{Destination, Mapping};
 
 const PREFIX: &str = "org.systemd.property.";
@@ -94,12 +94,14 @@ fn read(name: &str, value: &str, systemd: u32) -> Result<(Destination, Option<St
     let unknown = || {
         format!(
             "{name:?} is not a property ociunit can set; supported: {}, {QUOTA_PER_SEC}",
-            KEYS.join(", ")
+            property::settable_keys().join(", ")
         )
     };
-    if name != QUOTA_PER_SEC && !KEYS.contains(&name) {
+    let spec = property::by_key(name).filter(|spec| spec.settable());
+    if name != QUOTA_PER_SEC && spec.is_none() {
         return Err(unknown());
     }
+    let kind = spec.map(|spec| spec.kind);
     let (key, text, conversion) = if name == QUOTA_PER_SEC {
         let per_sec = uint64(value)
             .ok_or_else(|| format!("{value:?}: expected uint64 N, in µs per second"))?;
@@ -132,31 +134,32 @@ fn read(name: &str, value: &str, systemd: u32) -> Result<(Destination, Option<St
             Some("a GVariant string, read in systemd syntax".to_owned()),
         )
     } else if let Some(number) = uint64(value) {
-        let text = match (name, number) {
-            ("CPUWeight", 0) => "idle".to_owned(),
-            ("CPUQuota", _) => {
+        let text = match (kind, number) {
+            (Some(Kind::CpuWeight), 0) => "idle".to_owned(),
+            (Some(Kind::CpuQuota), _) => {
                 return Err(format!(
                     "{value:?}: CPUQuota takes a percentage such as '50%'; uint64 N µs per second \
                      goes in {PREFIX}{QUOTA_PER_SEC}"
                 ));
             }
-            ("AllowedCPUs" | "AllowedMemoryNodes", _) => {
+            (Some(Kind::CpuSet), _) => {
                 return Err(format!("{value:?}: {name} takes a list such as '0-3'"));
             }
-            (_, u64::MAX) if LIMITS.iter().any(|(spec, _)| spec.key == name) => {
-                "infinity".to_owned()
+            (Some(Kind::Bool), _) => {
+                return Err(format!("{value:?}: {name} takes true or false"));
             }
+            (Some(Kind::Bytes { .. } | Kind::Tasks), u64::MAX) => "infinity".to_owned(),
             _ => number.to_string(),
         };
-        let conversion = match name {
-            "CPUWeight" => "uint64: the D-Bus value (0 is idle)",
+        let conversion = match kind {
+            Some(Kind::CpuWeight) => "uint64: the D-Bus value (0 is idle)",
             _ => "uint64: the D-Bus value (18446744073709551615 is infinity)",
         };
         (name, text, Some(conversion.to_owned()))
     } else {
         (name, value.to_owned(), None)
     };
-    match assignment::destination(key, &text, systemd) {
+    match property::assign(key, &text, systemd) {
         Ok(destination) => Ok((destination, conversion)),
         Err(Refusal::UnknownKey) => Err(unknown()),
         Err(Refusal::Value(why)) => Err(format!("{value:?}: {why} ({FORMS})")),
@@ -229,6 +232,10 @@ mod tests {
         assert_eq!(ok("CPUWeight", "uint64 0").0, "idle");
         assert_eq!(ok("CPUWeight", "uint64 200").0, "200");
         assert_eq!(ok("IOWeight", "uint64 500").0, "500");
+        assert_eq!(
+            ok("MemoryZSwapWriteback", "false"),
+            ("no".into(), DbusValue::Bool(false))
+        );
     }
 
     #[test]
@@ -271,6 +278,8 @@ mod tests {
             ("AllowedCPUs", "'0,\n1'", "control character"),
             ("CPUQuota", "50%;", "percentage"),
             ("MemoryMax", "%n", "a size"),
+            ("MemoryZSwapWriteback", "uint64 0", "true or false"),
+            ("MemoryZSwapWriteback", "'maybe'", "yes or no"),
         ] {
             match read(name, value, 257) {
                 Err(why) => assert!(why.contains(word), "{name}={value:?}: {why}"),

@@ -9,8 +9,9 @@ use super::{Translation, V1_ONLY};
 use crate::plan::Destination;
 use crate::plan::property::{
     DbusValue, IO_DEVICE_WEIGHT, IO_READ_BANDWIDTH_MAX, IO_READ_IOPS_MAX, IO_WEIGHT,
-    IO_WRITE_BANDWIDTH_MAX, IO_WRITE_IOPS_MAX, Property, PropertySpec,
+    IO_WRITE_BANDWIDTH_MAX, IO_WRITE_IOPS_MAX, Property, PropertySpec, Value,
 };
+use crate::plan::value::Weight;
 
 const BASE: &str = "linux.resources.blockIO";
 
@@ -19,11 +20,12 @@ pub const WEIGHT_CONVERSION: &str =
 
 /// OCI's BFQ-era weight (10..1000) onto cgroup v2's `io.weight` (1..10000), linearly, as the
 /// runtimes do when `io.bfq.weight` is absent.
-pub fn io_weight(weight: u16) -> Result<u64, String> {
+pub fn io_weight(weight: u16) -> Result<Weight, String> {
+    let outside = || format!("{weight} is outside the OCI weight range 10..1000");
     if !(10..=1000).contains(&weight) {
-        return Err(format!("{weight} is outside the OCI weight range 10..1000"));
+        return Err(outside());
     }
-    Ok(1 + (u64::from(weight) - 10) * 9999 / 990)
+    Weight::new(1 + (u64::from(weight) - 10) * 9999 / 990).ok_or_else(outside)
 }
 
 /// `MAJ:MIN`, or which of the two is wrong: its field name, its value and why. The kernel's device
@@ -59,16 +61,14 @@ fn leaf_weight(leaf_weight: u16) -> Destination {
 }
 
 pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
+    let systemd = t.target.systemd;
     if let Some(weight) = io.weight() {
         let mapping = t.field(format!("{BASE}.weight"), weight);
         match io_weight(weight) {
-            Ok(value) => {
-                let property = Property::new(&IO_WEIGHT, value.to_string(), DbusValue::U64(value));
-                mapping.via(WEIGHT_CONVERSION).to(Destination::mirrored(
-                    property,
-                    "io.weight",
-                    format!("default {value}"),
-                ));
+            Ok(weight) => {
+                mapping
+                    .via(WEIGHT_CONVERSION)
+                    .to(IO_WEIGHT.set(Value::Weight(weight), systemd));
             }
             Err(why) => {
                 mapping.to(Destination::invalid(why));
@@ -83,7 +83,8 @@ pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
         let path = format!("{BASE}.weightDevice[{index}]");
         if let Some(weight) = entry.weight() {
             match (device(entry.major(), entry.minor()), io_weight(weight)) {
-                (Ok(dev), Ok(value)) => {
+                (Ok(dev), Ok(io)) => {
+                    let value = io.get();
                     let node = format!("/dev/block/{dev}");
                     let property = Property::new(
                         &IO_DEVICE_WEIGHT,
@@ -92,11 +93,7 @@ pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
                     );
                     t.field(format!("{path}.weight"), weight)
                         .via(WEIGHT_CONVERSION)
-                        .to(Destination::mirrored(
-                            property,
-                            "io.weight",
-                            format!("{dev} {value}"),
-                        ));
+                        .to(Destination::mirrored(property, format!("{dev} {value}")));
                 }
                 (Err((name, value, why)), _) => {
                     t.field(format!("{path}.{name}"), value)
@@ -164,7 +161,6 @@ pub fn translate(io: &LinuxBlockIo, t: &mut Translation) {
                     );
                     t.field(path, entry).to(Destination::mirrored(
                         property,
-                        "io.max",
                         format!("{dev} {io_max_key}={rate}"),
                     ));
                 }
@@ -182,7 +178,7 @@ mod tests {
     #[test]
     fn weight_vectors() {
         for (oci, io) in [(10, 1), (100, 910), (500, 4950), (1000, 10000)] {
-            assert_eq!(super::io_weight(oci), Ok(io));
+            assert_eq!(super::io_weight(oci).map(|w| w.get()), Ok(io));
         }
         assert!(super::io_weight(9).is_err());
         assert!(super::io_weight(1001).is_err());

@@ -4,19 +4,13 @@
 use oci_spec::runtime::LinuxCpu;
 
 use super::Translation;
-use crate::error::shown;
 use crate::plan::Destination;
 use crate::plan::property::{
-    ALLOWED_CPUS, ALLOWED_MEMORY_NODES, CPU_QUOTA, CPU_QUOTA_PERIOD, CPU_WEIGHT, CPU_WEIGHT_IDLE,
-    DbusProperty, DbusValue, Property, PropertySpec,
+    ALLOWED_CPUS, ALLOWED_MEMORY_NODES, CPU_QUOTA, CPU_QUOTA_PERIOD, CPU_WEIGHT, Value,
 };
+use crate::plan::value::{CpuMax, DEFAULT_PERIOD, FINE_QUOTA_SINCE, Limit, Weight};
 
 const BASE: &str = "linux.resources.cpu";
-/// The kernel's (and systemd's) default `cpu.max` period.
-pub const DEFAULT_PERIOD: u64 = 100_000;
-/// systemd 257 stores `CPUQuota=` with two decimals (systemd#33171); before, a daemon-reload
-/// re-read it as a whole percentage, so we round up to 1 % there, like runc and crun.
-const FINE_QUOTA_SINCE: u32 = 257;
 
 /// cgroup v1's largest `cpu.shares`; the conversion maps it to the largest weight, 10000.
 const MAX_SHARES: u64 = 262_144;
@@ -25,6 +19,7 @@ pub const SHARES_CONVERSION: &str = "cpu.weight = ⌈10^((L² + 125·L)/612 − 
      (crun ≥ 1.23, runc ≥ 1.3.2, youki ≥ 0.5.7)";
 
 pub fn translate(cpu: &LinuxCpu, t: &mut Translation) {
+    let systemd = t.target.systemd;
     let idle = cpu.idle() == Some(1);
     if let Some(shares) = cpu.shares() {
         let mapping = t.field(format!("{BASE}.shares"), shares);
@@ -40,11 +35,11 @@ pub fn translate(cpu: &LinuxCpu, t: &mut Translation) {
                     "{SHARES_CONVERSION}; {shares} is above cgroup v1's largest share count, \
                      {MAX_SHARES}, so it is clamped to weight 10000, as in runc, crun and youki"
                 ))
-                .to(weight(shares_to_weight(shares)));
+                .to(weight(shares_to_weight(shares), systemd));
         } else {
             mapping
                 .via(SHARES_CONVERSION)
-                .to(weight(shares_to_weight(shares)));
+                .to(weight(shares_to_weight(shares), systemd));
         }
     }
     quota_and_period(cpu, t);
@@ -60,20 +55,20 @@ pub fn translate(cpu: &LinuxCpu, t: &mut Translation) {
             ));
         }
     }
-    for (name, value, spec, file) in [
-        ("cpus", cpu.cpus(), &ALLOWED_CPUS, "cpuset.cpus"),
-        ("mems", cpu.mems(), &ALLOWED_MEMORY_NODES, "cpuset.mems"),
+    for (name, value, spec) in [
+        ("cpus", cpu.cpus(), &ALLOWED_CPUS),
+        ("mems", cpu.mems(), &ALLOWED_MEMORY_NODES),
     ] {
         if let Some(list) = value {
             let mapping = t.field(format!("{BASE}.{name}"), list);
-            mapping.to(cpuset_property(spec, file, list));
+            mapping.to(spec.read(list, systemd));
         }
     }
     if let Some(value) = cpu.idle() {
         let mapping = t.field(format!("{BASE}.idle"), value);
         match value {
             0 => mapping.to(Destination::ignored("0 is the default")),
-            1 => mapping.to(idle_property()),
+            1 => mapping.to(CPU_WEIGHT.set(Value::Idle, systemd)),
             other => mapping.to(Destination::invalid(format!("{other} is not 0 or 1"))),
         };
     }
@@ -113,17 +108,16 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     10f64.powf(exponent).ceil() as u64
 }
 
-pub fn weight(value: u64) -> Destination {
-    let property = Property::new(&CPU_WEIGHT, value.to_string(), DbusValue::U64(value));
-    Destination::mirrored(property, "cpu.weight", value.to_string())
-}
-
-pub fn idle_property() -> Destination {
-    let property = Property::new(&CPU_WEIGHT_IDLE, "idle", DbusValue::U64(0));
-    Destination::mirrored(property, "cpu.idle", "1")
+/// The weight of a share count, which [`shares_to_weight`] keeps in range.
+fn weight(value: u64, systemd: u32) -> Destination {
+    match Weight::new(value) {
+        Some(weight) => CPU_WEIGHT.set(Value::Weight(weight), systemd),
+        None => Destination::invalid(format!("{value} is not a weight in 1..10000")),
+    }
 }
 
 fn quota_and_period(cpu: &LinuxCpu, t: &mut Translation) {
+    let systemd = t.target.systemd;
     // runc and crun read a period of 0 as the kernel's default, and containerd writes 0 for it.
     let period = cpu.period().filter(|p| *p != 0);
     let period_ok = match period {
@@ -137,15 +131,17 @@ fn quota_and_period(cpu: &LinuxCpu, t: &mut Translation) {
         _ => true,
     };
     if let Some(quota) = cpu.quota() {
-        let systemd = t.target.systemd;
         let mapping = t.field(format!("{BASE}.quota"), quota);
         if quota <= 0 {
             mapping.to(Destination::ignored(
                 "no quota (the default), as in runc, crun and youki",
             ));
         } else if period_ok {
-            let period = period.unwrap_or(DEFAULT_PERIOD);
-            let destination = quota_property(quota.unsigned_abs(), period, systemd);
+            let max = CpuMax {
+                quota: Limit::Finite(quota.unsigned_abs()),
+                period: period.unwrap_or(DEFAULT_PERIOD),
+            };
+            let destination = CPU_QUOTA.set(Value::CpuMax(max), systemd);
             mapping
                 .via(format!(
                     "CPUQuotaPerSecUSec = quota·10⁶/period, rounded up to {}; the launcher writes \
@@ -167,119 +163,22 @@ fn quota_and_period(cpu: &LinuxCpu, t: &mut Translation) {
                 )));
         }
         Some(period) if period_ok => {
-            let quota = cpu.quota().filter(|q| *q > 0).map(i64::unsigned_abs);
+            let quota = match cpu.quota() {
+                Some(quota) if quota > 0 => Limit::Finite(quota.unsigned_abs()),
+                _ => Limit::Infinity,
+            };
+            let max = CpuMax { quota, period };
             t.field(format!("{BASE}.period"), period)
-                .to(period_property(quota, period));
+                .to(CPU_QUOTA_PERIOD.set(Value::CpuMax(max), systemd));
         }
         _ => {}
     }
 }
 
-/// `cpu.max` as the kernel reads it.
-fn cpu_max(quota: Option<u64>, period: u64) -> String {
-    match quota {
-        Some(quota) => format!("{quota} {period}"),
-        None => format!("max {period}"),
-    }
-}
-
-/// systemd reads `CPUQuota=` as an `int` of hundredths of a percent; this is its largest whole
-/// percent, so that a quota valid for one target is valid for all, whatever their rounding.
-const MAX_QUOTA_PER_SEC: u64 = i32::MAX as u64 * 100 / 10_000 * 10_000;
-
-pub fn quota_property(quota: u64, period: u64, systemd: u32) -> Destination {
-    let step = if systemd >= FINE_QUOTA_SINCE {
-        100
-    } else {
-        10_000
-    };
-    let exact = quota.saturating_mul(1_000_000).div_ceil(period);
-    if exact > MAX_QUOTA_PER_SEC {
-        return Destination::invalid(format!(
-            "{quota}/{period} is {}% of a CPU, more than systemd's CPUQuota= can hold ({}%)",
-            exact / 10_000,
-            MAX_QUOTA_PER_SEC / 10_000
-        ));
-    }
-    let per_sec = exact.div_ceil(step) * step;
-    let percent = format!("{}.{:02}", per_sec / 10_000, per_sec % 10_000 / 100);
-    let percent = percent.trim_end_matches('0').trim_end_matches('.');
-    let property = Property::with_dbus(
-        &CPU_QUOTA,
-        format!("{percent}%"),
-        vec![DbusProperty::new(
-            "CPUQuotaPerSecUSec",
-            DbusValue::U64(per_sec),
-        )],
-    );
-    Destination::mirrored(property, "cpu.max", cpu_max(Some(quota), period))
-}
-
-pub fn period_property(quota: Option<u64>, period: u64) -> Destination {
-    let property = Property::with_dbus(
-        &CPU_QUOTA_PERIOD,
-        format!("{period}us"),
-        vec![DbusProperty::new(
-            "CPUQuotaPeriodUSec",
-            DbusValue::U64(period),
-        )],
-    );
-    Destination::mirrored(property, "cpu.max", cpu_max(quota, period))
-}
-
-/// `AllowedCPUs=`/`AllowedMemoryNodes=` from a cpuset list such as `0-3,6`.
-pub fn cpuset_property(spec: &'static PropertySpec, file: &str, list: &str) -> Destination {
-    if list.trim().is_empty() {
-        return Destination::ignored("empty: no restriction");
-    }
-    match cpuset_mask(list) {
-        Ok(mask) => Destination::mirrored(
-            Property::new(spec, list, DbusValue::Bytes(mask)),
-            file,
-            list,
-        ),
-        Err(why) => Destination::invalid(why),
-    }
-}
-
-/// Largest CPU or node index accepted; the kernel's NR_CPUS maximum is 8192.
-const MAX_CPU: usize = 8191;
-
-/// The bit mask systemd reads for `AllowedCPUs`: byte i bit j is index 8i+j (little-endian
-/// bytes; youki once sent them big-endian, runc#3808 fixed the same bug).
-pub fn cpuset_mask(list: &str) -> Result<Vec<u8>, String> {
-    let bad = |part: &str| {
-        format!(
-            "{} in {} is not an index or a range such as 0-3",
-            shown(part),
-            shown(list)
-        )
-    };
-    let mut mask = Vec::new();
-    for part in list.split(',').map(str::trim) {
-        let (first, last) = match part.split_once('-') {
-            Some((a, b)) => (a.parse::<usize>(), b.parse::<usize>()),
-            None => (part.parse::<usize>(), part.parse::<usize>()),
-        };
-        let (Ok(first), Ok(last)) = (first, last) else {
-            return Err(bad(part));
-        };
-        if first > last || last > MAX_CPU {
-            return Err(bad(part));
-        }
-        if mask.len() <= last / 8 {
-            mask.resize(last / 8 + 1, 0u8);
-        }
-        for index in first..=last {
-            mask[index / 8] |= 1 << (index % 8);
-        }
-    }
-    Ok(mask)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::property::DbusValue;
 
     #[test]
     fn shares_test_vectors() {
@@ -302,19 +201,12 @@ mod tests {
         }
     }
 
-    #[test]
-    fn cpuset_masks_are_little_endian() {
-        assert_eq!(cpuset_mask("0,2-4,7,9-10").unwrap(), [157, 6]);
-        assert_eq!(cpuset_mask("0").unwrap(), [1]);
-        assert_eq!(cpuset_mask("8").unwrap(), [0, 1]);
-        assert!(cpuset_mask("3-1").is_err());
-        assert!(cpuset_mask("a").is_err());
-        assert!(cpuset_mask("1,,2").is_err());
-        assert!(cpuset_mask("99999").is_err());
-    }
-
     fn quota(quota: u64, period: u64, systemd: u32) -> (String, u64, String) {
-        match quota_property(quota, period, systemd) {
+        let max = CpuMax {
+            quota: Limit::Finite(quota),
+            period,
+        };
+        match CPU_QUOTA.set(Value::CpuMax(max), systemd) {
             Destination::Property { property, leaf } => {
                 let DbusValue::U64(per_sec) = property.dbus[0].value else {
                     panic!()

@@ -3,9 +3,10 @@
 
 use oci_spec::runtime::LinuxHugepageLimit;
 
-use super::{Translation, cgroup_limit, oci_limit};
+use super::Translation;
 use crate::error::shown;
 use crate::plan::Destination;
+use crate::plan::value::Limit;
 
 /// The kernel names hugetlb files by page size with an upper-case unit: `2MB`, `1GB`, `64KB`.
 fn page_size(text: &str) -> Result<&str, String> {
@@ -25,11 +26,11 @@ fn page_size(text: &str) -> Result<&str, String> {
 pub fn translate(limits: &[LinuxHugepageLimit], t: &mut Translation) {
     for (index, entry) in limits.iter().enumerate() {
         let path = format!("linux.resources.hugepageLimits[{index}]");
-        match (page_size(entry.page_size()), oci_limit(entry.limit())) {
+        match (page_size(entry.page_size()), Limit::from_oci(entry.limit())) {
             (Ok(size), Ok(limit)) => {
                 t.field(path, entry).to(Destination::launcher(
                     &format!("hugetlb.{size}.max"),
-                    cgroup_limit(limit),
+                    limit.cgroup(),
                     "systemd has no hugetlb property",
                 ));
             }

@@ -2,33 +2,12 @@
 
 use oci_spec::runtime::LinuxMemory;
 
-use super::{Translation, V1_ONLY, cgroup_limit, oci_limit};
+use super::{Translation, V1_ONLY};
 use crate::plan::Destination;
-use crate::plan::property::{
-    MEMORY_HIGH, MEMORY_LOW, MEMORY_MAX, MEMORY_MIN, MEMORY_SWAP_MAX, MEMORY_ZSWAP_MAX, Property,
-    PropertySpec, limit_dbus, limit_text,
-};
+use crate::plan::property::{MEMORY_LOW, MEMORY_MAX, MEMORY_SWAP_MAX, Value};
+use crate::plan::value::Limit;
 
 const BASE: &str = "linux.resources.memory";
-
-/// A byte limit as a property plus the same limit in the payload's own cgroup.
-pub fn limit_property(spec: &'static PropertySpec, file: &str, value: Option<u64>) -> Destination {
-    let property = Property::new(spec, limit_text(value), limit_dbus(value));
-    Destination::mirrored(property, file, cgroup_limit(value))
-}
-
-/// The property and cgroup file for each `memory.*` file systemd manages.
-pub fn property_for_file(file: &str) -> Option<&'static PropertySpec> {
-    match file {
-        "memory.max" => Some(&MEMORY_MAX),
-        "memory.high" => Some(&MEMORY_HIGH),
-        "memory.low" => Some(&MEMORY_LOW),
-        "memory.min" => Some(&MEMORY_MIN),
-        "memory.swap.max" => Some(&MEMORY_SWAP_MAX),
-        "memory.zswap.max" => Some(&MEMORY_ZSWAP_MAX),
-        _ => None,
-    }
-}
 
 /// containerd and the kubelet write `limit: 0` for "no limit"; runc and youki read it so.
 /// (crun writes `memory.max` 0, which leaves the payload no memory at all, and systemd
@@ -37,15 +16,16 @@ const ZERO_LIMIT: &str = "0 means no limit, as in runc and youki (containerd and
      for unset)";
 
 pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
+    let systemd = t.target.systemd;
     let limit = memory.limit().and_then(|value| {
         let mapping = t.field(format!("{BASE}.limit"), value);
         if value == 0 {
             mapping.to(Destination::ignored(ZERO_LIMIT));
             return None;
         }
-        match oci_limit(value) {
+        match Limit::from_oci(value) {
             Ok(limit) => {
-                mapping.to(limit_property(&MEMORY_MAX, "memory.max", limit));
+                mapping.to(MEMORY_MAX.set(Value::Limit(limit), systemd));
                 Some(limit)
             }
             Err(why) => {
@@ -56,11 +36,11 @@ pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
     });
     if let Some(value) = memory.reservation() {
         let mapping = t.field(format!("{BASE}.reservation"), value);
-        match oci_limit(value) {
-            Ok(Some(0)) => mapping.to(Destination::ignored(
+        match Limit::from_oci(value) {
+            Ok(Limit::Finite(0)) => mapping.to(Destination::ignored(
                 "0 is the default (no protection), as runc reads it",
             )),
-            Ok(low) => mapping.to(limit_property(&MEMORY_LOW, "memory.low", low)),
+            Ok(low) => mapping.to(MEMORY_LOW.set(Value::Limit(low), systemd)),
             Err(why) => mapping.to(Destination::invalid(why)),
         };
     }
@@ -69,7 +49,7 @@ pub fn translate(memory: &LinuxMemory, t: &mut Translation) {
         match swap_max(swap, limit) {
             Ok(Some(swap_max)) => mapping
                 .via("memory.swap − memory.limit (OCI swap is memory+swap, cgroup v2 limits swap alone)")
-                .to(limit_property(&MEMORY_SWAP_MAX, "memory.swap.max", swap_max)),
+                .to(MEMORY_SWAP_MAX.set(Value::Limit(swap_max), systemd)),
             Ok(None) => mapping.to(Destination::ignored("0 means unset, as in runc")),
             Err(why) => mapping.to(Destination::invalid(why)),
         };
@@ -122,12 +102,11 @@ fn no_limit(value: i64) -> Option<&'static str> {
 const UNSET_SWAPPINESS: &str =
     "0 is what generators write for unset; cgroup v2 has no per-cgroup swappiness";
 
-/// `memory.swap.max` from OCI's memory+swap `swap` and the memory `limit`
-/// (`Some(None)` = the limit was -1, `None` = absent or invalid).
-/// `Ok(None)` means "unset".
-fn swap_max(swap: i64, limit: Option<Option<u64>>) -> Result<Option<Option<u64>>, String> {
+/// `memory.swap.max` from OCI's memory+swap `swap` and the memory `limit` (`None` when absent
+/// or invalid); `Ok(None)` means "unset".
+fn swap_max(swap: i64, limit: Option<Limit>) -> Result<Option<Limit>, String> {
     if swap == -1 {
-        return Ok(Some(None));
+        return Ok(Some(Limit::Infinity));
     }
     if swap == 0 {
         return Ok(None);
@@ -137,8 +116,8 @@ fn swap_max(swap: i64, limit: Option<Option<u64>>) -> Result<Option<Option<u64>>
     }
     let swap = swap.unsigned_abs();
     match limit {
-        Some(Some(limit)) if swap >= limit => Ok(Some(Some(swap - limit))),
-        Some(Some(limit)) => Err(format!(
+        Some(Limit::Finite(limit)) if swap >= limit => Ok(Some(Limit::Finite(swap - limit))),
+        Some(Limit::Finite(limit)) => Err(format!(
             "{swap} is below memory.limit {limit}: OCI swap is memory+swap, so it must be at \
              least the memory limit (equal means no swap)"
         )),
@@ -152,19 +131,23 @@ fn swap_max(swap: i64, limit: Option<Option<u64>>) -> Result<Option<Option<u64>>
 #[cfg(test)]
 mod tests {
     use super::swap_max;
+    use crate::plan::value::Limit::{Finite, Infinity};
 
     #[test]
     fn swap_edge_cases() {
         let gib: u64 = 1 << 30;
         let oci = |v: u64| i64::try_from(v).unwrap();
-        assert_eq!(swap_max(oci(2 * gib), Some(Some(gib))), Ok(Some(Some(gib))));
-        assert_eq!(swap_max(oci(gib), Some(Some(gib))), Ok(Some(Some(0))));
-        assert_eq!(swap_max(-1, None), Ok(Some(None)));
-        assert_eq!(swap_max(-1, Some(Some(gib))), Ok(Some(None)));
-        assert_eq!(swap_max(0, Some(Some(gib))), Ok(None));
-        assert!(swap_max(oci(gib) - 1, Some(Some(gib))).is_err());
+        assert_eq!(
+            swap_max(oci(2 * gib), Some(Finite(gib))),
+            Ok(Some(Finite(gib)))
+        );
+        assert_eq!(swap_max(oci(gib), Some(Finite(gib))), Ok(Some(Finite(0))));
+        assert_eq!(swap_max(-1, None), Ok(Some(Infinity)));
+        assert_eq!(swap_max(-1, Some(Finite(gib))), Ok(Some(Infinity)));
+        assert_eq!(swap_max(0, Some(Finite(gib))), Ok(None));
+        assert!(swap_max(oci(gib) - 1, Some(Finite(gib))).is_err());
         assert!(swap_max(oci(gib), None).is_err());
-        assert!(swap_max(oci(gib), Some(None)).is_err());
-        assert!(swap_max(-2, Some(Some(gib))).is_err());
+        assert!(swap_max(oci(gib), Some(Infinity)).is_err());
+        assert!(swap_max(-2, Some(Finite(gib))).is_err());
     }
 }

@@ -2,7 +2,6 @@
 //! in the bundle, where it went (see `plan::Destination`).
 
 mod annotations;
-pub mod assignment;
 mod block_io;
 mod container;
 pub mod cpu;
@@ -165,7 +164,6 @@ pub fn translate(
         annotations::translate(annotations, &mut t);
     }
     unsupported::translate(&bundle.raw, container.is_some(), &mut t);
-    mark_overridden(&mut t.mappings);
 
     Plan {
         unit: options.unit.clone(),
@@ -183,21 +181,6 @@ pub fn translate(
         leaf: DEFAULT_LEAF.to_owned(),
         best_effort: options.best_effort,
     }
-}
-
-/// An OCI byte or task count: -1 is unlimited (`None`), anything else below 0 is refused.
-/// What 0 means depends on the field.
-pub fn oci_limit(value: i64) -> Result<Option<u64>, String> {
-    match value {
-        -1 => Ok(None),
-        v if v < -1 => Err(format!("{v} is neither a limit nor -1 (unlimited)")),
-        v => Ok(Some(v.unsigned_abs())),
-    }
-}
-
-/// A cgroup file value for a limit: the number, or `max`.
-pub fn cgroup_limit(value: Option<u64>) -> String {
-    value.map_or_else(|| "max".to_owned(), |v| v.to_string())
 }
 
 /// Why a v1-only field is dropped.

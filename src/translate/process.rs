@@ -10,9 +10,10 @@ use super::idmap::{HostId, Id};
 use crate::error::shown;
 use crate::plan::Destination;
 use crate::plan::property::{
-    DbusProperty, DbusValue, GROUP, NO_NEW_PRIVILEGES, OOM_SCORE_ADJUST, Property, RLIMITS,
-    SUPPLEMENTARY_GROUPS, UMASK, USER, WORKING_DIRECTORY, limit_dbus, limit_text,
+    DbusValue, GROUP, NO_NEW_PRIVILEGES, OOM_SCORE_ADJUST, Property, RLIMITS, SUPPLEMENTARY_GROUPS,
+    UMASK, USER, WORKING_DIRECTORY,
 };
+use crate::plan::value::Limit;
 use crate::target::Manager;
 
 /// Returns the payload's argv and environment.
@@ -161,15 +162,14 @@ fn rlimits(process: &Process, t: &mut Translation) {
     for (index, rlimit) in process.rlimits().iter().flatten().enumerate() {
         let name = rlimit_name(rlimit.typ());
         let mapping = t.field(format!("process.rlimits[{index}]"), rlimit);
-        let Some((_, spec, soft_name)) = RLIMITS.iter().find(|(suffix, ..)| *suffix == name) else {
+        let Some((_, spec)) = RLIMITS.iter().find(|(suffix, _)| *suffix == name) else {
             mapping.to(Destination::dropped(format!(
                 "RLIMIT_{name} has no systemd setting"
             )));
             continue;
         };
-        let finite = |v: u64| (v != u64::MAX).then_some(v);
-        let (soft, hard) = (finite(rlimit.soft()), finite(rlimit.hard()));
-        if soft.unwrap_or(u64::MAX) > hard.unwrap_or(u64::MAX) {
+        let (soft, hard) = (rlimit.soft(), rlimit.hard());
+        if soft > hard {
             mapping.to(Destination::invalid(
                 "the soft limit is above the hard limit",
             ));
@@ -178,11 +178,12 @@ fn rlimits(process: &Process, t: &mut Translation) {
         mapping.to(Destination::Property {
             property: Property::with_dbus(
                 spec,
-                format!("{}:{}", limit_text(soft), limit_text(hard)),
-                vec![
-                    DbusProperty::new(spec.key, limit_dbus(hard)),
-                    DbusProperty::new(soft_name, limit_dbus(soft)),
-                ],
+                format!(
+                    "{}:{}",
+                    Limit::from_dbus(soft).unit(),
+                    Limit::from_dbus(hard).unit()
+                ),
+                vec![DbusValue::U64(hard), DbusValue::U64(soft)],
             ),
             leaf: None,
         });
