@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use ociunit::bundle::Bundle;
 use ociunit::compile::{self, ConfigHome, ContainerRequest, Request};
@@ -19,7 +19,10 @@ use ociunit::target::{self, Manager, Target};
 #[derive(Parser)]
 #[command(
     version,
-    about = "Compile OCI runtime bundles into systemd units with cgroup v2 limits"
+    about = "Compile OCI runtime bundles into systemd units with cgroup v2 limits",
+    after_long_help = "Exit status: 0 success; 2 invalid input (the message names the file and \
+        the JSON path; nothing is written); 1 anything else. `diff` exits 1 when the units \
+        differ; `run` exits with the payload's status."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -123,6 +126,16 @@ enum Command {
         /// Remove a unit edited since ociunit generated it, keeping a backup.
         #[arg(long)]
         force: bool,
+    },
+    /// Print the shell completion script for ociunit.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages of ociunit, its subcommands and ociunit-launch into DIR.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
     },
 }
 
@@ -537,6 +550,21 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 keep_running,
                 force,
             })?;
+            Ok(0)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ociunit", &mut script);
+            print(&String::from_utf8_lossy(&script))?;
+            Ok(0)
+        }
+        Command::Man { dir } => {
+            let failed = |err| Error::io("cannot write the man pages into", &dir, &err);
+            std::fs::create_dir_all(&dir).map_err(failed)?;
+            clap_mangen::generate_to(Cli::command(), &dir).map_err(failed)?;
+            clap_mangen::Man::new(ociunit::launch::manual::command())
+                .generate_to(&dir)
+                .map_err(failed)?;
             Ok(0)
         }
     }
