@@ -31,6 +31,9 @@ _ociunit() {
             ociunit,explain)
                 cmd="ociunit__subcmd__explain"
                 ;;
+            ociunit,generate)
+                cmd="ociunit__subcmd__generate"
+                ;;
             ociunit,help)
                 cmd="ociunit__subcmd__help"
                 ;;
@@ -67,6 +70,9 @@ _ociunit() {
             ociunit__subcmd__help,explain)
                 cmd="ociunit__subcmd__help__subcmd__explain"
                 ;;
+            ociunit__subcmd__help,generate)
+                cmd="ociunit__subcmd__help__subcmd__generate"
+                ;;
             ociunit__subcmd__help,help)
                 cmd="ociunit__subcmd__help__subcmd__help"
                 ;;
@@ -95,7 +101,7 @@ _ociunit() {
 
     case "${cmd}" in
         ociunit)
-            opts="-h -V --help --version compile explain run install diff list status doctor uninstall completions man help"
+            opts="-h -V --help --version compile explain run install diff list status doctor uninstall generate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -274,8 +280,42 @@ _ociunit() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        ociunit__subcmd__generate)
+            opts="-h --user --system --dry-run --bundles --systemd-version --launcher --runtime --runtime-version --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --bundles)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --systemd-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --launcher)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         ociunit__subcmd__help)
-            opts="compile explain run install diff list status doctor uninstall completions man help"
+            opts="compile explain run install diff list status doctor uninstall generate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -345,6 +385,20 @@ _ociunit() {
             return 0
             ;;
         ociunit__subcmd__help__subcmd__explain)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ociunit__subcmd__help__subcmd__generate)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

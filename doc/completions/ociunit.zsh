@@ -182,6 +182,21 @@ _arguments "${_arguments_options[@]}" : \
 ':unit -- The unit (NAME or NAME.service):_default' \
 && ret=0
 ;;
+(generate)
+_arguments "${_arguments_options[@]}" : \
+'--bundles=[The declared bundles \[default\: ~/.config/ociunit/bundles or /etc/ociunit/bundles\]]:DIR:_files' \
+'--systemd-version=[The target systemd version \[default\: the local one, else 252\]]:N:_default' \
+'--launcher=[Absolute path of ociunit-launch for ExecStart= \[default\: next to this executable\]]:PATH:_files' \
+'--runtime=[Run the bundle as a container with crun or runc (auto\: when root.path is a non-empty directory, with the first one installed), or on the host (none)]:auto|none|crun|runc|PATH:_default' \
+'--runtime-version=[The runtime'\''s version, instead of asking it (to compile for another machine)]:VERSION:_default' \
+'(--system)--user[Use the user manager (the default for non-root)]' \
+'--system[Use the system manager (the default for root)]' \
+'--dry-run[Print every file it would write, and every error (exit 2 if a bundle is invalid)]' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::dirs -- systemd'\''s output directories; only the first is written \[default with --dry-run\: /run/systemd/generator or /run/user/UID/systemd/generator\]:_files' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
@@ -244,6 +259,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(generate)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -277,6 +296,7 @@ _ociunit_commands() {
 'status:Show a unit'\''s state, limits and usage' \
 'doctor:Check why a limit cannot apply on this host, and print the fix (exit 1 if something the bundle needs is missing)' \
 'uninstall:Stop, disable and remove a unit ociunit generated, then reload' \
+'generate:Write a unit for every declared bundle, as a systemd generator\: invoked by systemd as ociunit-generator NORMAL_DIR EARLY_DIR LATE_DIR (see systemd.generator(7))' \
 'completions:Print the shell completion script for ociunit' \
 'man:Write the man pages of ociunit, its subcommands and ociunit-launch into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -308,6 +328,11 @@ _ociunit__subcmd__explain_commands() {
     local commands; commands=()
     _describe -t commands 'ociunit explain commands' commands "$@"
 }
+(( $+functions[_ociunit__subcmd__generate_commands] )) ||
+_ociunit__subcmd__generate_commands() {
+    local commands; commands=()
+    _describe -t commands 'ociunit generate commands' commands "$@"
+}
 (( $+functions[_ociunit__subcmd__help_commands] )) ||
 _ociunit__subcmd__help_commands() {
     local commands; commands=(
@@ -320,6 +345,7 @@ _ociunit__subcmd__help_commands() {
 'status:Show a unit'\''s state, limits and usage' \
 'doctor:Check why a limit cannot apply on this host, and print the fix (exit 1 if something the bundle needs is missing)' \
 'uninstall:Stop, disable and remove a unit ociunit generated, then reload' \
+'generate:Write a unit for every declared bundle, as a systemd generator\: invoked by systemd as ociunit-generator NORMAL_DIR EARLY_DIR LATE_DIR (see systemd.generator(7))' \
 'completions:Print the shell completion script for ociunit' \
 'man:Write the man pages of ociunit, its subcommands and ociunit-launch into DIR' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -350,6 +376,11 @@ _ociunit__subcmd__help__subcmd__doctor_commands() {
 _ociunit__subcmd__help__subcmd__explain_commands() {
     local commands; commands=()
     _describe -t commands 'ociunit help explain commands' commands "$@"
+}
+(( $+functions[_ociunit__subcmd__help__subcmd__generate_commands] )) ||
+_ociunit__subcmd__help__subcmd__generate_commands() {
+    local commands; commands=()
+    _describe -t commands 'ociunit help generate commands' commands "$@"
 }
 (( $+functions[_ociunit__subcmd__help__subcmd__help_commands] )) ||
 _ociunit__subcmd__help__subcmd__help_commands() {
