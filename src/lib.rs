@@ -5,7 +5,7 @@
 //! one file per resource family) → [`downgrade`] (fit the plan to the target systemd) →
 //! [`limits`] (what systemd and the kernel will load) → [`render`] (unit text, explain report).
 //! [`compile`] runs it end to end. [`launch`] is the in-unit launcher that finishes what systemd
-//! cannot do.
+//! cannot do. [`generator`] runs the same pipeline as a systemd generator.
 
 pub mod bundle;
 pub mod capability;
@@ -13,6 +13,7 @@ pub mod compile;
 pub mod doctor;
 pub mod downgrade;
 pub mod error;
+pub mod generator;
 pub mod interface_file;
 pub mod launch;
 pub mod lifecycle;

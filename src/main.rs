@@ -4,11 +4,12 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 
 use ociunit::bundle::Bundle;
 use ociunit::compile::{self, ConfigHome, ContainerRequest, Request};
 use ociunit::error::Error;
+use ociunit::generator;
 use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
 use ociunit::output::{self, Replaced};
 use ociunit::render::dbus::RunOptions;
@@ -19,7 +20,10 @@ use ociunit::target::{self, Manager, Target};
 #[derive(Parser)]
 #[command(
     version,
-    about = "Compile OCI runtime bundles into systemd units with cgroup v2 limits"
+    about = "Compile OCI runtime bundles into systemd units with cgroup v2 limits",
+    after_long_help = "Exit status: 0 success; 2 invalid input (the message names the file and \
+        the JSON path; nothing is written); 1 anything else. `diff` exits 1 when the units \
+        differ; `run` exits with the payload's status."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -124,6 +128,19 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Write a unit for every declared bundle, as a systemd generator: invoked by systemd as
+    /// ociunit-generator NORMAL_DIR EARLY_DIR LATE_DIR (see systemd.generator(7)).
+    Generate(Box<GenerateArgs>),
+    /// Print the shell completion script for ociunit.
+    Completions {
+        #[arg(value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man pages of ociunit, its subcommands and ociunit-launch into DIR.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Args)]
@@ -171,6 +188,16 @@ struct TargetArgs {
 
 #[derive(Args, Clone)]
 struct RuntimeArgs {
+    #[command(flatten)]
+    choice: RuntimeChoice,
+    /// Where container mode keeps the runtime's config derived from the bundle
+    /// [default: ~/.local/state/ociunit or /var/lib/ociunit].
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
+struct RuntimeChoice {
     /// Run the bundle as a container with crun or runc (auto: when root.path is a non-empty
     /// directory, with the first one installed), or on the host (none).
     #[arg(long, value_name = "auto|none|crun|runc|PATH", default_value = "auto",
@@ -179,17 +206,13 @@ struct RuntimeArgs {
     /// The runtime's version, instead of asking it (to compile for another machine).
     #[arg(long, value_name = "VERSION")]
     runtime_version: Option<String>,
-    /// Where container mode keeps the runtime's config derived from the bundle
-    /// [default: ~/.local/state/ociunit or /var/lib/ociunit].
-    #[arg(long, value_name = "DIR")]
-    state_dir: Option<PathBuf>,
 }
 
 impl RuntimeArgs {
     fn container(&self, home: ConfigHome) -> ContainerRequest {
         ContainerRequest {
-            runtime: self.runtime.clone(),
-            version: self.runtime_version.clone(),
+            runtime: self.choice.runtime.clone(),
+            version: self.choice.runtime_version.clone(),
             home: match home {
                 ConfigHome::Persistent(_) => ConfigHome::Persistent(self.state_dir.clone()),
                 ConfigHome::Transient => ConfigHome::Transient,
@@ -201,6 +224,18 @@ impl RuntimeArgs {
     }
 }
 
+/// `--systemd-version`, else the local systemd's, else [`target::FALLBACK_SYSTEMD`].
+fn systemd_target(explicit: Option<u32>) -> Result<u32, Error> {
+    match explicit {
+        Some(version) => Ok(version),
+        None => Ok(target::local_systemd_version()
+            .map(target::supported)
+            .transpose()
+            .map_err(|why| Error::Usage(format!("the local {why}; give --systemd-version")))?
+            .unwrap_or(target::FALLBACK_SYSTEMD)),
+    }
+}
+
 /// `--systemd-version`: a number, no older than ociunit supports.
 fn systemd_version(text: &str) -> Result<u32, String> {
     target::supported(text.parse().map_err(|err| format!("{err}"))?)
@@ -209,15 +244,7 @@ fn systemd_version(text: &str) -> Result<u32, String> {
 impl TargetArgs {
     /// The request, for the local systemd unless `--systemd-version` names one.
     fn request(&self, best_effort: bool) -> Result<Request, Error> {
-        let systemd = match self.systemd_version {
-            Some(version) => version,
-            None => target::local_systemd_version()
-                .map(target::supported)
-                .transpose()
-                .map_err(|why| Error::Usage(format!("the local {why}; give --systemd-version")))?
-                .unwrap_or(target::FALLBACK_SYSTEMD),
-        };
-        Ok(self.request_for(best_effort, systemd))
+        Ok(self.request_for(best_effort, systemd_target(self.systemd_version)?))
     }
 
     /// The request for commands that ask the manager for its version themselves (`run`,
@@ -255,23 +282,8 @@ struct CompileArgs {
 }
 
 impl CompileArgs {
-    /// `--launcher`, which must be absolute, or the ociunit-launch beside this executable.
     fn launcher(&self) -> Result<PathBuf, Error> {
-        match &self.launcher {
-            Some(path) if path.is_absolute() => Ok(path.clone()),
-            Some(path) => Err(Error::Usage(format!(
-                "--launcher {}: must be an absolute path",
-                path.display()
-            ))),
-            None => {
-                let exe = std::env::current_exe().map_err(|err| {
-                    Error::Host(format!(
-                        "cannot find this executable to locate ociunit-launch: {err}"
-                    ))
-                })?;
-                Ok(exe.with_file_name("ociunit-launch"))
-            }
-        }
+        launcher(self.launcher.as_deref())
     }
 
     fn request(&self) -> Result<Request, Error> {
@@ -286,6 +298,102 @@ impl CompileArgs {
         let plan = compile::compile(&self.target.bundle, &self.request()?)?;
         let text = unit::render(&plan, &self.launcher()?)?;
         Ok((plan, text))
+    }
+}
+
+/// `--launcher`, which must be absolute, or the ociunit-launch beside this executable.
+fn launcher(explicit: Option<&Path>) -> Result<PathBuf, Error> {
+    match explicit {
+        Some(path) if path.is_absolute() => Ok(path.to_owned()),
+        Some(path) => Err(Error::Usage(format!(
+            "--launcher {}: must be an absolute path",
+            path.display()
+        ))),
+        None => {
+            let exe = std::env::current_exe().map_err(|err| {
+                Error::Host(format!(
+                    "cannot find this executable to locate ociunit-launch: {err}"
+                ))
+            })?;
+            Ok(exe.with_file_name("ociunit-launch"))
+        }
+    }
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// The manager [default: $SYSTEMD_SCOPE, else as for the other commands].
+    #[command(flatten)]
+    manager: ManagerArgs,
+    /// Print every file it would write, and every error (exit 2 if a bundle is invalid).
+    #[arg(long)]
+    dry_run: bool,
+    /// The declared bundles [default: ~/.config/ociunit/bundles or /etc/ociunit/bundles].
+    #[arg(long, value_name = "DIR")]
+    bundles: Option<PathBuf>,
+    /// The target systemd version [default: the local one, else 252].
+    #[arg(long, value_name = "N", value_parser = systemd_version)]
+    systemd_version: Option<u32>,
+    /// Absolute path of ociunit-launch for ExecStart= [default: next to this executable].
+    #[arg(long, value_name = "PATH")]
+    launcher: Option<PathBuf>,
+    #[command(flatten)]
+    runtime: RuntimeChoice,
+    /// systemd's output directories; only the first is written [default with --dry-run:
+    /// /run/systemd/generator or /run/user/UID/systemd/generator].
+    #[arg(value_names = ["NORMAL_DIR", "EARLY_DIR", "LATE_DIR"], num_args = 0..=3)]
+    dirs: Vec<PathBuf>,
+}
+
+impl GenerateArgs {
+    fn generate(self) -> Result<u8, Error> {
+        let manager = match (self.manager.user, self.manager.system) {
+            (false, false) => generator::scope_from_env().unwrap_or_else(Manager::for_current_user),
+            _ => self.manager.manager(),
+        };
+        let uid = rustix::process::getuid().as_raw();
+        let output = match (self.dirs.first(), self.dry_run) {
+            (Some(dir), _) => dir.clone(),
+            (None, true) => generator::default_output_dir(manager, uid),
+            (None, false) => {
+                return Err(Error::Usage(
+                    "give the output directory (NORMAL_DIR), or --dry-run".into(),
+                ));
+            }
+        };
+        let request = generator::GenerateRequest {
+            manager,
+            systemd: systemd_target(self.systemd_version)?,
+            manager_uid: uid,
+            bundles: match self.bundles {
+                Some(dir) => dir,
+                None => generator::bundles_dir(manager)?,
+            },
+            output,
+            dry_run: self.dry_run,
+            launcher: launcher(self.launcher.as_deref())?,
+            runtime: self.runtime.runtime,
+            runtime_version: self.runtime.runtime_version,
+        };
+        // A system generator's stderr is the console, not the journal: the kernel log is.
+        let mut kmsg = (manager == Manager::System
+            && !self.dry_run
+            && generator::scope_from_env() == Some(Manager::System))
+        .then(|| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .open("/dev/kmsg")
+                .ok()
+        })
+        .flatten();
+        let mut log = |line: &str| match &mut kmsg {
+            Some(kmsg) => {
+                let _ = writeln!(kmsg, "<3>{}: {line}", generator::GENERATOR_NAME);
+            }
+            None => eprintln!("ociunit: {line}"),
+        };
+        let generated = generator::generate(&request, &mut std::io::stdout(), &mut log)?;
+        Ok(if generated.failed == 0 { 0 } else { 2 })
     }
 }
 
@@ -548,6 +656,22 @@ fn run(cli: Cli) -> Result<u8, Error> {
             })?;
             Ok(0)
         }
+        Command::Generate(args) => args.generate(),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ociunit", &mut script);
+            print(&String::from_utf8_lossy(&script))?;
+            Ok(0)
+        }
+        Command::Man { dir } => {
+            let failed = |err| Error::io("cannot write the man pages into", &dir, &err);
+            std::fs::create_dir_all(&dir).map_err(failed)?;
+            clap_mangen::generate_to(Cli::command(), &dir).map_err(failed)?;
+            clap_mangen::Man::new(ociunit::launch::manual::command())
+                .generate_to(&dir)
+                .map_err(failed)?;
+            Ok(0)
+        }
     }
 }
 
@@ -558,7 +682,14 @@ fn print(text: &str) -> Result<(), Error> {
 }
 
 fn main() -> ExitCode {
-    match run(Cli::parse()) {
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // systemd runs a generator with its output directories only: the link's name says which
+    // command that is.
+    let invoked = args.first().and_then(|arg0| Path::new(arg0).file_name());
+    if invoked.is_some_and(|name| name == generator::GENERATOR_NAME) {
+        args.insert(1, "generate".into());
+    }
+    match run(Cli::parse_from(args)) {
         Ok(status) => ExitCode::from(status),
         Err(err) => {
             for line in err.to_string().lines() {

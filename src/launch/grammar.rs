@@ -571,4 +571,44 @@ mod tests {
             }
         }
     }
+
+    /// The man page is built from USAGE: it must list the same options, with their values.
+    #[test]
+    fn the_manual_lists_the_options_of_the_usage_text() {
+        let command = super::super::manual::command();
+        let mut longs: Vec<String> = command
+            .get_arguments()
+            .filter_map(|arg| arg.get_long())
+            .map(|long| format!("--{long}"))
+            .collect();
+        let mut listed: Vec<String> = USAGE
+            .lines()
+            .filter_map(|line| line.strip_prefix("  --"))
+            .filter_map(|rest| rest.split(' ').next())
+            .filter(|name| !name.is_empty())
+            .map(|name| format!("--{name}"))
+            .collect();
+        longs.sort();
+        listed.sort();
+        assert_eq!(longs, listed);
+        for option in &longs {
+            let err = LaunchSpec::parse([option.to_string()]);
+            assert!(
+                !matches!(&err, Err(e) if e.0.starts_with("unknown option")),
+                "{option}"
+            );
+        }
+        let values = |long: &str| {
+            let arg = command.get_arguments().find(|a| a.get_long() == Some(long));
+            arg.and_then(|a| a.get_value_names()).map(|v| v.join(" "))
+        };
+        assert_eq!(values("rlimit").as_deref(), Some("NAME=SOFT:HARD"));
+        assert_eq!(values("capability-bounding-set").as_deref(), Some("LIST"));
+        assert_eq!(values("no-new-privs"), None);
+        let rendered = command.clone().render_long_help().to_string();
+        assert!(
+            rendered.contains("repeatable, once per resource"),
+            "{rendered}"
+        );
+    }
 }

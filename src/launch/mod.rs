@@ -10,6 +10,7 @@ pub mod cgroup;
 pub mod error;
 pub mod grammar;
 pub mod host;
+pub mod manual;
 pub mod process;
 
 use std::convert::Infallible;

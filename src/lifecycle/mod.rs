@@ -21,17 +21,22 @@ pub fn unit_dir(manager: Manager, explicit: Option<&Path>) -> Result<PathBuf, Er
     }
     match manager {
         Manager::System => Ok(PathBuf::from("/etc/systemd/system")),
-        Manager::User => {
-            let config = std::env::var_os("XDG_CONFIG_HOME")
-                .map(PathBuf::from)
-                .filter(|p| p.is_absolute())
-                .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))
-                .ok_or_else(|| {
-                    Error::Host("neither $XDG_CONFIG_HOME nor $HOME is set; give --unit-dir".into())
-                })?;
-            Ok(config.join("systemd").join("user"))
-        }
+        Manager::User => Ok(config_home("--unit-dir")?.join("systemd").join("user")),
     }
+}
+
+/// The user's configuration directory, `$XDG_CONFIG_HOME` or `~/.config`; `option` is what to
+/// give instead when neither is set.
+pub fn config_home(option: &str) -> Result<PathBuf, Error> {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))
+        .ok_or_else(|| {
+            Error::Host(format!(
+                "neither $XDG_CONFIG_HOME nor $HOME is set; give {option}"
+            ))
+        })
 }
 
 /// The systemctl spelling of the manager, for messages.

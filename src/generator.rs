@@ -1,0 +1,475 @@
+//! `ociunit generate`: ociunit as a systemd generator (systemd.generator(7)), Quadlet's way of
+//! declaring a service. Every bundle in the manager's bundle directory ([`bundles_dir`]) becomes
+//! `NAME.service` at boot and at every `daemon-reload`, compiled exactly as `ociunit compile`
+//! compiles it, container mode included.
+//!
+//! A generator runs before the manager can do anything else, so it keeps to the rules: no
+//! D-Bus, no network, nothing written outside its output directory (a container's derived
+//! config goes to `NORMAL_DIR/ociunit/ID/config.json`, beside the unit, not into the state
+//! directory). And it is never silent: a bundle that does not compile still gets its unit, one
+//! whose start fails printing the compiler's message, so the error is in `systemctl status` and
+//! the journal rather than a unit that is just missing (Quadlet's most common complaint).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::compile::{self, ConfigHome, ContainerRequest, Request};
+use crate::error::{Error, InputError, Location};
+use crate::lifecycle;
+use crate::output;
+use crate::plan::container::Container;
+use crate::regular_file::{self, Links, NotRead};
+use crate::render::{escape, unit};
+use crate::runtime::Choice;
+use crate::target::{Manager, Target};
+
+/// The name ociunit answers to as a generator: a link of this name to `ociunit` in
+/// `system-generators/` and `user-generators/` runs `ociunit generate`.
+pub const GENERATOR_NAME: &str = "ociunit-generator";
+
+/// The file in a bundle's directory that enables its unit: the targets that want it, one per
+/// line, or none for the manager's default (the unit's `WantedBy=`).
+pub const ENABLE_FILE: &str = "enable";
+
+/// Where the derived configs of container-mode bundles go, below the output directory: a name
+/// without a unit suffix, which systemd does not load.
+const CONFIG_SUBDIR: &str = "ociunit";
+
+/// The directory of declared bundles: `$XDG_CONFIG_HOME/ociunit/bundles` (`~/.config/…`) for a
+/// user manager, `/etc/ociunit/bundles` for the system manager.
+pub fn bundles_dir(manager: Manager) -> Result<PathBuf, Error> {
+    match manager {
+        Manager::System => Ok(PathBuf::from("/etc/ociunit/bundles")),
+        Manager::User => Ok(lifecycle::config_home("--bundles")?.join("ociunit/bundles")),
+    }
+}
+
+/// The normal output directory systemd gives the generator, for `--dry-run` without one.
+pub fn default_output_dir(manager: Manager, uid: u32) -> PathBuf {
+    match manager {
+        Manager::System => PathBuf::from("/run/systemd/generator"),
+        Manager::User => PathBuf::from(format!("/run/user/{uid}/systemd/generator")),
+    }
+}
+
+/// The manager that runs us, from `$SYSTEMD_SCOPE` (set for generators since systemd 251).
+pub fn scope_from_env() -> Option<Manager> {
+    match std::env::var("SYSTEMD_SCOPE").ok()?.as_str() {
+        "system" => Some(Manager::System),
+        "user" => Some(Manager::User),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct GenerateRequest {
+    pub manager: Manager,
+    pub systemd: u32,
+    pub manager_uid: u32,
+    pub bundles: PathBuf,
+    /// The normal output directory (systemd's first argument).
+    pub output: PathBuf,
+    /// Print what would be written instead of writing it.
+    pub dry_run: bool,
+    pub launcher: PathBuf,
+    pub runtime: Choice,
+    pub runtime_version: Option<String>,
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Generated {
+    /// Units written for bundles that compiled.
+    pub units: usize,
+    /// Bundles that did not (each has a failing unit, unless its name makes none).
+    pub failed: usize,
+}
+
+/// One file set for one bundle: its unit, the container's config, the `.wants/` links.
+struct Files<'a> {
+    unit: String,
+    text: String,
+    container: Option<&'a Container>,
+    wanted_by: Vec<String>,
+}
+
+/// Writes (or, with `dry_run`, prints on `out`) a unit for every declared bundle; `log` gets
+/// one line per error and warning. Fails only when the bundle directory cannot be read.
+pub fn generate(
+    request: &GenerateRequest,
+    out: &mut dyn Write,
+    log: &mut dyn FnMut(&str),
+) -> Result<Generated, Error> {
+    if !request.dry_run {
+        fs::create_dir_all(&request.output)
+            .map_err(|err| Error::io("cannot create", &request.output, &err))?;
+    }
+    let mut generated = Generated::default();
+    let mut made: BTreeMap<String, PathBuf> = BTreeMap::new();
+    // Asking the runtime for its version costs a process per bundle; under `auto` (and for a
+    // path) the answer is the same for all of them, and giving it skips only the asking.
+    let mut version = request.runtime_version.clone();
+    let remember = matches!(request.runtime, Choice::Auto | Choice::Path(_));
+    for (name, path) in declared(&request.bundles, log)? {
+        let unit = match compile::unit_name_of(&name, "service") {
+            Ok(unit) => unit,
+            Err(err) => {
+                log(&format!("{}: skipped: {err}", path.display()));
+                generated.failed += 1;
+                continue;
+            }
+        };
+        if let Some(first) = made.get(&unit) {
+            log(&format!(
+                "{}: skipped: its unit {unit} is already made from {}",
+                path.display(),
+                first.display()
+            ));
+            generated.failed += 1;
+            continue;
+        }
+        made.insert(unit.clone(), path.clone());
+        let compiled = compile_one(request, &name, &path, version.clone());
+        let plan = match compiled {
+            Ok((plan, warnings)) => {
+                for warning in warnings {
+                    log(&format!("warning: {warning}"));
+                }
+                plan
+            }
+            Err(err) => {
+                generated.failed += 1;
+                for line in err.to_string().lines() {
+                    log(line);
+                }
+                if unit.len() > 255 {
+                    log(&format!(
+                        "{}: no unit: {unit:?} is too long",
+                        path.display()
+                    ));
+                    continue;
+                }
+                let files = Files {
+                    text: failed_unit(&path, &err),
+                    unit,
+                    container: None,
+                    wanted_by: wanted_by(&path, request.manager).unwrap_or_default(),
+                };
+                if let Err(err) = emit(request, &files, out) {
+                    log(&err.to_string());
+                }
+                continue;
+            }
+        };
+        if let Some(container) = plan.container.as_ref().filter(|_| remember) {
+            version = Some(container.runtime.version.clone());
+        }
+        let result = unit::render(&plan, &request.launcher)
+            .and_then(|text| {
+                Ok(Files {
+                    unit: plan.unit.clone(),
+                    text,
+                    container: plan.container.as_ref(),
+                    wanted_by: wanted_by(&path, request.manager)?,
+                })
+            })
+            .and_then(|files| emit(request, &files, out));
+        match result {
+            Ok(()) => generated.units += 1,
+            Err(err) => {
+                generated.failed += 1;
+                log(&err.to_string());
+            }
+        }
+    }
+    Ok(generated)
+}
+
+/// The declared bundles, by name: every entry of `dir` but hidden ones and regular files (said
+/// in the log); a missing directory declares none.
+fn declared(dir: &Path, log: &mut dyn FnMut(&str)) -> Result<Vec<(String, PathBuf)>, Error> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(err) => return Err(Error::io("cannot read", dir, &err)),
+    };
+    let mut found = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|err| Error::io("cannot read", dir, &err))?;
+        let path = entry.path();
+        let Ok(name) = entry.file_name().into_string() else {
+            log(&format!(
+                "{}: skipped: the name is not UTF-8",
+                path.display()
+            ));
+            continue;
+        };
+        if name.starts_with('.') {
+            continue;
+        }
+        // Not followed: a symlink declares the bundle it points to (or a dangling one, which
+        // gets its failing unit).
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            log(&format!(
+                "{}: skipped: a bundle is a directory, or a symlink to one",
+                path.display()
+            ));
+            continue;
+        }
+        found.push((name, path));
+    }
+    found.sort();
+    Ok(found)
+}
+
+fn compile_one(
+    request: &GenerateRequest,
+    name: &str,
+    path: &Path,
+    version: Option<String>,
+) -> Result<(crate::plan::Plan, Vec<String>), Error> {
+    let compile_request = Request {
+        name: Some(name.to_owned()),
+        target: Target {
+            manager: request.manager,
+            systemd: request.systemd,
+        },
+        best_effort: false,
+        manager_uid: request.manager_uid,
+        container: ContainerRequest {
+            runtime: request.runtime.clone(),
+            version,
+            home: ConfigHome::Persistent(Some(request.output.join(CONFIG_SUBDIR))),
+            ..ContainerRequest::default()
+        },
+        strict: false,
+        quiet: true,
+        overrides: Vec::new(),
+    };
+    // The warnings go to the generator's log, not to stderr as `compile::checked` would.
+    let plan = compile::plan(&crate::bundle::Bundle::load(path)?, &compile_request)?;
+    let warnings = compile::check(&plan, false)?;
+    Ok((plan, warnings))
+}
+
+/// The targets the bundle's [`ENABLE_FILE`] names; none without the file.
+fn wanted_by(bundle: &Path, manager: Manager) -> Result<Vec<String>, Error> {
+    let path = bundle.join(ENABLE_FILE);
+    let bytes = match regular_file::read(&path, Links::Follow) {
+        Ok(bytes) => bytes,
+        Err(NotRead::Io(err))
+            if matches!(
+                err.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(Vec::new());
+        }
+        Err(why) => return Err(Error::Host(format!("{}: {why}", path.display()))),
+    };
+    let invalid = |message: String| {
+        Error::Input(vec![InputError {
+            file: path.clone(),
+            location: Location::File,
+            message,
+        }])
+    };
+    let text = String::from_utf8(bytes).map_err(|_| invalid("not UTF-8 text".into()))?;
+    let mut targets: Vec<String> = Vec::new();
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if !is_unit_name(line) {
+            return Err(invalid(format!(
+                "{}: not a unit name (one target per line, such as {})",
+                crate::error::shown(line),
+                manager.install_target()
+            )));
+        }
+        if !targets.iter().any(|t| t == line) {
+            targets.push(line.to_owned());
+        }
+    }
+    if targets.is_empty() {
+        targets.push(manager.install_target().to_owned());
+    }
+    Ok(targets)
+}
+
+/// A name a `.wants/` directory can carry: unit-name characters, a type suffix, at most 255.
+fn is_unit_name(name: &str) -> bool {
+    let valid = |c: char| c.is_ascii_alphanumeric() || ":_.-@\\".contains(c);
+    name.len() <= 255
+        && name.chars().all(valid)
+        && !name.starts_with(['.', '-'])
+        && name
+            .rsplit_once('.')
+            .is_some_and(|(stem, suffix)| !stem.is_empty() && !suffix.is_empty())
+}
+
+/// The unit of a bundle that does not compile: its start fails, printing the compiler's
+/// message into the journal (and so into `systemctl status`); the description says so too.
+/// Every line of the message is one argument of `printf`, never shell text.
+fn failed_unit(bundle: &Path, err: &Error) -> String {
+    let lines: Vec<String> = err.to_string().lines().map(escape::printable).collect();
+    let first = lines.first().map(String::as_str).unwrap_or("an error");
+    let more = match lines.len() {
+        0 | 1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    let description = format!("ociunit: the bundle does not compile: {first}{more}");
+    let mut argv = vec![
+        "/bin/sh".to_owned(),
+        "-c".to_owned(),
+        format!("printf '%s\\n' \"$@\" >&2; exit {}", err.exit_code()),
+        "sh".to_owned(),
+        format!(
+            "ociunit: the bundle {} does not compile; fix it and run daemon-reload:",
+            escape::printable(&bundle.to_string_lossy())
+        ),
+    ];
+    argv.extend(lines);
+    format!(
+        "# Generated by ociunit {} (ociunit generate) for a bundle that does not compile: starting\n\
+         # it fails with the compiler's message. Fix the bundle, then run daemon-reload.\n\
+         [Unit]\n\
+         Description={}\n\
+         \n\
+         [Service]\n\
+         Type=oneshot\n\
+         SyslogIdentifier=ociunit\n\
+         ExecStart={}\n",
+        env!("CARGO_PKG_VERSION"),
+        escape::description(&description),
+        escape::exec_line(&argv)
+    )
+}
+
+/// Writes the files (the container's config first, so the unit never names a missing one), or
+/// prints them under `--dry-run`.
+fn emit(request: &GenerateRequest, files: &Files, out: &mut dyn Write) -> Result<(), Error> {
+    let path = request.output.join(&files.unit);
+    let link_target = format!("../{}", files.unit);
+    let links: Vec<PathBuf> = files
+        .wanted_by
+        .iter()
+        .map(|target| request.output.join(format!("{target}.wants")))
+        .collect();
+    if request.dry_run {
+        let mut text = String::new();
+        if let Some(container) = files.container {
+            let config = container.config_dir.join("config.json");
+            let bytes = container.config_text().len();
+            text.push_str(&format!("--- {} ({bytes} bytes)\n", config.display()));
+        }
+        text.push_str(&format!("--- {}\n{}", path.display(), files.text));
+        for dir in &links {
+            let link = dir.join(&files.unit);
+            text.push_str(&format!("--- {} -> {link_target}\n", link.display()));
+        }
+        return out
+            .write_all(text.as_bytes())
+            .map_err(|err| Error::io("cannot write", Path::new("stdout"), &err));
+    }
+    if let Some(container) = files.container {
+        output::write_runtime_config(container)?;
+    }
+    output::write_atomically(&path, files.text.as_bytes())?;
+    for dir in &links {
+        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
+        let link = dir.join(&files.unit);
+        match std::os::unix::fs::symlink(&link_target, &link) {
+            Ok(()) => {}
+            Err(err)
+                if err.kind() == std::io::ErrorKind::AlreadyExists
+                    && fs::read_link(&link).is_ok_and(|t| t == Path::new(&link_target)) => {}
+            Err(err) => return Err(Error::io("cannot link", &link, &err)),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enable_names_units() {
+        for good in ["default.target", "multi-user.target", "getty@tty1.service"] {
+            assert!(is_unit_name(good), "{good}");
+        }
+        for bad in [
+            "",
+            "default",
+            ".target",
+            "-x.target",
+            "a/b.target",
+            "x.",
+            "a b.target",
+        ] {
+            assert!(!is_unit_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_enable_file_names_targets_or_the_default() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            wanted_by(dir.path(), Manager::User).unwrap(),
+            Vec::<String>::new()
+        );
+        let enable = dir.path().join(ENABLE_FILE);
+        fs::write(&enable, "# on login\n").unwrap();
+        assert_eq!(
+            wanted_by(dir.path(), Manager::User).unwrap(),
+            ["default.target"]
+        );
+        assert_eq!(
+            wanted_by(dir.path(), Manager::System).unwrap(),
+            ["multi-user.target"]
+        );
+        fs::write(&enable, "a.target\n\n  b.target \na.target\n").unwrap();
+        assert_eq!(
+            wanted_by(dir.path(), Manager::User).unwrap(),
+            ["a.target", "b.target"]
+        );
+        fs::write(&enable, "../../etc/passwd\n").unwrap();
+        let err = wanted_by(dir.path(), Manager::User).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("not a unit name"), "{err}");
+        let file = dir.path().join("file");
+        fs::write(&file, "").unwrap();
+        assert_eq!(
+            wanted_by(&file, Manager::User).unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    /// The message reaches the journal as printf's arguments: nothing in it is unit syntax, a
+    /// specifier, a variable or shell text.
+    #[test]
+    fn a_failed_unit_quotes_the_message() {
+        let err = Error::Usage("$(reboot) %n \"x\"\nsecond\\".into());
+        let text = failed_unit(Path::new("/b/we;b"), &err);
+        assert!(
+            text.contains(
+                "Description=ociunit: the bundle does not compile: $(reboot) %%n \"x\" (and 1 more)"
+            ),
+            "{text}"
+        );
+        let exec = text.lines().find(|l| l.starts_with("ExecStart=")).unwrap();
+        assert!(exec.contains(r#""$$(reboot) %%n \"x\"""#), "{exec}");
+        assert!(exec.contains(r#""second\\""#), "{exec}");
+        assert!(
+            exec.contains(r#""printf '%%s\\n' \"$$@\" >&2; exit 2""#),
+            "{exec}"
+        );
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("ExecStart")).count(),
+            1
+        );
+    }
+}

@@ -1,0 +1,322 @@
+//! `ociunit generate`, the systemd generator, through the real binary over a directory of
+//! declared bundles: one that compiles in host mode and is enabled for two targets, one linked
+//! from the corpus, one in container mode (a stand-in `crun` on `PATH`, `--runtime-version`
+//! so nothing is run), one that does not compile and is enabled, a dangling link, and entries
+//! that are not bundles.
+//!
+//! `snapshots/generator@*.snap` hold the whole output directory (each file, each link) and the
+//! log, with the scratch directory as `[SCRATCH]` and the repository as `[REPO]`; review them as
+//! tests/snapshots.rs says.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Scratch {
+    dir: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// A stand-in `crun` on `bin/`, and the declared bundles in `bundles`.
+    fn new(bundles: &str) -> Scratch {
+        let scratch = Scratch {
+            dir: tempfile::tempdir().unwrap(),
+        };
+        let bin = scratch.path("bin");
+        fs::create_dir(&bin).unwrap();
+        let crun = bin.join("crun");
+        fs::write(&crun, "#!/bin/sh\necho 'crun version 1.21'\n").unwrap();
+        fs::set_permissions(&crun, fs::Permissions::from_mode(0o755)).unwrap();
+        scratch.declare(&scratch.path(bundles));
+        scratch
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn declare(&self, dir: &Path) {
+        let bundle = |name: &str, from: &str, enable: Option<&str>| {
+            let bundle = dir.join(name);
+            fs::create_dir_all(&bundle).unwrap();
+            let config = repo().join("tests/bundles").join(from).join("config.json");
+            fs::copy(config, bundle.join("config.json")).unwrap();
+            if let Some(targets) = enable {
+                fs::write(bundle.join("enable"), targets).unwrap();
+            }
+            bundle
+        };
+        bundle(
+            "host",
+            "rich",
+            Some("multi-user.target\n# and\ngraphical.target\n"),
+        );
+        let container = bundle("container", "container-crun", Some(""));
+        fs::create_dir(container.join("rootfs")).unwrap();
+        fs::write(container.join("rootfs/sh"), "").unwrap();
+        let bad = bundle("bad", "minimal", Some(""));
+        fs::write(
+            bad.join("config.json"),
+            r#"{"ociVersion": "1.0.2", "process": {"args": ["x"], "cwd": "/"},
+                "linux": {"resources": {"memory": {"limit": "1G"}}}}"#,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(repo().join("tests/bundles/minimal"), dir.join("minimal"))
+            .unwrap();
+        std::os::unix::fs::symlink(self.path("nowhere"), dir.join("dangling")).unwrap();
+        fs::write(dir.join("README"), "not a bundle\n").unwrap();
+        fs::create_dir(dir.join(".hidden")).unwrap();
+    }
+
+    /// `ociunit ARGS` (or the generator link, `program`) with only the stand-in on `PATH` (and
+    /// `/bin` for the stand-in's shell).
+    fn run(&self, program: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+        let path = format!("{}:/usr/bin:/bin", self.path("bin").display());
+        let mut command = Command::new(program);
+        command
+            .args(args)
+            .env("PATH", path)
+            .env_remove("SYSTEMD_SCOPE");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        command.output().expect("cannot run ociunit")
+    }
+
+    fn generate(&self, args: &[&str]) -> Output {
+        let bundles = self.path("bundles");
+        let mut all = vec![
+            "generate",
+            "--system",
+            "--systemd-version",
+            "257",
+            "--launcher",
+            LAUNCHER,
+            "--runtime-version",
+            "1.21",
+            "--bundles",
+            bundles.to_str().unwrap(),
+        ];
+        all.extend(args);
+        self.run(Path::new(env!("CARGO_BIN_EXE_ociunit")), &all, &[])
+    }
+
+    /// Every file and link below `dir`, sorted, as `--- PATH` and its contents or target.
+    fn tree(&self, dir: &Path) -> String {
+        let mut paths = BTreeSet::new();
+        let mut todo = vec![dir.to_owned()];
+        while let Some(dir) = todo.pop() {
+            for entry in fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() && !path.is_symlink() {
+                    todo.push(path);
+                } else {
+                    paths.insert(path);
+                }
+            }
+        }
+        let mut out = String::new();
+        for path in paths {
+            let shown = path.strip_prefix(dir).unwrap().display().to_string();
+            match fs::read_link(&path) {
+                Ok(target) => out.push_str(&format!("--- {shown} -> {}\n", target.display())),
+                Err(_) => {
+                    out.push_str(&format!("--- {shown}\n"));
+                    out.push_str(&fs::read_to_string(&path).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    fn snapshot(&self, name: &str, contents: &str) {
+        let contents = contents
+            .replace(&*self.dir.path().to_string_lossy(), "[SCRATCH]")
+            .replace(env!("CARGO_MANIFEST_DIR"), "[REPO]");
+        insta::with_settings!({
+            snapshot_path => "../snapshots",
+            prepend_module_to_snapshot => false,
+            omit_expression => true,
+            filters => vec![
+                ("(?m)^RuntimeConfigSha256=[0-9a-f]{64}$", "RuntimeConfigSha256=[SHA256]"),
+                ("(?m)^UnitSha256=[0-9a-f]{64}$", "UnitSha256=[UNIT-SHA256]"),
+            ],
+        }, {
+            insta::assert_snapshot!(name, &contents);
+        });
+    }
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The output directory as systemd would load it, and the log: a unit per bundle, the invalid
+/// one failing with the compiler's messages, the links the `enable` files ask for, the
+/// container's config beside the units. Exit 2, since a bundle is invalid.
+#[test]
+fn a_directory_of_bundles_becomes_units() {
+    let scratch = Scratch::new("bundles");
+    let out = scratch.path("out");
+    let (early, late) = (scratch.path("early"), scratch.path("late"));
+    let dirs = [&out, &early, &late].map(|d| d.to_str().unwrap().to_owned());
+    let result = scratch.generate(&dirs.each_ref().map(String::as_str));
+    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    assert!(result.stdout.is_empty());
+    let tree = scratch.tree(&out);
+    for file in [
+        "--- bad.service\n",
+        "--- container.service\n",
+        "--- dangling.service\n",
+        "--- host.service\n",
+        "--- minimal.service\n",
+        "--- ociunit/container/config.json\n",
+        "--- graphical.target.wants/host.service -> ../host.service\n",
+        "--- multi-user.target.wants/bad.service -> ../bad.service\n",
+    ] {
+        assert!(tree.contains(file), "no {file}in\n{tree}");
+    }
+    assert!(
+        !tree.contains("README") && !tree.contains("hidden"),
+        "{tree}"
+    );
+    assert!(
+        !early.exists() && !late.exists(),
+        "only NORMAL_DIR is written"
+    );
+    // The failing units are units systemd loads without a word (the others are compile's own,
+    // which tests/verify.rs checks).
+    for unit in ["bad.service", "dangling.service"] {
+        // Alone in a directory: systemd-analyze loads every unit beside it.
+        let alone = tempfile::tempdir().unwrap();
+        fs::copy(out.join(unit), alone.path().join(unit)).unwrap();
+        let verify = Command::new("systemd-analyze")
+            .args(["verify", "--man=no", unit])
+            .current_dir(alone.path())
+            .output();
+        if let Ok(verify) = verify {
+            assert!(verify.status.success(), "{unit}: {}", stderr(&verify));
+            assert!(
+                stderr(&verify).is_empty() && verify.stdout.is_empty(),
+                "{unit}: {}",
+                stderr(&verify)
+            );
+        }
+    }
+    scratch.snapshot("generator@system", &tree);
+    scratch.snapshot("generator@system-log", &stderr(&result));
+}
+
+/// `--dry-run` writes nothing and prints every unit the real run writes, and every error.
+#[test]
+fn dry_run_prints_what_it_would_write() {
+    let scratch = Scratch::new("bundles");
+    let out = scratch.path("out");
+    let dry = scratch.generate(&["--dry-run", out.to_str().unwrap()]);
+    assert_eq!(dry.status.code(), Some(2), "{}", stderr(&dry));
+    assert!(!out.exists(), "--dry-run wrote {}", out.display());
+    let printed = String::from_utf8(dry.stdout.clone()).unwrap();
+    assert!(
+        printed.contains(&format!(
+            "--- {}/multi-user.target.wants/container.service -> ../container.service\n",
+            out.display()
+        )),
+        "{printed}"
+    );
+    let real = scratch.generate(&[out.to_str().unwrap()]);
+    assert_eq!(stderr(&real), stderr(&dry));
+    for unit in ["bad", "container", "dangling", "host", "minimal"] {
+        let path = out.join(format!("{unit}.service"));
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(
+            printed.contains(&format!("--- {}\n{text}", path.display())),
+            "{unit}: not in\n{printed}"
+        );
+    }
+    let log = stderr(&dry);
+    assert!(log.contains("linux.resources.memory.limit"), "{log}");
+    assert!(log.contains("dangling"), "{log}");
+    assert!(log.contains("README: skipped"), "{log}");
+}
+
+/// As systemd runs it for a user manager: the `ociunit-generator` link, three directories, the
+/// scope from `$SYSTEMD_SCOPE`, the bundles from `$XDG_CONFIG_HOME/ociunit/bundles`, the launcher
+/// beside the binary; nothing written outside the output directory.
+#[test]
+fn systemd_runs_it_by_its_link_name() {
+    let scratch = Scratch::new("config/ociunit/bundles");
+    let link = scratch.path("bin/ociunit-generator");
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ociunit"), &link).unwrap();
+    let out = scratch.path("out");
+    let home = scratch.path("home");
+    let result = scratch.run(
+        &link,
+        &[
+            out.to_str().unwrap(),
+            "/nonexistent/early",
+            "/nonexistent/late",
+        ],
+        &[
+            ("SYSTEMD_SCOPE", Path::new("user")),
+            ("XDG_CONFIG_HOME", &scratch.path("config")),
+            ("HOME", &home),
+        ],
+    );
+    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    let unit = fs::read_to_string(out.join("container.service")).unwrap();
+    let launcher = Path::new(env!("CARGO_BIN_EXE_ociunit")).with_file_name("ociunit-launch");
+    assert!(unit.contains("Manager=user\n"), "{unit}");
+    assert!(
+        unit.contains(&format!("ExecStart={}", launcher.display())),
+        "{unit}"
+    );
+    let config = out.join("ociunit/container/config.json");
+    assert!(
+        unit.contains(&format!("RuntimeConfig={}\n", config.display())),
+        "{unit}"
+    );
+    assert!(config.is_file());
+    assert_eq!(
+        fs::read_link(out.join("default.target.wants/container.service")).unwrap(),
+        Path::new("../container.service")
+    );
+    assert!(!home.exists(), "wrote into the state directory");
+    let written: BTreeSet<String> = fs::read_dir(scratch.dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(written, ["bin", "config", "out"].map(String::from).into());
+}
+
+/// Without an output directory, only `--dry-run` makes sense.
+#[test]
+fn the_output_directory_is_required() {
+    let scratch = Scratch::new("bundles");
+    let result = scratch.generate(&[]);
+    assert_eq!(result.status.code(), Some(2));
+    assert!(
+        stderr(&result).contains("NORMAL_DIR"),
+        "{}",
+        stderr(&result)
+    );
+}
+
+/// tests/snapshots.rs leaves `generator@*` to this file: each one must be a snapshot it takes.
+#[test]
+fn no_stray_generator_snapshots() {
+    let expected = ["generator@system.snap", "generator@system-log.snap"];
+    let stray: Vec<String> = fs::read_dir(repo().join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("generator@") && !expected.contains(&name.as_str()))
+        .collect();
+    assert!(stray.is_empty(), "stray snapshots: {stray:?}");
+}
