@@ -489,6 +489,11 @@ const BAD: &[(&str, At, &str)] = &[
         P("linux.resources.memory.swap"),
         "needs a positive memory.limit",
     ),
+    (
+        "notify-maybe",
+        P("annotations[\"org.ociunit.notify\"]"),
+        "expected \"true\" or \"false\"",
+    ),
     // Security: an identity or a restriction that cannot be expressed is refused, never widened.
     (
         "capability-unknown",

@@ -17,7 +17,7 @@ use crate::launch::grammar::{CgroupWrite, LaunchSpec, Rlimit};
 use crate::runtime::Mode;
 use crate::target::Target;
 use container::Container;
-use property::{Class, DbusValue, Property, PropertySpec};
+use property::{Class, DbusValue, NOTIFY_ACCESS, Property, PropertySpec};
 
 /// Where one OCI field went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -210,10 +210,12 @@ impl Plan {
             .collect()
     }
 
-    /// `Type=exec` reports a payload that cannot be executed as a failed start; systemd before
-    /// 240 only has `simple`.
+    /// `Type=notify` when the bundle asks for readiness; else `Type=exec`, which reports a
+    /// payload that cannot be executed as a failed start; systemd before 240 only has `simple`.
     pub fn service_type(&self) -> &'static str {
-        if self.target.systemd >= 240 {
+        if self.properties().any(|p| p.spec.key == NOTIFY_ACCESS.key) {
+            "notify"
+        } else if self.target.systemd >= 240 {
             "exec"
         } else {
             "simple"
@@ -302,6 +304,8 @@ fn exec_setting(property: &Property, spec: &mut LaunchSpec) -> bool {
         ("UMask", Some(DbusValue::U32(umask)), _) => spec.umask = Some(*umask),
         ("OOMScoreAdjust", Some(DbusValue::I32(adj)), _) => spec.oom_score_adj = Some(*adj),
         ("NoNewPrivileges", Some(DbusValue::Bool(set)), _) => spec.no_new_privs = *set,
+        // A scope has no start to wait for; the payload's READY=1 goes nowhere.
+        ("NotifyAccess", ..) => {}
         ("CapabilityBoundingSet", Some(DbusValue::U64(mask)), _) => {
             spec.capability_bounding_set = Some(*mask);
         }

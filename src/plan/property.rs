@@ -354,6 +354,13 @@ pub const NO_NEW_PRIVILEGES: PropertySpec = PropertySpec {
     since: 187,
     ..EXEC
 };
+/// With `Type=notify`: only the main process (the runtime, relaying the container's) may say it
+/// is ready.
+pub const NOTIFY_ACCESS: PropertySpec = PropertySpec {
+    key: "NotifyAccess",
+    dbus: &[("NotifyAccess", "s")],
+    ..EXEC
+};
 pub const USER: PropertySpec = PropertySpec {
     key: "User",
     dbus: &[("User", "s")],
@@ -454,6 +461,7 @@ pub const ALL: &[&PropertySpec] = &[
     &UMASK,
     &OOM_SCORE_ADJUST,
     &NO_NEW_PRIVILEGES,
+    &NOTIFY_ACCESS,
     &USER,
     &GROUP,
     &SUPPLEMENTARY_GROUPS,

@@ -12,6 +12,7 @@ pub mod memory;
 mod pids;
 mod process;
 mod rdma;
+mod readiness;
 mod seccomp;
 mod security;
 mod stop_signal;
@@ -159,6 +160,7 @@ pub fn translate(
         }
     }
     stop_signal::translate(&bundle.raw, &mut t);
+    readiness::translate(&bundle.raw, container.is_some(), &mut t);
     // After the resources, whose fields win over an annotation for the same property.
     if let Some(annotations) = bundle.spec.annotations() {
         annotations::translate(annotations, &mut t);

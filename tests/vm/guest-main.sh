@@ -33,6 +33,7 @@ mkdir -p /usr/libexec /usr/local/libexec
 [ ! -f "$F/bin/ociunit-launch" ] || install -m 755 "$F/bin/ociunit-launch" /usr/libexec/ociunit-launch
 install -m 755 "$F/guest/ovm-cgdump" /usr/local/libexec/ovm-cgdump
 [ ! -f "$F/bin/ovm-dump" ] || install -m 755 "$F/bin/ovm-dump" /usr/local/libexec/ovm-dump
+[ ! -f "$F/bin/ovm-notify" ] || install -m 755 "$F/bin/ovm-notify" /usr/local/libexec/ovm-notify
 
 # --- delegation variant -------------------------------------------------------
 U=/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service

@@ -99,6 +99,26 @@ for n in "$name" "$name2"; do
   expect_eq "$n: result" success "${PROP[Result]}"
 done
 
+# Readiness only on request: with the annotation org.ociunit.notify the start waits for the
+# container's READY=1 (relayed by the runtime, the main process), 3 s after it began.
+for runtime in crun runc; do
+  name=ovm-ctr-notify-$runtime
+  demo "$OVM_WORK/$name" "$runtime" '["sh", "-c", "trap \"exit 0\" TERM; sleep 3; ovm-notify && sleep 600 & wait"]' \
+    's#\A\{#{"annotations": {"org.ociunit.notify": "true"},#;'
+  as_dev cp /usr/local/libexec/ovm-notify "$OVM_WORK/$name/rootfs/bin/ovm-notify"
+  compile_user "$OVM_WORK/$name" "$name.service" --runtime "$runtime" || continue
+  expect_match "$runtime notify: Type=notify, NotifyAccess=main" 'Type=notify.*NotifyAccess=main' \
+    "$(tr '\n' ' ' <"$DEV_UNITS/$name.service")"
+  usys daemon-reload
+  t0=$EPOCHREALTIME
+  expect_rc "$runtime notify: start" 0 usys start "$name.service"
+  t1=$EPOCHREALTIME
+  waited=$(( (${t1/./} - ${t0/./}) / 1000000 ))
+  check "$runtime notify: the start waited for READY=1 (${waited} s)" test "$waited" -ge 3
+  expect_eq "$runtime notify: active" active "$(usys is-active "$name.service")"
+  usys stop "$name.service"
+done
+
 # A SIGKILLed runtime leaves no state that blocks the next start.
 usys start "$name.service"
 sleep 2
