@@ -41,7 +41,8 @@ run_to_end() {
 
 for runtime in crun runc; do
   name=ovm-ctr-$runtime
-  demo "$OVM_WORK/$name" "$runtime" '["cat", "/sys/fs/cgroup/memory.max"]'
+  # The second's sleep keeps the process alive while journald looks up its unit.
+  demo "$OVM_WORK/$name" "$runtime" '["sh", "-c", "cat /sys/fs/cgroup/memory.max; sleep 1"]'
   compile_user "$OVM_WORK/$name" "$name.service" --runtime "$runtime" || continue
   expect_match "$runtime: the unit records the runtime" "Runtime=$runtime " "$(cat "$DEV_UNITS/$name.service")"
   usys daemon-reload
@@ -102,21 +103,21 @@ done
 # Readiness only on request: with the annotation org.ociunit.notify the start waits for the
 # container's READY=1 (relayed by the runtime, the main process), 3 s after it began.
 for runtime in crun runc; do
-  name=ovm-ctr-notify-$runtime
-  demo "$OVM_WORK/$name" "$runtime" '["sh", "-c", "trap \"exit 0\" TERM; sleep 3; ovm-notify && sleep 600 & wait"]' \
+  nname=ovm-ctr-notify-$runtime
+  demo "$OVM_WORK/$nname" "$runtime" '["sh", "-c", "trap \"exit 0\" TERM; sleep 3; ovm-notify && sleep 600 & wait"]' \
     's#\A\{#{"annotations": {"org.ociunit.notify": "true"},#;'
-  as_dev cp /usr/local/libexec/ovm-notify "$OVM_WORK/$name/rootfs/bin/ovm-notify"
-  compile_user "$OVM_WORK/$name" "$name.service" --runtime "$runtime" || continue
+  as_dev cp /usr/local/libexec/ovm-notify "$OVM_WORK/$nname/rootfs/bin/ovm-notify"
+  compile_user "$OVM_WORK/$nname" "$nname.service" --runtime "$runtime" || continue
   expect_match "$runtime notify: Type=notify, NotifyAccess=main" 'Type=notify.*NotifyAccess=main' \
-    "$(tr '\n' ' ' <"$DEV_UNITS/$name.service")"
+    "$(tr '\n' ' ' <"$DEV_UNITS/$nname.service")"
   usys daemon-reload
   t0=$EPOCHREALTIME
-  expect_rc "$runtime notify: start" 0 usys start "$name.service"
+  expect_rc "$runtime notify: start" 0 usys start "$nname.service"
   t1=$EPOCHREALTIME
   waited=$(( (${t1/./} - ${t0/./}) / 1000000 ))
   check "$runtime notify: the start waited for READY=1 (${waited} s)" test "$waited" -ge 3
-  expect_eq "$runtime notify: active" active "$(usys is-active "$name.service")"
-  usys stop "$name.service"
+  expect_eq "$runtime notify: active" active "$(usys is-active "$nname.service")"
+  usys stop "$nname.service"
 done
 
 # A SIGKILLed runtime leaves no state that blocks the next start.
