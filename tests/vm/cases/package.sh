@@ -22,7 +22,7 @@ cleanup() {
   usys stop ovm-pkg.service ovm-pkg-bad.service >/dev/null 2>&1
   systemctl stop ovm-pkg-sys.service >/dev/null 2>&1
   systemctl reset-failed ovm-pkg-sys-bad.service >/dev/null 2>&1
-  rm -rf /home/dev/.config/ociunit /etc/ociunit
+  rm -rf /home/dev/.config/ociunit /etc/ociunit /run/ovm-pkg
   dpkg --purge ociunit >/dev/null 2>&1
   usys daemon-reload
   systemctl daemon-reload
@@ -95,8 +95,9 @@ expect_eq "generate --dry-run --user exit status" 2 "$rc"
 expect_match "generate --dry-run names the error" 'pids\.limit: missing' "$dry"
 
 # --- the system manager ---------------------------------------------------------
-sout=$OVM_WORK/sys.txt
-mkdir -p "$sys_bundles/ovm-pkg-sys" "$sys_bundles/ovm-pkg-sys-bad"
+# The bundle gives root no capabilities, so not CAP_DAC_OVERRIDE for dev's directory.
+sout=/run/ovm-pkg/sys.txt
+mkdir -p /run/ovm-pkg "$sys_bundles/ovm-pkg-sys" "$sys_bundles/ovm-pkg-sys-bad"
 limits_bundle_json "$sout" '{"memory": {"limit": 1000000000}, "pids": {"limit": 55}}' >"$sys_bundles/ovm-pkg-sys/config.json"
 cp "$OVM_WORK/ovm-pkg-bad/config.json" "$sys_bundles/ovm-pkg-sys-bad/config.json"
 echo multi-user.target >"$sys_bundles/ovm-pkg-sys/enable"
