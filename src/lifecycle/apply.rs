@@ -22,7 +22,7 @@ use crate::output;
 use crate::plan::property::{DbusValue, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::plan::{Plan, Spawner};
-use crate::render::{escape, unit};
+use crate::render::unit;
 
 use super::status::{limits, read_live, shown};
 
@@ -174,6 +174,23 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         true => Some(Tree::open(Path::new(CGROUP_MOUNT), &cgroup, &plan.leaf)),
         false => None,
     };
+    let invocation = unit_iface
+        .get_property::<Vec<u8>>("InvocationID")
+        .map(|id| crate::bundle::hex(&id))
+        .unwrap_or_default();
+    let state_dir = match &apply.request.container.home {
+        compile::ConfigHome::Persistent(Some(dir)) => dir.clone(),
+        _ => compile::default_state_dir(manager_kind)?,
+    };
+    let started = Started {
+        path: state_dir.join("started").join(&plan.unit),
+        invocation,
+    };
+    let kept = match active {
+        true => started.read(),
+        false => None,
+    };
+    let started_text = kept.as_deref().unwrap_or(&installed);
     let old_config = plan
         .container
         .as_ref()
@@ -182,6 +199,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         true => classify(
             &plan,
             &installed,
+            started_text,
             &text,
             old_config.as_deref(),
             |spec| read_live(&service, spec),
@@ -208,6 +226,15 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     }
 
     super::install::write_and_reload(&proxy, &plan, &path, &text, Some(&previous), apply.force)?;
+    if active && kept.is_none() && installed != text {
+        if let Err(err) = started.keep(&installed) {
+            eprintln!(
+                "ociunit: warning: cannot keep the unit the running {} started from ({err}): \
+                 the next apply compares the start-time settings with the new unit file",
+                plan.unit
+            );
+        }
+    }
     let (launch, _) = plan.launch_spec(Spawner::Systemd);
     let mut failed = false;
     let mut controllers_enabled = false;
@@ -294,6 +321,33 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     Ok((report, code))
 }
 
+/// The unit file the running invocation of a unit started from, kept by the first `apply` that
+/// rewrote the file: what a later `apply` compares the start-time settings with, since the
+/// installed file no longer says what runs. It carries the unit's InvocationID, which changes at
+/// every start, so it is believed only for the invocation it was kept for.
+struct Started {
+    path: PathBuf,
+    invocation: String,
+}
+
+impl Started {
+    fn read(&self) -> Option<String> {
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let (first, rest) = text.split_once('\n')?;
+        let matches = !self.invocation.is_empty()
+            && first.strip_prefix("InvocationID=") == Some(self.invocation.as_str());
+        matches.then(|| rest.to_owned())
+    }
+
+    fn keep(&self, unit: &str) -> Result<(), Error> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
+        }
+        let text = format!("InvocationID={}\n{unit}", self.invocation);
+        output::write_atomically(&self.path, text.as_bytes())
+    }
+}
+
 fn restart(
     connection: &zbus::blocking::Connection,
     proxy: &manager::ManagerProxy,
@@ -333,10 +387,12 @@ fn exit_code(report: &Report) -> u8 {
 }
 
 /// Compares the new plan with a running unit: `live` reads a property from the manager,
-/// `leaf` a file of the payload's leaf cgroup.
+/// `leaf` a file of the payload's leaf cgroup, `started` is the unit file the running process
+/// was started from (the installed one, unless an earlier `apply` rewrote it since).
 fn classify(
     plan: &Plan,
     installed: &str,
+    started: &str,
     text: &str,
     old_config: Option<&str>,
     live: impl Fn(&PropertySpec) -> Option<DbusValue>,
@@ -380,16 +436,16 @@ fn classify(
             tighter,
         });
     }
-    let old_writes = written(installed);
+    let mut old_writes = written(started);
+    old_writes.extend(written(installed));
     let (launch, _) = plan.launch_spec(Spawner::Systemd);
     for write in &launch.writes {
         let file = write.file.as_str();
         let current = leaf(file);
         let value = write.value.trim();
-        // The kernel rounds some values (memory.max to pages): what the launcher wrote at start
-        // is the same when the unit file's write is.
-        let same =
-            current.as_deref() == Some(value) || old_writes.get(file) == Some(&write_line(write));
+        let same = current
+            .as_deref()
+            .is_some_and(|current| holds(file, value, current));
         planned.push(Planned {
             field: Field {
                 name: format!("{}/{file}", plan.leaf),
@@ -421,7 +477,7 @@ fn classify(
             }));
         }
     }
-    planned.extend(start_fields(installed, text, Change::Restart, true));
+    planned.extend(start_fields(started, text, Change::Restart, true));
     planned.extend(config_field(old_config, plan, Change::Restart));
     planned
 }
@@ -494,12 +550,36 @@ fn same_live(a: &DbusValue, b: &DbusValue) -> bool {
     }
 }
 
-/// The `--write` line a unit file has for `write`.
-fn write_line(write: &CgroupWrite) -> String {
-    escape::exec_line(&["--write".to_owned(), write.to_string()])
+/// Whether a leaf file reading `current` holds `written`: the same text, or the number the
+/// kernel rounded it down to (`memory.*` to pages, `hugetlb.SIZE.*` to huge pages).
+fn holds(file: &str, written: &str, current: &str) -> bool {
+    if written == current {
+        return true;
+    }
+    let granule = match file.split('.').collect::<Vec<_>>()[..] {
+        ["memory", ..] => rustix::param::page_size() as u64,
+        ["hugetlb", size, ..] => huge_page_bytes(size).unwrap_or(1),
+        _ => 1,
+    };
+    match (written.parse::<u64>(), current.parse::<u64>()) {
+        (Ok(written), Ok(current)) => current == written - written % granule,
+        _ => false,
+    }
 }
 
-/// The launcher writes of an installed unit, by file: the line as written.
+/// `2MB` → 2 MiB, as hugetlb names its files.
+fn huge_page_bytes(size: &str) -> Option<u64> {
+    let split = size.find(|c: char| !c.is_ascii_digit())?;
+    let shift = match &size[split..] {
+        "KB" => 10,
+        "MB" => 20,
+        "GB" => 30,
+        _ => return None,
+    };
+    size[..split].parse::<u64>().ok()?.checked_mul(1 << shift)
+}
+
+/// The launcher writes of a unit file, by file: the line as written.
 fn written(unit: &str) -> BTreeMap<String, String> {
     exec_options(unit)
         .filter(|line| line.starts_with("--write "))
@@ -779,7 +859,7 @@ mod tests {
             "cpu.max" => Some("50000 100000".to_owned()),
             _ => None,
         };
-        let mut planned = classify(&plan, &installed, &text, None, live, leaf);
+        let mut planned = classify(&plan, &installed, &installed, &text, None, live, leaf);
         order(&mut planned);
         let memory = field(&planned, "MemoryMax");
         assert_eq!(
@@ -837,6 +917,7 @@ mod tests {
         let planned = classify(
             &plan,
             &installed,
+            &installed,
             &text,
             None,
             |spec| (spec.key == "MemoryMax").then_some(DbusValue::U64(536_870_912)),
@@ -858,6 +939,7 @@ mod tests {
             &plan,
             &text,
             &text,
+            &text,
             None,
             |spec| (spec.key == "MemoryMax").then_some(DbusValue::U64(1_000_000_000)),
             |file| (file == "memory.max").then(|| "999997440".to_owned()),
@@ -866,6 +948,30 @@ mod tests {
             planned.iter().all(|p| p.field.change == Change::Unchanged),
             "{planned:#?}"
         );
+    }
+
+    /// After an apply that left a restart pending, the installed unit is the new one; what
+    /// runs is still what the kept unit says.
+    #[test]
+    fn a_restart_stays_needed_until_the_unit_restarts() {
+        let (_, started) = plan_of(r#"{"pids":{"limit":64}}"#, r#"["/bin/sleep","600"]"#);
+        let (plan, text) = plan_of(r#"{"pids":{"limit":64}}"#, r#"["/bin/sleep","601"]"#);
+        let planned = classify(&plan, &text, &started, &text, None, |_| None, |_| None);
+        assert_eq!(field(&planned, "ExecStart --").change, Change::Restart);
+    }
+
+    #[test]
+    fn rounded_values_are_held() {
+        let page = rustix::param::page_size() as u64;
+        assert!(holds(
+            "memory.max",
+            "1000000000",
+            &(1_000_000_000 - 1_000_000_000 % page).to_string()
+        ));
+        assert!(!holds("memory.max", "1000000000", "999000000"));
+        assert!(holds("hugetlb.2MB.max", "3145728", "2097152"));
+        assert!(!holds("pids.max", "100", "99"));
+        assert!(holds("cpu.max", "12345 100000", "12345 100000"));
     }
 
     fn step(name: &str, place: Place, tighter: Option<bool>) -> Planned {

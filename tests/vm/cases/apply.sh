@@ -90,6 +90,8 @@ applied "args"
 expect_eq "args: exit status" 3 "$rc"
 expect_match "args: needs a restart" 'needs a restart +ExecStart --' "$applied"
 expect_eq "args: the main PID" "$pid" "$(unit_prop "$unit" MainPID)"
+applied "args again"
+expect_eq "args again: still needs a restart (exit status)" 3 "$rc"
 applied "restart" --restart
 expect_eq "restart: exit status" 0 "$rc"
 new_pid=$(unit_prop "$unit" MainPID)
