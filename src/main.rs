@@ -10,7 +10,7 @@ use ociunit::bundle::Bundle;
 use ociunit::compile::{self, ConfigHome, ContainerRequest, Request};
 use ociunit::error::Error;
 use ociunit::generator;
-use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
+use ociunit::lifecycle::{self, apply, diff, install, list, status, uninstall};
 use ociunit::output::{self, Replaced};
 use ociunit::render::dbus::RunOptions;
 use ociunit::render::{explain, unit};
@@ -23,7 +23,8 @@ use ociunit::target::{self, Manager, Target};
     about = "Compile OCI runtime bundles into systemd units with cgroup v2 limits",
     after_long_help = "Exit status: 0 success; 2 invalid input (the message names the file and \
         the JSON path; nothing is written); 1 anything else. `diff` exits 1 when the units \
-        differ; `run` exits with the payload's status."
+        differ; `apply` exits 3 when a change needs a restart; `run` exits with the payload's \
+        status."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -74,6 +75,27 @@ enum Command {
         /// Print the files and D-Bus calls instead of making them.
         #[arg(long)]
         dry_run: bool,
+    },
+    /// Change an installed unit's limits in place from its edited bundle: rewrite the unit,
+    /// apply the limits to the running unit, and report what still needs a restart (exit 0 all
+    /// applied live, 3 a restart is needed, 1 a change failed, 2 invalid input).
+    Apply {
+        #[command(flatten)]
+        compile: CompileArgs,
+        #[command(flatten)]
+        dir: UnitDirArg,
+        /// Compare and report, change nothing (exit 3 if a restart would be needed).
+        #[arg(long)]
+        dry_run: bool,
+        /// Print the report as JSON (format `ociunit-apply/1`).
+        #[arg(long)]
+        json: bool,
+        /// Restart the unit when a change needs it.
+        #[arg(long)]
+        restart: bool,
+        /// Replace a unit ociunit did not generate or one edited since, keeping a backup.
+        #[arg(long)]
+        force: bool,
     },
     /// Show what install would change, as a unified diff (exit 0 same, 1 different, 2 error).
     Diff {
@@ -550,6 +572,32 @@ fn run(cli: Cli) -> Result<u8, Error> {
             };
             install::install(&request)?;
             Ok(0)
+        }
+        Command::Apply {
+            compile,
+            dir,
+            dry_run,
+            json,
+            restart,
+            force,
+        } => {
+            let manager = compile.target.manager.manager();
+            let (report, code) = apply::apply(&apply::ApplyRequest {
+                bundle: compile.target.bundle.clone(),
+                request: compile.request()?,
+                launcher: compile.launcher()?,
+                unit_dir: dir.unit_dir,
+                dry_run,
+                restart,
+                force,
+            })?;
+            if json {
+                let text = serde_json::to_string_pretty(&report).expect("plain data");
+                print(&format!("{text}\n"))?;
+            } else {
+                print(&apply::text(&report, manager))?;
+            }
+            Ok(code)
         }
         Command::Diff { compile, dir } => {
             let (plan, text) = compile.unit_text()?;

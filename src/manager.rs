@@ -40,6 +40,13 @@ pub trait Systemd {
 
     fn reload(&self) -> zbus::Result<()>;
 
+    fn set_unit_properties(
+        &self,
+        name: &str,
+        runtime: bool,
+        properties: Vec<(&str, Value<'_>)>,
+    ) -> zbus::Result<()>;
+
     fn enable_unit_files(
         &self,
         files: &[&str],

@@ -203,3 +203,115 @@ fn descriptions_and_list_are_readable_and_inert() {
         "{table}"
     );
 }
+
+/// `apply` checks the bundle, then that the unit is installed, before it needs the bus; and it
+/// changes nothing when the bus is out of reach.
+#[test]
+fn apply_refuses_bad_input_and_missing_units_before_the_bus() {
+    let dir = tempfile::tempdir().unwrap();
+    let units = dir.path().join("units");
+    fs::create_dir(&units).unwrap();
+    let apply = |bundle: &Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_ociunit"))
+            .env_remove("DBUS_SESSION_BUS_ADDRESS")
+            .env("XDG_RUNTIME_DIR", dir.path())
+            .args([
+                "apply",
+                "--user",
+                "--runtime",
+                "none",
+                "--launcher",
+                LAUNCHER,
+            ])
+            .arg("--unit-dir")
+            .arg(&units)
+            .args(extra)
+            .arg(bundle)
+            .output()
+            .unwrap()
+    };
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bad/pids-limit-negative.json");
+    let out = apply(&bad, &["--dry-run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+
+    let out = apply(&bundle("minimal"), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("not installed"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("ociunit install"), "{}", stderr(&out));
+
+    let unit = units.join("minimal.service");
+    let compiled = ociunit(&[
+        "compile",
+        "--user",
+        "--runtime",
+        "none",
+        "--launcher",
+        LAUNCHER,
+        "-o",
+        unit.to_str().unwrap(),
+        bundle("minimal").to_str().unwrap(),
+    ]);
+    assert!(compiled.status.success(), "{}", stderr(&compiled));
+    let before = fs::read(&unit).unwrap();
+    let out = apply(&bundle("minimal"), &["--name", "minimal"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stderr(&out).contains("cannot reach your user manager's bus"));
+    assert_eq!(fs::read(&unit).unwrap(), before, "nothing written");
+}
+
+/// With a user manager to ask, `apply --dry-run --json` of a unit that is not running reports
+/// in its documented format and writes nothing; without one the test has nothing to ask.
+#[test]
+fn apply_dry_run_reports_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit = dir.path().join("minimal.service");
+    let compile = |extra: &[&str]| {
+        let mut args = vec![
+            "compile",
+            "--user",
+            "--runtime",
+            "none",
+            "--launcher",
+            LAUNCHER,
+        ];
+        args.extend_from_slice(extra);
+        ociunit(&args)
+    };
+    let out = compile(&[
+        "-o",
+        unit.to_str().unwrap(),
+        bundle("minimal").to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let before = fs::read(&unit).unwrap();
+    let out = ociunit(&[
+        "apply",
+        "--user",
+        "--runtime",
+        "none",
+        "--launcher",
+        "/opt/other/ociunit-launch",
+        "--unit-dir",
+        dir.path().to_str().unwrap(),
+        "--dry-run",
+        "--json",
+        bundle("minimal").to_str().unwrap(),
+    ]);
+    if stderr(&out).contains("cannot reach") {
+        eprintln!("no user manager's bus: skipped");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["format"], "ociunit-apply/1");
+    assert_eq!(report["dry_run"], true);
+    assert_eq!(report["active"], false);
+    let fields = report["fields"].as_array().unwrap();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["name"] == "ExecStart" && f["change"] == "next-start"),
+        "{report:#}"
+    );
+    assert_eq!(fs::read(&unit).unwrap(), before, "nothing written");
+}

@@ -16,6 +16,9 @@ _ociunit() {
             ",$1")
                 cmd="ociunit"
                 ;;
+            ociunit,apply)
+                cmd="ociunit__subcmd__apply"
+                ;;
             ociunit,compile)
                 cmd="ociunit__subcmd__compile"
                 ;;
@@ -54,6 +57,9 @@ _ociunit() {
                 ;;
             ociunit,uninstall)
                 cmd="ociunit__subcmd__uninstall"
+                ;;
+            ociunit__subcmd__help,apply)
+                cmd="ociunit__subcmd__help__subcmd__apply"
                 ;;
             ociunit__subcmd__help,compile)
                 cmd="ociunit__subcmd__help__subcmd__compile"
@@ -101,12 +107,54 @@ _ociunit() {
 
     case "${cmd}" in
         ociunit)
-            opts="-h -V --help --version compile explain run install diff list status doctor uninstall generate completions man help"
+            opts="-h -V --help --version compile explain run install apply diff list status doctor uninstall generate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ociunit__subcmd__apply)
+            opts="-h --name --user --system --systemd-version --runtime --runtime-version --state-dir --launcher --strict --best-effort --unit-dir --dry-run --json --restart --force --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --systemd-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --runtime-version)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --launcher)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --unit-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -315,8 +363,22 @@ _ociunit() {
             return 0
             ;;
         ociunit__subcmd__help)
-            opts="compile explain run install diff list status doctor uninstall generate completions man help"
+            opts="compile explain run install apply diff list status doctor uninstall generate completions man help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        ociunit__subcmd__help__subcmd__apply)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

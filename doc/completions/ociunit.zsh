@@ -119,6 +119,28 @@ _arguments "${_arguments_options[@]}" : \
 ':bundle -- A bundle directory, or its config.json:_files' \
 && ret=0
 ;;
+(apply)
+_arguments "${_arguments_options[@]}" : \
+'--name=[The unit name \[default\: the bundle directory'\''s name\]]:NAME:_default' \
+'--systemd-version=[The target systemd version, 239 or later \[default\: the local one, else 252\]]:N:_default' \
+'--runtime=[Run the bundle as a container with crun or runc (auto\: when root.path is a non-empty directory, with the first one installed), or on the host (none)]:auto|none|crun|runc|PATH:_default' \
+'--runtime-version=[The runtime'\''s version, instead of asking it (to compile for another machine)]:VERSION:_default' \
+'--state-dir=[Where container mode keeps the runtime'\''s config derived from the bundle \[default\: ~/.local/state/ociunit or /var/lib/ociunit\]]:DIR:_files' \
+'--launcher=[Absolute path of ociunit-launch for ExecStart= \[default\: next to this executable\]]:PATH:_files' \
+'--unit-dir=[The unit directory \[default\: ~/.config/systemd/user or /etc/systemd/system\]]:DIR:_files' \
+'(--system)--user[Use the user manager (the default for non-root)]' \
+'--system[Use the system manager (the default for root)]' \
+'--strict[Make every field that would be dropped an error]' \
+'--best-effort[Let the launcher start the payload even when a cgroup write fails (with a warning)]' \
+'--dry-run[Compare and report, change nothing (exit 3 if a restart would be needed)]' \
+'--json[Print the report as JSON (format \`ociunit-apply/1\`)]' \
+'--restart[Restart the unit when a change needs it]' \
+'--force[Replace a unit ociunit did not generate or one edited since, keeping a backup]' \
+'-h[Print help]' \
+'--help[Print help]' \
+':bundle -- A bundle directory, or its config.json:_files' \
+&& ret=0
+;;
 (diff)
 _arguments "${_arguments_options[@]}" : \
 '--name=[The unit name \[default\: the bundle directory'\''s name\]]:NAME:_default' \
@@ -239,6 +261,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(apply)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (diff)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -291,6 +317,7 @@ _ociunit_commands() {
 'explain:Show where each field of the bundle went' \
 'run:Run a bundle now as a transient scope or service, like systemd-run' \
 'install:Compile into the unit directory, reload, and optionally enable and start' \
+'apply:Change an installed unit'\''s limits in place from its edited bundle\: rewrite the unit, apply the limits to the running unit, and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)' \
 'diff:Show what install would change, as a unified diff (exit 0 same, 1 different, 2 error)' \
 'list:List the units ociunit generated, with drift and state' \
 'status:Show a unit'\''s state, limits and usage' \
@@ -302,6 +329,11 @@ _ociunit_commands() {
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'ociunit commands' commands "$@"
+}
+(( $+functions[_ociunit__subcmd__apply_commands] )) ||
+_ociunit__subcmd__apply_commands() {
+    local commands; commands=()
+    _describe -t commands 'ociunit apply commands' commands "$@"
 }
 (( $+functions[_ociunit__subcmd__compile_commands] )) ||
 _ociunit__subcmd__compile_commands() {
@@ -340,6 +372,7 @@ _ociunit__subcmd__help_commands() {
 'explain:Show where each field of the bundle went' \
 'run:Run a bundle now as a transient scope or service, like systemd-run' \
 'install:Compile into the unit directory, reload, and optionally enable and start' \
+'apply:Change an installed unit'\''s limits in place from its edited bundle\: rewrite the unit, apply the limits to the running unit, and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)' \
 'diff:Show what install would change, as a unified diff (exit 0 same, 1 different, 2 error)' \
 'list:List the units ociunit generated, with drift and state' \
 'status:Show a unit'\''s state, limits and usage' \
@@ -351,6 +384,11 @@ _ociunit__subcmd__help_commands() {
 'help:Print this message or the help of the given subcommand(s)' \
     )
     _describe -t commands 'ociunit help commands' commands "$@"
+}
+(( $+functions[_ociunit__subcmd__help__subcmd__apply_commands] )) ||
+_ociunit__subcmd__help__subcmd__apply_commands() {
+    local commands; commands=()
+    _describe -t commands 'ociunit help apply commands' commands "$@"
 }
 (( $+functions[_ociunit__subcmd__help__subcmd__compile_commands] )) ||
 _ociunit__subcmd__help__subcmd__compile_commands() {

@@ -56,7 +56,7 @@ pub fn setup(spec: &LaunchSpec, host: &Host) -> Result<Vec<LaunchError>, LaunchE
 }
 
 /// The delegated cgroup and the leaf below it, open.
-struct Tree {
+pub struct Tree {
     /// The delegated cgroup relative to the mount, to name the unit in messages.
     delegated_cgroup: String,
     delegated_path: PathBuf,
@@ -117,10 +117,48 @@ impl Tree {
         })
     }
 
+    /// Opens a running unit's delegated cgroup (`ControlGroup`, below the cgroup `mount`) and
+    /// its existing leaf, creating nothing: what `ociunit apply` writes a changed limit into.
+    pub fn open(
+        mount: &std::path::Path,
+        cgroup: &str,
+        leaf_name: &str,
+    ) -> Result<Tree, LaunchError> {
+        check_leaf_name(leaf_name).map_err(|e| LaunchError::Usage(e.0))?;
+        let delegated_cgroup = cgroup.trim_matches('/').to_owned();
+        let delegated_path = mount.join(&delegated_cgroup);
+        let delegated = rustix::fs::open(
+            &delegated_path,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|errno| LaunchError::Sys {
+            what: format!("cannot open the unit's cgroup {}", delegated_path.display()),
+            errno,
+            fix: None,
+        })?;
+        let leaf = open_child(&delegated, &delegated_path, leaf_name, false)?;
+        Ok(Tree {
+            delegated_cgroup,
+            leaf_path: delegated_path.join(leaf_name),
+            delegated_path,
+            delegated,
+            leaf,
+        })
+    }
+
+    /// The leaf's interface file `name`, trimmed; `None` if it cannot be read (a controller
+    /// not enabled has no files).
+    pub fn read(&self, name: &str) -> Option<String> {
+        read_at(&self.leaf, name)
+            .ok()
+            .map(|text| text.trim().to_owned())
+    }
+
     /// Enables `needed` in the delegated cgroup's `cgroup.subtree_control`, after checking that
     /// systemd delegated them, since the kernel's answer for an undelegated controller (ENOENT
     /// or EINVAL on the write) does not say what to fix.
-    fn enable_controllers(&self, needed: &[String]) -> Result<(), LaunchError> {
+    pub fn enable_controllers(&self, needed: &[String]) -> Result<(), LaunchError> {
         if needed.is_empty() {
             return Ok(());
         }
@@ -179,7 +217,7 @@ impl Tree {
     }
 
     /// Writes one `--write` into the leaf.
-    fn write(&self, write: &CgroupWrite) -> Result<(), LaunchError> {
+    pub fn write(&self, write: &CgroupWrite) -> Result<(), LaunchError> {
         // The grammar already refused these names; a refusal here means a programming error
         // upstream, so check again where it matters, at the open.
         let name = write.file.as_str();

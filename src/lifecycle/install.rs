@@ -1,12 +1,13 @@
 //! `ociunit install`: compile, write atomically, reload, and optionally enable and start —
 //! undoing the write if the manager refuses to reload, so a failure leaves the old state.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::compile::{self, Request};
 use crate::error::Error;
 use crate::manager;
 use crate::output::{self, Replaced};
+use crate::plan::Plan;
 use crate::render::unit;
 
 #[derive(Clone, Debug)]
@@ -19,6 +20,57 @@ pub struct InstallRequest {
     pub now: bool,
     pub force: bool,
     pub dry_run: bool,
+}
+
+/// Writes the unit at `path` (and a container's runtime config first, so that the unit never
+/// names one that is not there) under [`output::write_unit`]'s rules, then reloads the manager;
+/// if it refuses, puts back `previous` (and the previous config), so a failure leaves the old
+/// state.
+pub(super) fn write_and_reload(
+    proxy: &manager::ManagerProxy,
+    plan: &Plan,
+    path: &Path,
+    text: &str,
+    previous: Option<&[u8]>,
+    force: bool,
+) -> Result<(), Error> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
+    }
+    let previous_config = match &plan.container {
+        Some(container) => {
+            let config = container.config_dir.join("config.json");
+            let previous = std::fs::read(&config).ok();
+            output::write_runtime_config(container)?;
+            previous.map(|bytes| (config, bytes))
+        }
+        None => None,
+    };
+    match output::write_unit(path, text, force)? {
+        Replaced::BackedUp(backup) => {
+            eprintln!("ociunit: kept the previous unit as {}", backup.display())
+        }
+        Replaced::Nothing | Replaced::Generated => {}
+    }
+    if let Err(err) = proxy.reload() {
+        let undone = match previous {
+            Some(old) => output::write_atomically(path, old),
+            None => std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, &e)),
+        }
+        .and_then(|()| match &previous_config {
+            Some((config, bytes)) => output::write_atomically(config, bytes),
+            None => Ok(()),
+        });
+        let state = match undone {
+            Ok(()) => "the previous state is restored".to_owned(),
+            Err(undo) => format!("undoing the write failed too ({undo})"),
+        };
+        return Err(manager::call_error(
+            &format!("{}: reloading the manager failed ({state})", path.display()),
+            &err,
+        ));
+    }
+    Ok(())
 }
 
 pub fn install(install: &InstallRequest) -> Result<(), Error> {
@@ -72,40 +124,14 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
 
     let connection = manager::connect(manager_kind)?;
     let proxy = manager::proxy(&connection)?;
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, &e))?;
-    // The runtime's config first, so that the unit never names one that is not there.
-    let previous_config = match &runtime_config {
-        Some((container, config)) => {
-            let previous = std::fs::read(config).ok();
-            output::write_runtime_config(container)?;
-            previous.map(|bytes| (config.clone(), bytes))
-        }
-        None => None,
-    };
-    match output::write_unit(&path, &text, install.force)? {
-        Replaced::BackedUp(backup) => {
-            eprintln!("ociunit: kept the previous unit as {}", backup.display())
-        }
-        Replaced::Nothing | Replaced::Generated => {}
-    }
-    if let Err(err) = proxy.reload() {
-        let undone = match &previous {
-            Some(old) => output::write_atomically(&path, old),
-            None => std::fs::remove_file(&path).map_err(|e| Error::io("cannot remove", &path, &e)),
-        }
-        .and_then(|()| match &previous_config {
-            Some((config, bytes)) => output::write_atomically(config, bytes),
-            None => Ok(()),
-        });
-        let state = match undone {
-            Ok(()) => "the previous state is restored".to_owned(),
-            Err(undo) => format!("undoing the write failed too ({undo})"),
-        };
-        return Err(manager::call_error(
-            &format!("{}: reloading the manager failed ({state})", path.display()),
-            &err,
-        ));
-    }
+    write_and_reload(
+        &proxy,
+        &plan,
+        &path,
+        &text,
+        previous.as_deref(),
+        install.force,
+    )?;
     println!("installed {}", path.display());
     if install.enable {
         let (_, changes) = proxy

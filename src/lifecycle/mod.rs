@@ -1,7 +1,8 @@
-//! The reviewable lifecycle of persistent units: `install`, `diff`, `list`, `status`,
+//! The reviewable lifecycle of persistent units: `install`, `diff`, `apply`, `list`, `status`,
 //! `uninstall`. Every step keeps to one rule: a unit ociunit did not generate, or one edited by
 //! hand since, is never replaced or removed silently.
 
+pub mod apply;
 pub mod diff;
 pub mod install;
 pub mod list;

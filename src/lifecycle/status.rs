@@ -7,7 +7,7 @@ use std::path::Path;
 use crate::error::Error;
 use crate::launch::grammar::DEFAULT_LEAF;
 use crate::manager;
-use crate::plan::property::{ALL, Kind, PropertySpec};
+use crate::plan::property::{ALL, DbusValue, Kind, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::target::Manager;
 
@@ -21,9 +21,9 @@ const USAGE: [&str; 4] = [
     "TasksCurrent",
     "CPUUsageNSec",
 ];
-/// The limits worth showing: the table's cgroup properties that hold one value (not a list of
-/// devices).
-fn limits() -> impl Iterator<Item = &'static PropertySpec> {
+/// The limits worth showing, and those `apply` changes over D-Bus: the table's cgroup
+/// properties that hold one value (not a list of devices).
+pub(crate) fn limits() -> impl Iterator<Item = &'static PropertySpec> {
     ALL.iter()
         .copied()
         .filter(|spec| spec.live && spec.kind != Kind::Other)
@@ -63,21 +63,9 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
     let _ = writeln!(text, "  main PID: {main_pid}   cgroup: {cgroup}");
     let _ = writeln!(text, "limits (systemd):");
     for spec in limits() {
-        let (name, _) = spec.dbus[0];
-        let value = match spec.kind {
-            Kind::CpuSet => service
-                .get_property::<Vec<u8>>(name)
-                .ok()
-                .map(|mask| CpuSet::decode(&mask).list().to_owned())
-                .filter(|list| !list.is_empty()),
-            Kind::Bool => service
-                .get_property::<bool>(name)
-                .ok()
-                .map(|set| if set { "yes" } else { "no" }.to_owned()),
-            kind => number(name).map(|value| limit(kind, value)),
-        };
-        if let Some(value) = value {
-            let _ = writeln!(text, "  {name:<20} {value}");
+        let value = read_live(&service, spec).map(|value| shown(spec, &value));
+        if let Some(value) = value.filter(|value| !value.is_empty()) {
+            let _ = writeln!(text, "  {:<20} {value}", spec.dbus[0].0);
         }
     }
     leaf_limits(&mut text, &cgroup);
@@ -115,6 +103,31 @@ fn leaf_limits(text: &mut String, cgroup: &str) {
     let _ = writeln!(text, "limits (payload cgroup {}):", leaf.display());
     for (file, value) in values {
         let _ = writeln!(text, "  {file:<20} {value}");
+    }
+}
+
+/// The value a running unit has for `spec`, as its D-Bus signature types it; `None` when the
+/// manager does not know the property (or the unit is gone).
+pub(crate) fn read_live(service: &zbus::blocking::Proxy, spec: &PropertySpec) -> Option<DbusValue> {
+    let (name, _) = spec.dbus[0];
+    match spec.kind {
+        Kind::CpuSet => service
+            .get_property::<Vec<u8>>(name)
+            .ok()
+            .map(DbusValue::Bytes),
+        Kind::Bool => service.get_property::<bool>(name).ok().map(DbusValue::Bool),
+        _ => service.get_property::<u64>(name).ok().map(DbusValue::U64),
+    }
+}
+
+/// A live value as `systemctl show` spells it, sizes also in binary units; an empty CPU set is
+/// "".
+pub(crate) fn shown(spec: &PropertySpec, value: &DbusValue) -> String {
+    match value {
+        DbusValue::Bytes(mask) => CpuSet::decode(mask).list().to_owned(),
+        DbusValue::Bool(set) => if *set { "yes" } else { "no" }.to_owned(),
+        DbusValue::U64(value) => limit(spec.kind, *value),
+        other => format!("{other:?}"),
     }
 }
 
