@@ -96,6 +96,31 @@ pub struct Field {
     pub error: Option<String>,
 }
 
+impl Field {
+    /// A limit that a running unit takes as it is: changed live, or unchanged.
+    fn live_or_unchanged(
+        name: String,
+        place: Place,
+        old: Option<String>,
+        new: Option<String>,
+        same: bool,
+    ) -> Field {
+        Field {
+            name,
+            place,
+            old,
+            new,
+            change: if same {
+                Change::Unchanged
+            } else {
+                Change::Live
+            },
+            outcome: None,
+            error: None,
+        }
+    }
+}
+
 /// The whole report, `--json`'s document.
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -419,19 +444,13 @@ fn classify(
             _ => None,
         };
         planned.push(Planned {
-            field: Field {
-                name: spec.key.to_owned(),
-                place: Place::Systemd,
-                old: old.as_ref().map(|value| shown(spec, value)),
-                new: new.as_ref().map(|value| shown(spec, value)),
-                change: if same {
-                    Change::Unchanged
-                } else {
-                    Change::Live
-                },
-                outcome: None,
-                error: None,
-            },
+            field: Field::live_or_unchanged(
+                spec.key.to_owned(),
+                Place::Systemd,
+                old.as_ref().map(|value| shown(spec, value)),
+                new.as_ref().map(|value| shown(spec, value)),
+                same,
+            ),
             action: (!same).then_some(Action::Property(spec, new)),
             tighter,
         });
@@ -447,19 +466,13 @@ fn classify(
             .as_deref()
             .is_some_and(|current| holds(file, value, current));
         planned.push(Planned {
-            field: Field {
-                name: format!("{}/{file}", plan.leaf),
-                place: Place::Leaf,
-                old: current.clone(),
-                new: Some(value.to_owned()),
-                change: if same {
-                    Change::Unchanged
-                } else {
-                    Change::Live
-                },
-                outcome: None,
-                error: None,
-            },
+            field: Field::live_or_unchanged(
+                format!("{}/{file}", plan.leaf),
+                Place::Leaf,
+                current.clone(),
+                Some(value.to_owned()),
+                same,
+            ),
             action: (!same).then(|| Action::Leaf(write.clone())),
             tighter: current.and_then(|old| tighter(&old, value)),
         });
