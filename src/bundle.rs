@@ -110,7 +110,7 @@ fn parse_spec(config: &Path, raw: &Value) -> Result<(Spec, Vec<Reading>), Error>
         .map_err(|err| type_error(config, &document, &err))?;
     let mut errors = Vec::new();
     let parsed = serde_json::to_value(&spec).unwrap_or(Value::Null);
-    shape_errors(&document, &parsed, ("", ""), &mut errors);
+    shape_errors(&document, &parsed, &mut Vec::new(), &mut errors);
     if !errors.is_empty() {
         return Err(Error::Input(
             errors
@@ -272,36 +272,56 @@ const OPTIONAL_DEFAULTS: [&str; 4] = [
 
 /// Compares the document with what was parsed from it: an object where the document has an
 /// array was read by position; a value where the document has nothing was made up by serde.
-/// `pattern` is `path` with its indices left out, as [`OPTIONAL_DEFAULTS`] writes them.
-fn shape_errors(
-    document: &Value,
-    parsed: &Value,
-    (path, pattern): (&str, &str),
+/// The path is kept as segments and spelled out only for an error: the generator runs this for
+/// every declared bundle at every daemon-reload.
+fn shape_errors<'a>(
+    document: &'a Value,
+    parsed: &'a Value,
+    at: &mut Vec<Step<'a>>,
     errors: &mut Vec<(String, String)>,
 ) {
     match (document, parsed) {
         (Value::Array(_), Value::Object(_)) => {
-            errors.push((path.to_owned(), OBJECT_NOT_ARRAY.to_owned()));
+            errors.push((spelled(at, true), OBJECT_NOT_ARRAY.to_owned()));
         }
         (Value::Array(items), Value::Array(parsed)) => {
-            let pattern = format!("{pattern}[]");
             for (index, (item, parsed)) in items.iter().zip(parsed).enumerate() {
-                let path = format!("{path}[{index}]");
-                shape_errors(item, parsed, (&path, &pattern), errors);
+                at.push(Step::Index(index));
+                shape_errors(item, parsed, at, errors);
+                at.pop();
             }
         }
         (Value::Object(fields), Value::Object(parsed)) => {
             for (key, parsed) in parsed {
-                let (path, pattern) = (member(path, key), member(pattern, key));
+                at.push(Step::Key(key));
                 match fields.get(key) {
-                    Some(field) => shape_errors(field, parsed, (&path, &pattern), errors),
-                    None if parsed.is_null() || OPTIONAL_DEFAULTS.contains(&pattern.as_str()) => {}
-                    None => errors.push((path, REQUIRED.to_owned())),
+                    Some(field) => shape_errors(field, parsed, at, errors),
+                    None if parsed.is_null()
+                        || OPTIONAL_DEFAULTS.contains(&spelled(at, false).as_str()) => {}
+                    None => errors.push((spelled(at, true), REQUIRED.to_owned())),
                 }
+                at.pop();
             }
         }
         _ => {}
     }
+}
+
+/// A step of a path into the document.
+enum Step<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The path as [`member`] writes it, with its indices (or, as [`OPTIONAL_DEFAULTS`] writes
+/// patterns, with `[]` for any index).
+fn spelled(at: &[Step], indices: bool) -> String {
+    at.iter()
+        .fold(String::new(), |parent, segment| match segment {
+            Step::Key(key) => member(&parent, key),
+            Step::Index(index) if indices => format!("{parent}[{index}]"),
+            Step::Index(_) => format!("{parent}[]"),
+        })
 }
 
 /// A JSON path as `explain` and every error message write it: `linux.resources.memory.limit`,
@@ -379,7 +399,13 @@ fn check_version(config: &Path, raw: &Value) -> Result<Option<String>, InputErro
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        text.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+    }
+    text
 }
 
 #[cfg(test)]
