@@ -1,7 +1,7 @@
-# apply: install and start, then lower and raise limits with `ociunit apply`: systemd and the payload's leaf take them while the main PID stays; an args change exits 3 ("needs a restart"); --restart restarts
+# apply: install and start, then lower and raise limits (blockIO.weight too) with `ociunit apply`: systemd and the payload's leaf take them while the main PID stays; an args change exits 3 ("needs a restart"); --restart restarts; in container mode (crun, runc) the container reads the lowered memory.max at once; a transient service from `run --service` changes live, and --restart is refused for it
 # suites: bookworm trixie
 # variants: full
-# timeout: 400
+# timeout: 700
 need_ociunit
 
 out=$OVM_WORK/apply.txt
