@@ -584,7 +584,17 @@ fn run(cli: Cli) -> Result<u8, Error> {
             let manager = compile.target.manager.manager();
             let (report, code) = apply::apply(&apply::ApplyRequest {
                 bundle: compile.target.bundle.clone(),
-                request: compile.request()?,
+                request: Request {
+                    strict: compile.strict,
+                    ..compile.target.request_for(
+                        compile.best_effort,
+                        compile
+                            .target
+                            .systemd_version
+                            .unwrap_or(target::FALLBACK_SYSTEMD),
+                    )
+                },
+                systemd: compile.target.systemd_version,
                 launcher: compile.launcher()?,
                 unit_dir: dir.unit_dir,
                 dry_run,

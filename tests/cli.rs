@@ -204,7 +204,8 @@ fn descriptions_and_list_are_readable_and_inert() {
     );
 }
 
-/// `apply` checks the bundle, then that the unit is installed, before it needs the bus; and it
+/// `apply` checks the bundle, then whether the unit is installed, before it needs the bus (a
+/// unit without a file can only be a transient one, which --restart cannot restart); and it
 /// changes nothing when the bus is out of reach.
 #[test]
 fn apply_refuses_bad_input_and_missing_units_before_the_bus() {
@@ -238,6 +239,23 @@ fn apply_refuses_bad_input_and_missing_units_before_the_bus() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(stderr(&out).contains("not installed"), "{}", stderr(&out));
     assert!(stderr(&out).contains("ociunit install"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("ociunit run --service"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Without a unit file the unit can only be transient, and a transient unit restarts with
+    // the definition it was started with: --restart is refused before the bus.
+    let out = apply(&bundle("minimal"), &["--restart"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--restart needs an installed unit"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("transient"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("minimal.service"), "{}", stderr(&out));
 
     let unit = units.join("minimal.service");
     let compiled = ociunit(&[

@@ -13,15 +13,17 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::Error;
 use crate::launch::cgroup::Tree;
-use crate::launch::grammar::CgroupWrite;
+use crate::launch::grammar::{CgroupWrite, Invocation, LaunchSpec};
 use crate::manager;
 use crate::output;
-use crate::plan::property::{DbusValue, PropertySpec};
+use crate::plan::property::{DbusProperty, DbusValue, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::plan::{Plan, Spawner};
+use crate::render::dbus::{self, RunOptions, Transient};
 use crate::render::unit;
 
 use super::status::{limits, read_live, shown};
@@ -38,7 +40,10 @@ const SERVICE: &str = "org.freedesktop.systemd1.Service";
 #[derive(Clone, Debug)]
 pub struct ApplyRequest {
     pub bundle: PathBuf,
+    /// Its `target.systemd` is for checking the bundle before the bus is reached.
     pub request: Request,
+    /// `--systemd-version`; without it, the plan is for the version the manager reports.
+    pub systemd: Option<u32>,
     pub launcher: PathBuf,
     pub unit_dir: Option<PathBuf>,
     pub dry_run: bool,
@@ -128,6 +133,9 @@ pub struct Report {
     pub unit: String,
     pub dry_run: bool,
     pub active: bool,
+    /// A transient service started by `ociunit run --service`: no unit file to rewrite, and no
+    /// restart with the bundle's definition.
+    pub transient: bool,
     pub main_pid: u32,
     pub fields: Vec<Field>,
     /// Some change is in the unit file but not in the running unit.
@@ -165,21 +173,73 @@ impl Planned {
 
 /// Report and exit status (0 all applied live, [`EXIT_RESTART_NEEDED`], 1 a change failed).
 pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
-    let plan = compile::compile(&apply.bundle, &apply.request)?;
-    let text = unit::render(&plan, &apply.launcher)?;
+    let bundle = Bundle::load(&apply.bundle)?;
+    let wanted = &apply.request.container;
+    let mode = match &wanted.resolved {
+        Some(mode) => mode.clone(),
+        None => crate::runtime::resolve(&bundle, &wanted.runtime, wanted.version.as_deref())?,
+    };
+    let request = Request {
+        container: compile::ContainerRequest {
+            resolved: Some(mode),
+            ..wanted.clone()
+        },
+        ..apply.request.clone()
+    };
+    // Invalid input is an error before the bus is needed; the plan is made again below for
+    // the version the manager reports (unless one was given), which a bus call reads faster
+    // than `systemctl --version` starts.
+    let unit_name = compile::checked(
+        &bundle,
+        &Request {
+            quiet: true,
+            ..request.clone()
+        },
+    )?
+    .unit;
     let manager_kind = apply.request.target.manager;
-    let path = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?.join(&plan.unit);
-    let Some(previous) = output::read_unit(&path)? else {
-        return Err(Error::Host(format!(
-            "{}: not installed ({} does not exist); `ociunit install` it first (apply does not \
-             change transient units started by `ociunit run`)",
-            plan.unit,
+    let path = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?.join(&unit_name);
+    let previous = output::read_unit(&path)?;
+    let not_installed = || {
+        format!(
+            "{}: not installed ({} does not exist); `ociunit install` it first, or name a \
+             transient service that `ociunit run --service` started (--name)",
+            unit_name,
+            path.display()
+        )
+    };
+    if previous.is_none() && apply.restart {
+        return Err(Error::Usage(format!(
+            "{}: --restart needs an installed unit, and {} does not exist: a transient unit \
+             started by `ociunit run` restarts with the definition it was started with, not \
+             the bundle's; stop it and `ociunit run` the bundle again",
+            unit_name,
             path.display()
         )));
-    };
-    let installed = String::from_utf8_lossy(&previous).into_owned();
-    let connection = manager::connect(manager_kind)?;
+    }
+    let connection = manager::connect(manager_kind).map_err(|err| match previous {
+        Some(_) => err,
+        None => Error::Host(format!("{}; and {err}", not_installed())),
+    })?;
     let proxy = manager::proxy(&connection)?;
+    let systemd = match apply.systemd {
+        Some(version) => version,
+        None => crate::target::supported(manager::version(&proxy)?)
+            .map_err(|why| Error::Host(format!("the manager runs {why}")))?,
+    };
+    let mut request = Request {
+        target: crate::target::Target {
+            systemd,
+            ..request.target
+        },
+        ..request
+    };
+    if previous.is_none() {
+        // `run` keeps a container's config with its runtime state, not in the state directory.
+        request.container.home = compile::ConfigHome::Transient;
+    }
+    let plan = compile::checked(&bundle, &request)?;
+    let text = unit::render(&plan, &apply.launcher)?;
     let object = proxy
         .load_unit(&plan.unit)
         .map_err(|e| manager::call_error(&format!("loading {}", plan.unit), &e))?;
@@ -191,6 +251,21 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         .get_property::<String>("ActiveState")
         .unwrap_or_default();
     let active = matches!(state.as_str(), "active" | "reloading");
+    if previous.is_none() {
+        if !unit_iface
+            .get_property::<bool>("Transient")
+            .unwrap_or(false)
+        {
+            return Err(Error::Host(not_installed()));
+        }
+        if !active {
+            return Err(Error::Host(format!(
+                "{}: a transient unit that is not running ({state}) has nothing to change; \
+                 `ociunit run --service` the bundle again",
+                plan.unit
+            )));
+        }
+    }
     let cgroup = service
         .get_property::<String>("ControlGroup")
         .unwrap_or_default();
@@ -199,38 +274,58 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         true => Some(Tree::open(Path::new(CGROUP_MOUNT), &cgroup, &plan.leaf)),
         false => None,
     };
-    let invocation = unit_iface
-        .get_property::<Vec<u8>>("InvocationID")
-        .map(|id| crate::bundle::hex(&id))
-        .unwrap_or_default();
-    let state_dir = match &apply.request.container.home {
-        compile::ConfigHome::Persistent(Some(dir)) => dir.clone(),
-        _ => compile::default_state_dir(manager_kind)?,
-    };
-    let started = Started {
-        path: state_dir.join("started").join(&plan.unit),
-        invocation,
-    };
-    let kept = match active {
-        true => started.read(),
-        false => None,
-    };
-    let started_text = kept.as_deref().unwrap_or(&installed);
     let old_config = plan
         .container
         .as_ref()
         .map(|c| std::fs::read_to_string(c.config_dir.join("config.json")).unwrap_or_default());
-    let mut planned = match active {
-        true => classify(
-            &plan,
-            &installed,
-            started_text,
-            &text,
-            old_config.as_deref(),
-            |spec| read_live(&service, spec),
-            |file| tree.as_ref()?.as_ref().ok()?.read(file),
-        ),
-        false => not_running(&installed, &text, old_config.as_deref(), &plan),
+    let live = |spec: &PropertySpec| read_live(&service, spec);
+    let leaf = |file: &str| tree.as_ref()?.as_ref().ok()?.read(file);
+    let installed = match &previous {
+        Some(previous) => {
+            let installed = String::from_utf8_lossy(previous).into_owned();
+            let invocation = unit_iface
+                .get_property::<Vec<u8>>("InvocationID")
+                .map(|id| crate::bundle::hex(&id))
+                .unwrap_or_default();
+            let state_dir = match &apply.request.container.home {
+                compile::ConfigHome::Persistent(Some(dir)) => dir.clone(),
+                _ => compile::default_state_dir(manager_kind)?,
+            };
+            let started = Started {
+                path: state_dir.join("started").join(&plan.unit),
+                invocation,
+            };
+            let kept = match active {
+                true => started.read(),
+                false => None,
+            };
+            Some((installed, started, kept))
+        }
+        None => None,
+    };
+    let old_config = old_config.as_deref();
+    let mut planned = match &installed {
+        Some((installed, ..)) if !active => not_running(installed, &text, old_config, &plan),
+        _ => {
+            let (running, new, dropped) = match &installed {
+                Some((installed, _, kept)) => {
+                    let started_text = kept.as_deref().unwrap_or(installed);
+                    let running = Running::installed(installed, started_text);
+                    (running, start_settings(&text, true), Dropped::Reloaded)
+                }
+                None => {
+                    let running = Running::transient(&plan, &unit_iface, &service)?;
+                    let new = transient_settings(
+                        &apply.launcher.to_string_lossy(),
+                        plan.launch_spec(Spawner::Systemd).0,
+                        transient_properties(&plan, &apply.launcher)
+                            .map(|p| (p.name.to_owned(), manager::to_value(&p).to_string())),
+                    );
+                    (running, new, Dropped::Kept)
+                }
+            };
+            classify(&plan, &running, &new, dropped, old_config, live, leaf)
+        }
     };
     order(&mut planned);
     let mut report = Report {
@@ -238,6 +333,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         unit: plan.unit.clone(),
         dry_run: apply.dry_run,
         active,
+        transient: installed.is_none(),
         main_pid,
         fields: Vec::new(),
         restart_needed: false,
@@ -250,14 +346,30 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         return Ok((report, code));
     }
 
-    super::install::write_and_reload(&proxy, &plan, &path, &text, Some(&previous), apply.force)?;
-    if active && kept.is_none() && installed != text {
-        if let Err(err) = started.keep(&installed) {
-            eprintln!(
-                "ociunit: warning: cannot keep the unit the running {} started from ({err}): \
-                 the next apply compares the start-time settings with the new unit file",
-                plan.unit
-            );
+    let config_changed = plan
+        .container
+        .as_ref()
+        .is_some_and(|c| old_config != Some(c.config_text().as_str()));
+    if let (Some(previous), Some((installed, started, kept))) = (&previous, &installed) {
+        // A reload is most of apply's time: none when the unit and its config are as installed.
+        if *installed != text || config_changed {
+            super::install::write_and_reload(
+                &proxy,
+                &plan,
+                &path,
+                &text,
+                Some(previous),
+                apply.force,
+            )?;
+        }
+        if active && kept.is_none() && *installed != text {
+            if let Err(err) = started.keep(installed) {
+                eprintln!(
+                    "ociunit: warning: cannot keep the unit the running {} started from ({err}): \
+                     the next apply compares the start-time settings with the new unit file",
+                    plan.unit
+                );
+            }
         }
     }
     let (launch, _) = plan.launch_spec(Spawner::Systemd);
@@ -346,6 +458,130 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     Ok((report, code))
 }
 
+/// What the running unit was started with, as far as the comparison needs it.
+struct Running {
+    /// Its `[Service]` keys: a limit among them that the bundle no longer sets is dropped.
+    keys: BTreeSet<String>,
+    /// The leaf files its launcher wrote.
+    writes: BTreeSet<String>,
+    /// Its start-time settings by name.
+    settings: BTreeMap<String, Vec<String>>,
+}
+
+/// What becomes of a systemd limit the bundle no longer sets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Dropped {
+    /// The manager's reload of the rewritten unit file put systemd's default back.
+    Reloaded,
+    /// Nothing rewrites a transient unit: it keeps the value until it is started anew.
+    Kept,
+}
+
+/// `ExecStart`'s entries over D-Bus: path, argv, ignore errors, then timestamps and status.
+type ExecCommand = (String, Vec<String>, bool, u64, u64, u64, u64, u32, i32, i32);
+
+impl Running {
+    /// `started` is the unit file the running process was started from (the installed one,
+    /// unless an earlier `apply` rewrote it since).
+    fn installed(installed: &str, started: &str) -> Running {
+        let mut writes: BTreeSet<String> = written(started).into_keys().collect();
+        writes.extend(written(installed).into_keys());
+        Running {
+            keys: service_keys(installed)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            writes,
+            settings: start_settings(started, true),
+        }
+    }
+
+    /// A transient service has no unit file of ours: what it runs is its `ExecStart` and its
+    /// properties as the manager reports them, and the keys it was given are those of the file
+    /// systemd keeps for it (`FragmentPath`).
+    fn transient(
+        plan: &Plan,
+        unit_iface: &zbus::blocking::Proxy,
+        service: &zbus::blocking::Proxy,
+    ) -> Result<Running, Error> {
+        let fragment = unit_iface
+            .get_property::<String>("FragmentPath")
+            .ok()
+            .and_then(|path| std::fs::read_to_string(path).ok())
+            .unwrap_or_default();
+        let commands = service
+            .get_property::<Vec<ExecCommand>>("ExecStart")
+            .unwrap_or_default();
+        // systemd keeps `$$` in a command received over the bus and expands it at start.
+        let launched = commands.first().and_then(|(path, argv, ..)| {
+            let args = argv.iter().skip(1).map(|word| word.replace("$$", "$"));
+            match LaunchSpec::parse(args) {
+                Ok(Invocation::Launch(spec)) => Some((path, *spec)),
+                _ => None,
+            }
+        });
+        let Some((path, spec)) = launched else {
+            return Err(Error::Host(format!(
+                "{}: a transient unit that `ociunit run --service` did not start (its \
+                 ExecStart= is not ociunit-launch): apply changes only what it started",
+                plan.unit
+            )));
+        };
+        let writes = spec.writes.iter().map(|w| w.file.to_string()).collect();
+        let properties = transient_properties(plan, Path::new(path)).filter_map(|p| {
+            let value = service
+                .get_property::<zbus::zvariant::OwnedValue>(p.name)
+                .ok()?;
+            Some((p.name.to_owned(), value.to_string()))
+        });
+        Ok(Running {
+            keys: service_keys(&fragment)
+                .into_iter()
+                .map(str::to_owned)
+                .collect(),
+            writes,
+            settings: transient_settings(path, spec, properties),
+        })
+    }
+}
+
+/// The properties `ociunit run --service` starts the plan with that apply compares as
+/// start-time settings: not the limits (compared live), the description or the command line.
+fn transient_properties(plan: &Plan, launcher: &Path) -> impl Iterator<Item = DbusProperty> {
+    let live: BTreeSet<&str> = limits()
+        .flat_map(|spec| spec.dbus.iter().map(|(name, _)| *name))
+        .collect();
+    let transient = Transient::Service { launcher };
+    dbus::properties(plan, &transient, &RunOptions::default())
+        .into_iter()
+        .filter(move |p| !live.contains(p.name) && !matches!(p.name, "Description" | "ExecStart"))
+}
+
+/// A transient service's start-time settings, named as [`start_settings`] names a unit file's:
+/// the launcher's path and options but its cgroup writes, and the other properties (the last
+/// of a name wins, as in systemd).
+fn transient_settings(
+    launcher: &str,
+    mut spec: LaunchSpec,
+    properties: impl Iterator<Item = (String, String)>,
+) -> BTreeMap<String, Vec<String>> {
+    spec.writes.clear();
+    spec.controllers.clear();
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    out.insert("ExecStart".to_owned(), vec![launcher.to_owned()]);
+    for group in spec.to_arg_groups() {
+        if let Some((name, value)) = group.split_first() {
+            out.entry(format!("ExecStart {name}"))
+                .or_default()
+                .push(value.join(" "));
+        }
+    }
+    for (name, value) in properties {
+        out.insert(name, vec![value]);
+    }
+    out
+}
+
 /// The unit file the running invocation of a unit started from, kept by the first `apply` that
 /// rewrote the file: what a later `apply` compares the start-time settings with, since the
 /// installed file no longer says what runs. It carries the unit's InvocationID, which changes at
@@ -412,18 +648,16 @@ fn exit_code(report: &Report) -> u8 {
 }
 
 /// Compares the new plan with a running unit: `live` reads a property from the manager,
-/// `leaf` a file of the payload's leaf cgroup, `started` is the unit file the running process
-/// was started from (the installed one, unless an earlier `apply` rewrote it since).
+/// `leaf` a file of the payload's leaf cgroup, `new` are the plan's start-time settings.
 fn classify(
     plan: &Plan,
-    installed: &str,
-    started: &str,
-    text: &str,
+    running: &Running,
+    new: &BTreeMap<String, Vec<String>>,
+    dropped: Dropped,
     old_config: Option<&str>,
     live: impl Fn(&PropertySpec) -> Option<DbusValue>,
     leaf: impl Fn(&str) -> Option<String>,
 ) -> Vec<Planned> {
-    let old_keys = service_keys(installed);
     let mut planned = Vec::new();
     for spec in limits() {
         let new = plan
@@ -431,10 +665,22 @@ fn classify(
             .filter(|p| p.key == spec.key)
             .last()
             .map(|p| p.dbus[0].value.clone());
-        if new.is_none() && !old_keys.contains(spec.key) {
+        if new.is_none() && !running.keys.contains(spec.key) {
             continue;
         }
         let old = live(spec);
+        if new.is_none() && dropped == Dropped::Kept {
+            planned.push(Planned::new(Field {
+                name: spec.key.to_owned(),
+                place: Place::Systemd,
+                old: old.as_ref().map(|value| shown(spec, value)),
+                new: None,
+                change: Change::Restart,
+                outcome: None,
+                error: None,
+            }));
+            continue;
+        }
         let same = match (&old, &new) {
             (Some(old), Some(new)) => same_live(old, new),
             _ => false,
@@ -455,8 +701,6 @@ fn classify(
             tighter,
         });
     }
-    let mut old_writes = written(started);
-    old_writes.extend(written(installed));
     let (launch, _) = plan.launch_spec(Spawner::Systemd);
     for write in &launch.writes {
         let file = write.file.as_str();
@@ -477,7 +721,7 @@ fn classify(
             tighter: current.and_then(|old| tighter(&old, value)),
         });
     }
-    for file in old_writes.keys() {
+    for file in &running.writes {
         if !launch.writes.iter().any(|w| w.file.as_str() == file) {
             planned.push(Planned::new(Field {
                 name: format!("{}/{file}", plan.leaf),
@@ -490,14 +734,18 @@ fn classify(
             }));
         }
     }
-    planned.extend(start_fields(started, text, Change::Restart, true));
+    planned.extend(differences(&running.settings, new, Change::Restart));
     planned.extend(config_field(old_config, plan, Change::Restart));
     planned
 }
 
 /// For a unit that is not running, every difference is for its next start.
 fn not_running(installed: &str, text: &str, old_config: Option<&str>, plan: &Plan) -> Vec<Planned> {
-    let mut planned = start_fields(installed, text, Change::NextStart, false);
+    let (old, new) = (
+        start_settings(installed, false),
+        start_settings(text, false),
+    );
+    let mut planned = differences(&old, &new, Change::NextStart);
     planned.extend(config_field(old_config, plan, Change::NextStart));
     planned
 }
@@ -685,12 +933,12 @@ fn start_settings(unit: &str, live_apart: bool) -> BTreeMap<String, Vec<String>>
     out
 }
 
-/// The start-time settings that differ between the installed unit and the new one.
-fn start_fields(installed: &str, text: &str, change: Change, live_apart: bool) -> Vec<Planned> {
-    let (old, new) = (
-        start_settings(installed, live_apart),
-        start_settings(text, live_apart),
-    );
+/// The start-time settings that differ between what runs (or is installed) and the new plan.
+fn differences(
+    old: &BTreeMap<String, Vec<String>>,
+    new: &BTreeMap<String, Vec<String>>,
+    change: Change,
+) -> Vec<Planned> {
     let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     keys.into_iter()
         .filter(|key| old.get(*key) != new.get(*key))
@@ -786,6 +1034,12 @@ pub fn text(report: &Report, manager_kind: crate::target::Manager) -> String {
         .count();
     let summary = if report.restarted {
         format!("restarted {}", report.unit)
+    } else if report.restart_needed && report.transient {
+        format!(
+            "{} needs a restart: a transient unit restarts with the definition it was started \
+             with; stop it and `ociunit run --service` the bundle again",
+            report.unit
+        )
     } else if report.restart_needed {
         format!(
             "{} needs a restart: ociunit apply --restart, or {} restart {}",
@@ -844,6 +1098,28 @@ mod tests {
         (plan, text)
     }
 
+    fn classify_installed(
+        plan: &Plan,
+        installed: &str,
+        started: &str,
+        text: &str,
+        live: impl Fn(&PropertySpec) -> Option<DbusValue>,
+        leaf: impl Fn(&str) -> Option<String>,
+    ) -> Vec<Planned> {
+        let running = Running::installed(installed, started);
+        let new = start_settings(text, true);
+        classify(plan, &running, &new, Dropped::Reloaded, None, live, leaf)
+    }
+
+    /// The start-time settings that differ.
+    fn at_start(planned: &[Planned]) -> Vec<&str> {
+        planned
+            .iter()
+            .filter(|p| p.field.place == Place::Start)
+            .map(|p| p.field.name.as_str())
+            .collect()
+    }
+
     fn field<'a>(planned: &'a [Planned], name: &str) -> &'a Field {
         &planned
             .iter()
@@ -872,7 +1148,7 @@ mod tests {
             "cpu.max" => Some("50000 100000".to_owned()),
             _ => None,
         };
-        let mut planned = classify(&plan, &installed, &installed, &text, None, live, leaf);
+        let mut planned = classify_installed(&plan, &installed, &installed, &text, live, leaf);
         order(&mut planned);
         let memory = field(&planned, "MemoryMax");
         assert_eq!(
@@ -913,12 +1189,9 @@ mod tests {
             "{planned:#?}"
         );
         assert_eq!(
-            planned
-                .iter()
-                .filter(|p| p.field.place == Place::Start)
-                .count(),
-            1,
-            "only the command line differs at start: {planned:#?}"
+            at_start(&planned),
+            ["ExecStart --"],
+            "only the command line"
         );
     }
 
@@ -927,12 +1200,11 @@ mod tests {
         let (plan, text) = plan_of(r#"{"pids":{"limit":64}}"#, r#"["/bin/sleep","600"]"#);
         let old = r#"{"memory":{"limit":536870912},"pids":{"limit":64}}"#;
         let (_, installed) = plan_of(old, r#"["/bin/sleep","600"]"#);
-        let planned = classify(
+        let planned = classify_installed(
             &plan,
             &installed,
             &installed,
             &text,
-            None,
             |spec| (spec.key == "MemoryMax").then_some(DbusValue::U64(536_870_912)),
             |file| (file == "memory.max").then(|| "536870912".to_owned()),
         );
@@ -945,15 +1217,71 @@ mod tests {
         assert_eq!((leaf.change, leaf.new.as_deref()), (Change::Restart, None));
     }
 
+    /// A transient service: what runs is its ExecStart and properties; a limit the bundle dropped
+    /// stays until it is started anew, and a changed command line needs a restart.
+    #[test]
+    fn a_transient_service_keeps_a_dropped_limit_and_compares_its_command_line() {
+        let launcher = "/usr/libexec/ociunit-launch";
+        let settings = |plan: &Plan| {
+            let properties = transient_properties(plan, Path::new(launcher))
+                .map(|p| (p.name.to_owned(), manager::to_value(&p).to_string()));
+            transient_settings(launcher, plan.launch_spec(Spawner::Systemd).0, properties)
+        };
+        let (old_plan, _) = plan_of(
+            r#"{"memory":{"limit":536870912},"pids":{"limit":64}}"#,
+            r#"["/bin/sleep","600"]"#,
+        );
+        let (plan, _) = plan_of(r#"{"pids":{"limit":32}}"#, r#"["/bin/sleep","601"]"#);
+        let running = Running {
+            keys: ["MemoryMax", "TasksMax"].map(str::to_owned).into(),
+            writes: ["memory.max", "pids.max"].map(str::to_owned).into(),
+            settings: settings(&old_plan),
+        };
+        let live = |spec: &PropertySpec| match spec.key {
+            "MemoryMax" => Some(DbusValue::U64(536_870_912)),
+            "TasksMax" => Some(DbusValue::U64(64)),
+            _ => None,
+        };
+        let planned = classify(
+            &plan,
+            &running,
+            &settings(&plan),
+            Dropped::Kept,
+            None,
+            live,
+            |file| (file == "pids.max").then(|| "64".to_owned()),
+        );
+        let memory = field(&planned, "MemoryMax");
+        assert_eq!(
+            (memory.change, memory.new.as_deref()),
+            (Change::Restart, None)
+        );
+        assert_eq!(field(&planned, "TasksMax").change, Change::Live);
+        assert_eq!(field(&planned, "payload/pids.max").change, Change::Live);
+        assert_eq!(
+            field(&planned, "payload/memory.max").change,
+            Change::Restart
+        );
+        let args = field(&planned, "ExecStart --");
+        assert_eq!(
+            (args.change, args.new.as_deref()),
+            (Change::Restart, Some("/bin/sleep 601"))
+        );
+        assert_eq!(
+            at_start(&planned),
+            ["ExecStart --"],
+            "only the command line"
+        );
+    }
+
     #[test]
     fn kernel_rounding_is_not_a_change() {
         let (plan, text) = plan_of(r#"{"memory":{"limit":1000000000}}"#, r#"["/bin/true"]"#);
-        let planned = classify(
+        let planned = classify_installed(
             &plan,
             &text,
             &text,
             &text,
-            None,
             |spec| (spec.key == "MemoryMax").then_some(DbusValue::U64(1_000_000_000)),
             |file| (file == "memory.max").then(|| "999997440".to_owned()),
         );
@@ -969,7 +1297,7 @@ mod tests {
     fn a_restart_stays_needed_until_the_unit_restarts() {
         let (_, started) = plan_of(r#"{"pids":{"limit":64}}"#, r#"["/bin/sleep","600"]"#);
         let (plan, text) = plan_of(r#"{"pids":{"limit":64}}"#, r#"["/bin/sleep","601"]"#);
-        let planned = classify(&plan, &text, &started, &text, None, |_| None, |_| None);
+        let planned = classify_installed(&plan, &text, &started, &text, |_| None, |_| None);
         assert_eq!(field(&planned, "ExecStart --").change, Change::Restart);
     }
 
@@ -1065,6 +1393,7 @@ mod tests {
                 unit: "web.service".into(),
                 dry_run: false,
                 active: true,
+                transient: false,
                 main_pid: 1,
                 fields: vec![Field {
                     name: "x".into(),

@@ -207,3 +207,21 @@ delegated() {
   c=" $(cat /sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/cgroup.controllers) "
   [[ $c == *" $1 "* ]]
 }
+
+# spec_bundle DIR RUNTIME ARGS_JSON [EDIT]: a bundle as a user makes it: a busybox root file system,
+# `RUNTIME spec --rootless`, then args and resources edited (perl: the guest has no jq).
+spec_bundle() {
+  local dir=$1 runtime=$2 args=$3 edit=${4:-}
+  as_dev mkdir -p "$dir/rootfs/bin"
+  as_dev cp /bin/busybox "$dir/rootfs/bin/busybox"
+  local a
+  for a in sh cat echo sleep ls id; do as_dev ln -sf busybox "$dir/rootfs/bin/$a"; done
+  (cd "$dir" && as_dev "$runtime" spec --rootless) || case_fail "$runtime spec --rootless failed"
+  # What this release's runtime generates on a cgroup v2 host (tests/bundles/*-spec-rootless).
+  cp "$dir/config.json" "$OVM_OUT/$runtime-spec-rootless.json"
+  local limits='"memory": {"limit": 1000000000}, "pids": {"limit": 100}'
+  as_dev env ARGS="$args" LIMITS="$limits" perl -0pi -e '
+    s#"args": \[\s*"sh"\s*\]#"args": $ENV{ARGS}#;
+    s#"resources": \{#"resources": {$ENV{LIMITS},# or s#"linux": \{#"linux": {"resources": {$ENV{LIMITS}},#;
+    '"$edit" "$dir/config.json"
+}

@@ -8,24 +8,6 @@ for r in crun runc; do
 done
 note "$(crun --version | head -n1), $(runc --version | head -n1)"
 
-# demo DIR RUNTIME ARGS_JSON [EDIT]: a bundle as a user makes it: a busybox root file system,
-# `RUNTIME spec --rootless`, then args and resources edited (perl: the guest has no jq).
-demo() {
-  local dir=$1 runtime=$2 args=$3 edit=${4:-}
-  as_dev mkdir -p "$dir/rootfs/bin"
-  as_dev cp /bin/busybox "$dir/rootfs/bin/busybox"
-  local a
-  for a in sh cat echo sleep ls id; do as_dev ln -sf busybox "$dir/rootfs/bin/$a"; done
-  (cd "$dir" && as_dev "$runtime" spec --rootless) || case_fail "$runtime spec --rootless failed"
-  # What this release's runtime generates on a cgroup v2 host (tests/bundles/*-spec-rootless).
-  cp "$dir/config.json" "$OVM_OUT/$runtime-spec-rootless.json"
-  local limits='"memory": {"limit": 1000000000}, "pids": {"limit": 100}'
-  as_dev env ARGS="$args" LIMITS="$limits" perl -0pi -e '
-    s#"args": \[\s*"sh"\s*\]#"args": $ENV{ARGS}#;
-    s#"resources": \{#"resources": {$ENV{LIMITS},# or s#"linux": \{#"linux": {"resources": {$ENV{LIMITS}},#;
-    '"$edit" "$dir/config.json"
-}
-
 # journal_of UNIT: what the unit's processes printed since run_to_end started it. Not
 # --user-unit (as root that means uid 0); and journald may not know the unit of a process that
 # exits at once, so the launcher's lines since then count too (one unit runs at a time here).
@@ -50,7 +32,7 @@ for runtime in crun runc; do
   # /out: journald may not know the unit of a process that exits at once, a file is certain.
   out_dir=$OVM_WORK/$name-out
   as_dev mkdir -p "$out_dir"
-  demo "$OVM_WORK/$name" "$runtime" \
+  spec_bundle "$OVM_WORK/$name" "$runtime" \
     '["sh", "-c", "cat /sys/fs/cgroup/memory.max; cat /sys/fs/cgroup/memory.max >/out/memory.max"]' \
     's#"mounts": \[#"mounts": [{"destination": "/out", "type": "bind", "source": "'"$out_dir"'", "options": ["rbind", "rw"]},#;'
   compile_user "$OVM_WORK/$name" "$name.service" --runtime "$runtime" || continue
@@ -66,7 +48,7 @@ done
 
 # Exit status 7 is the unit's.
 name=ovm-ctr-exit
-demo "$OVM_WORK/$name" crun '["sh", "-c", "exit 7"]'
+spec_bundle "$OVM_WORK/$name" crun '["sh", "-c", "exit 7"]'
 compile_user "$OVM_WORK/$name" "$name.service" --runtime crun
 usys daemon-reload
 run_to_end "$name"
@@ -76,7 +58,7 @@ expect_eq "exit 7: result" exit-code "${PROP[Result]}"
 # What the container can see and do: not the host's home, not its own limit. (Through
 # `run --pipe`: journald may lose the unit of a process that exits this fast.)
 name=ovm-ctr-inside
-demo "$OVM_WORK/$name" crun '["sh", "-c", "ls /home; echo home-listed; echo max > /sys/fs/cgroup/memory.max && echo raised; cat /sys/fs/cgroup/memory.max; cat /proc/self/cgroup"]'
+spec_bundle "$OVM_WORK/$name" crun '["sh", "-c", "ls /home; echo home-listed; echo max > /sys/fs/cgroup/memory.max && echo raised; cat /sys/fs/cgroup/memory.max; cat /proc/self/cgroup"]'
 out=$(as_dev ociunit run --service --pipe -q --runtime crun "$OVM_WORK/$name" 2>&1)
 printf '%s\n' "$out" >"$OVM_OUT/inside.txt"
 expect_no_match "the host's /home/dev is not visible" '(^|'$'\n'')dev($|'$'\n'')' "$out"
@@ -86,10 +68,10 @@ expect_match "its cgroup is the namespace root" '0::/($|'$'\n'')' "$out"
 
 # Stop: an init that handles SIGTERM, and a bundle without a PID namespace, both end inactive.
 name=ovm-ctr-stop
-demo "$OVM_WORK/$name" crun '["sh", "-c", "trap \"exit 0\" TERM; sleep 600 & wait"]'
+spec_bundle "$OVM_WORK/$name" crun '["sh", "-c", "trap \"exit 0\" TERM; sleep 600 & wait"]'
 name2=ovm-ctr-nopid
 # Without a PID namespace the container cannot mount a new proc: it gets the host's.
-demo "$OVM_WORK/$name2" crun '["sleep", "600"]' '
+spec_bundle "$OVM_WORK/$name2" crun '["sleep", "600"]' '
   s#\{\s*"type": "pid"\s*\},?##;
   s#"destination": "/proc",\s*"type": "proc",\s*"source": "proc"#"destination": "/proc", "type": "bind", "source": "/proc", "options": ["rbind"]#;'
 for n in "$name" "$name2"; do
@@ -110,7 +92,7 @@ done
 # container's READY=1 (relayed by the runtime, the main process), 3 s after it began.
 for runtime in crun runc; do
   nname=ovm-ctr-notify-$runtime
-  demo "$OVM_WORK/$nname" "$runtime" '["sh", "-c", "trap \"exit 0\" TERM; sleep 3; ovm-notify && sleep 600 & wait"]' \
+  spec_bundle "$OVM_WORK/$nname" "$runtime" '["sh", "-c", "trap \"exit 0\" TERM; sleep 3; ovm-notify && sleep 600 & wait"]' \
     's#\A\s*\{#{"annotations": {"org.ociunit.notify": "true"},#;'
   as_dev cp /usr/local/libexec/ovm-notify "$OVM_WORK/$nname/rootfs/bin/ovm-notify"
   compile_user "$OVM_WORK/$nname" "$nname.service" --runtime "$runtime" || continue
@@ -155,7 +137,7 @@ expect_rc "run --service --wait: the container's exit 7" 7 \
 # A bundle straight from `crun spec --rootless`, not edited at all (`sh`, terminal: true): sh
 # reads its empty stdin and exits 0.
 name=ovm-ctr-unchanged
-demo "$OVM_WORK/$name" crun '["sh"]'
+spec_bundle "$OVM_WORK/$name" crun '["sh"]'
 as_dev cp "$OVM_OUT/crun-spec-rootless.json" "$OVM_WORK/$name/config.json"
 compile_user "$OVM_WORK/$name" "$name.service"
 usys daemon-reload
@@ -166,7 +148,7 @@ expect_eq "unchanged crun spec --rootless bundle: result" success "${PROP[Result
 # `run` exits with its status, and nothing is left (no container state; no unit, with -G as
 # for systemd-run, which otherwise keeps a failed unit for inspection).
 name=ovm-ctr-missing
-demo "$OVM_WORK/$name" crun '["/no/such/program"]'
+spec_bundle "$OVM_WORK/$name" crun '["/no/such/program"]'
 rc=0
 as_dev ociunit run --service --wait -G -q --runtime crun --unit "$name" "$OVM_WORK/$name" \
   >"$OVM_OUT/missing.out" 2>"$OVM_OUT/missing.err" || rc=$?
