@@ -1,0 +1,51 @@
+//! `ociunit apply`: an installed unit's limits changed in place from its edited bundle.
+
+use clap::Args;
+
+use ociunit::error::Error;
+use ociunit::lifecycle::apply;
+
+use super::args::{CompileArgs, UnitDirArg};
+use super::print;
+
+#[derive(Args)]
+pub(super) struct Apply {
+    #[command(flatten)]
+    compile: CompileArgs,
+    #[command(flatten)]
+    dir: UnitDirArg,
+    /// Compare and report, change nothing (exit 3 if a restart would be needed).
+    #[arg(long)]
+    dry_run: bool,
+    /// Print the report as JSON (format `ociunit-apply/1`).
+    #[arg(long)]
+    json: bool,
+    /// Restart the unit when a change needs it.
+    #[arg(long)]
+    restart: bool,
+    /// Replace a unit ociunit did not generate or one edited since, keeping a backup.
+    #[arg(long)]
+    force: bool,
+}
+
+impl Apply {
+    pub(super) fn run(self) -> Result<u8, Error> {
+        let manager = self.compile.target.manager.manager();
+        let (report, code) = apply::apply(&apply::ApplyRequest {
+            bundle: self.compile.target.bundle.clone(),
+            request: self.compile.request()?,
+            launcher: self.compile.launcher()?,
+            unit_dir: self.dir.unit_dir,
+            dry_run: self.dry_run,
+            restart: self.restart,
+            force: self.force,
+        })?;
+        if self.json {
+            let text = serde_json::to_string_pretty(&report).expect("plain data");
+            print(&format!("{text}\n"))?;
+        } else {
+            print(&apply::text(&report, manager))?;
+        }
+        Ok(code)
+    }
+}
