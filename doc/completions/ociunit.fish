@@ -52,6 +52,7 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l system -d 'U
 complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l strict -d 'Make every field that would be dropped an error'
 complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l best-effort -d 'Let the launcher start the payload even when a cgroup write fails (with a warning)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l force -d 'With -o: replace a unit ociunit did not generate, one edited since, or one generated from another bundle, keeping a backup'
+complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l json -d 'Print where the unit went as JSON (format `ociunit-compile/1`); without -o the unit is in it'
 complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand explain" -l name -d 'The unit name [default: the bundle directory\'s name]' -r
 complete -c ociunit -n "__fish_ociunit_using_subcommand explain" -l systemd-version -d 'The target systemd version, 239 or later [default: the local one, else 252]' -r
@@ -101,6 +102,7 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l enable -d 'E
 complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l now -d 'Start it now (restart it if it changed) and report the job\'s result'
 complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l force -d 'Replace a unit ociunit did not generate, one edited since, or one generated from another bundle, keeping a backup'
 complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l dry-run -d 'Print the files and D-Bus calls instead of making them'
+complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l json -d 'Print the report as JSON (format `ociunit-install/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand install" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand apply" -l name -d 'The unit name [default: the bundle directory\'s name]' -r
 complete -c ociunit -n "__fish_ociunit_using_subcommand apply" -l systemd-version -d 'The target systemd version, 239 or later [default: the local one, else 252]' -r
@@ -129,14 +131,16 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l user -d 'Use th
 complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l system -d 'Use the system manager (the default for root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l strict -d 'Make every field that would be dropped an error'
 complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l best-effort -d 'Let the launcher start the payload even when a cgroup write fails (with a warning)'
+complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l json -d 'Print the differences as JSON (format `ociunit-diff/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l unit-dir -d 'The unit directory [default: ~/.config/systemd/user or /etc/systemd/system]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l system -d 'Use the system manager (the default for root)'
-complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l json
+complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l json -d 'Print the list as JSON (format `ociunit-list/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand list" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand status" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand status" -l system -d 'Use the system manager (the default for root)'
+complete -c ociunit -n "__fish_ociunit_using_subcommand status" -l json -d 'Print the report as JSON (format `ociunit-status/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand status" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l launcher -d 'Absolute path of ociunit-launch for the trial [default: next to this executable]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l runtime -d 'Run the bundle as a container with crun or runc (auto: when root.path is a non-empty directory, with the first one installed), or on the host (none)' -r
@@ -144,13 +148,14 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l runtime-versi
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l state-dir -d 'Where container mode keeps the runtime\'s config derived from the bundle [default: ~/.local/state/ociunit or /var/lib/ociunit]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l system -d 'Use the system manager (the default for root)'
-complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l json
+complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l json -d 'Print the checks as JSON (format `ociunit-doctor/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l unit-dir -d 'The unit directory [default: ~/.config/systemd/user or /etc/systemd/system]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l system -d 'Use the system manager (the default for root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l keep-running -d 'Do not stop the unit'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l force -d 'Remove a unit edited since ociunit generated it, keeping a backup'
+complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l json -d 'Print what was removed as JSON (format `ociunit-uninstall/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l bundles -d 'The declared bundles [default: ~/.config/ociunit/bundles or /etc/ociunit/bundles]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l systemd-version -d 'The target systemd version [default: the local one, else 252]' -r
@@ -160,6 +165,7 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l runtime-ver
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l system -d 'Use the system manager (the default for root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l dry-run -d 'Print every file it would write, and every error (exit 2 if a bundle is invalid)'
+complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l json -d 'With --dry-run: print the units and errors as JSON (format `ociunit-generate/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand man" -l dir -r -F

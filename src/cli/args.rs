@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
+use ociunit::bundle::Bundle;
 use ociunit::compile::{self, ConfigHome, ContainerRequest, Request};
 use ociunit::error::Error;
 use ociunit::render::unit;
@@ -160,11 +161,12 @@ impl CompileArgs {
         })
     }
 
-    /// Compiles to unit text.
-    pub(super) fn unit_text(&self) -> Result<(ociunit::plan::Plan, String), Error> {
-        let plan = compile::compile(&self.target.bundle, &self.request()?)?;
+    /// Compiles to unit text; the warnings are the caller's to report.
+    pub(super) fn unit_text(&self) -> Result<(ociunit::plan::Plan, String, Vec<String>), Error> {
+        let bundle = Bundle::load(&self.target.bundle)?;
+        let (plan, warnings) = compile::with_warnings(&bundle, &self.request()?)?;
         let text = unit::render(&plan, &self.launcher()?)?;
-        Ok((plan, text))
+        Ok((plan, text, warnings))
     }
 }
 

@@ -8,7 +8,7 @@ use ociunit::compile::Request;
 use ociunit::error::Error;
 
 use super::args::{CompileArgs, ManagerArgs, RuntimeArgs, TargetArgs};
-use super::print;
+use super::{print, print_json};
 
 #[derive(Args)]
 pub(super) struct Doctor {
@@ -21,6 +21,7 @@ pub(super) struct Doctor {
     launcher: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeArgs,
+    /// Print the checks as JSON (format `ociunit-doctor/1`).
     #[arg(long)]
     json: bool,
 }
@@ -49,10 +50,7 @@ impl Doctor {
             launcher: compile.launcher()?,
         })?;
         if self.json {
-            print(&format!(
-                "{}\n",
-                serde_json::to_string_pretty(&report).expect("plain data")
-            ))?;
+            print_json(&report)?;
         } else {
             print(&report.text())?;
         }

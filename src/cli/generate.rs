@@ -4,12 +4,33 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
+use serde::Serialize;
 
 use ociunit::error::Error;
-use ociunit::generator;
+use ociunit::generator::{self, Message, Preview};
 use ociunit::target::Manager;
 
 use super::args::{ManagerArgs, RuntimeChoice, launcher, systemd_target, systemd_version};
+use super::{print, print_json};
+
+/// The `--json` document's format; a change to its shape changes the string.
+const FORMAT: &str = "ociunit-generate/1";
+
+/// What `generate --dry-run` would write, and what is wrong.
+#[derive(Serialize)]
+struct Report {
+    format: &'static str,
+    manager: Manager,
+    bundles: PathBuf,
+    output: PathBuf,
+    /// Every unit it would write, a failing one for a bundle that does not compile.
+    units: Vec<Preview>,
+    /// Bundles that do not compile, or get no unit (the exit status is 2).
+    failed: usize,
+    /// The log's errors and warnings, as the journal gets them at boot.
+    errors: Vec<String>,
+    warnings: Vec<String>,
+}
 
 #[derive(Args)]
 pub(super) struct Generate {
@@ -30,6 +51,9 @@ pub(super) struct Generate {
     launcher: Option<PathBuf>,
     #[command(flatten)]
     runtime: RuntimeChoice,
+    /// With --dry-run: print the units and errors as JSON (format `ociunit-generate/1`).
+    #[arg(long, requires = "dry_run")]
+    json: bool,
     /// systemd's output directories; only the first is written [default with --dry-run:
     /// /run/systemd/generator or /run/user/UID/systemd/generator].
     #[arg(value_names = ["NORMAL_DIR", "EARLY_DIR", "LATE_DIR"], num_args = 0..=3)]
@@ -77,13 +101,35 @@ impl Generate {
                 .ok()
         })
         .flatten();
-        let mut log = |line: &str| match &mut kmsg {
-            Some(kmsg) => {
-                let _ = writeln!(kmsg, "<3>{}: {line}", generator::GENERATOR_NAME);
+        let mut messages = Vec::new();
+        let mut log = |message: &Message| {
+            match &mut kmsg {
+                Some(kmsg) => {
+                    let _ = writeln!(kmsg, "<3>{}: {message}", generator::GENERATOR_NAME);
+                }
+                None => eprintln!("ociunit: {message}"),
             }
-            None => eprintln!("ociunit: {line}"),
+            messages.push(message.clone());
         };
-        let generated = generator::generate(&request, &mut std::io::stdout(), &mut log)?;
+        let generated = generator::generate(&request, &mut log)?;
+        if self.json {
+            let (errors, warnings): (Vec<Message>, Vec<Message>) = messages
+                .into_iter()
+                .partition(|message| matches!(message, Message::Error(_)));
+            print_json(&Report {
+                format: FORMAT,
+                manager,
+                bundles: request.bundles,
+                output: request.output,
+                units: generated.previews,
+                failed: generated.failed,
+                errors: errors.into_iter().map(Message::into_text).collect(),
+                warnings: warnings.into_iter().map(Message::into_text).collect(),
+            })?;
+        } else {
+            let previews: Vec<String> = generated.previews.iter().map(Preview::text).collect();
+            print(&previews.concat())?;
+        }
         Ok(if generated.failed == 0 { 0 } else { 2 })
     }
 }

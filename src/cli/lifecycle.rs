@@ -1,6 +1,9 @@
 //! The persistent units' lifecycle: `install`, `diff`, `list`, `status`, `uninstall`.
 
+use std::path::PathBuf;
+
 use clap::Args;
+use serde::Serialize;
 
 use ociunit::compile;
 use ociunit::error::Error;
@@ -8,7 +11,7 @@ use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
 use ociunit::output;
 
 use super::args::{CompileArgs, ManagerArgs, UnitDirArg};
-use super::print;
+use super::{print, print_json, report_error, warn};
 
 #[derive(Args)]
 pub(super) struct Install {
@@ -29,6 +32,9 @@ pub(super) struct Install {
     /// Print the files and D-Bus calls instead of making them.
     #[arg(long)]
     dry_run: bool,
+    /// Print the report as JSON (format `ociunit-install/1`).
+    #[arg(long)]
+    json: bool,
 }
 
 impl Install {
@@ -43,7 +49,13 @@ impl Install {
             force: self.force,
             dry_run: self.dry_run,
         };
-        install::install(&request)?;
+        let report = install::install(&request)?;
+        warn(&report.warnings);
+        if self.json {
+            print_json(&report)?;
+        } else {
+            print(&report.text())?;
+        }
         Ok(0)
     }
 }
@@ -54,11 +66,46 @@ pub(super) struct Diff {
     compile: CompileArgs,
     #[command(flatten)]
     dir: UnitDirArg,
+    /// Print the differences as JSON (format `ociunit-diff/1`).
+    #[arg(long)]
+    json: bool,
+}
+
+/// The `--json` document's format; a change to its shape changes the string.
+const DIFF_FORMAT: &str = "ociunit-diff/1";
+
+/// What `install` would change.
+#[derive(Serialize)]
+struct DiffReport {
+    format: &'static str,
+    unit: String,
+    /// Some file differs (the exit status is 1).
+    different: bool,
+    /// The unit, then (container mode) the runtime's config.
+    files: Vec<FileDiff>,
+    warnings: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct FileDiff {
+    path: PathBuf,
+    /// There is a file at `path` now.
+    exists: bool,
+    /// The unified diff from it to what install would write; `None` when they are the same.
+    diff: Option<String>,
 }
 
 impl Diff {
+    /// Any error exits 2, as for diff(1): 1 says only that the files differ.
     pub(super) fn run(self) -> Result<u8, Error> {
-        let (plan, text) = self.compile.unit_text()?;
+        self.compare().or_else(|err| {
+            report_error(&err);
+            Ok(2)
+        })
+    }
+
+    fn compare(self) -> Result<u8, Error> {
+        let (plan, text, warnings) = self.compile.unit_text()?;
         let unit_dir = lifecycle::unit_dir(
             self.compile.target.manager.manager(),
             self.dir.unit_dir.as_deref(),
@@ -66,9 +113,11 @@ impl Diff {
         let path = unit_dir.join(&plan.unit);
         let installed =
             output::read_unit(&path)?.map(|bytes| String::from_utf8_lossy(&bytes).into_owned());
-        let mut diffs: Vec<String> = diff::unified(&path, installed.as_deref(), &text)
-            .into_iter()
-            .collect();
+        let mut files = vec![FileDiff {
+            diff: diff::unified(&path, installed.as_deref(), &text),
+            exists: installed.is_some(),
+            path,
+        }];
         // The runtime's config is part of what install writes: its drift is a difference too.
         if let Some(container) = &plan.container {
             let config = container.config_dir.join("config.json");
@@ -77,19 +126,30 @@ impl Diff {
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
                 Err(err) => return Err(Error::io("cannot read", &config, &err)),
             };
-            diffs.extend(diff::unified(
-                &config,
-                on_disk.as_deref(),
-                &container.config_text(),
-            ));
+            files.push(FileDiff {
+                diff: diff::unified(&config, on_disk.as_deref(), &container.config_text()),
+                exists: on_disk.is_some(),
+                path: config,
+            });
         }
-        match diffs.is_empty() {
-            true => Ok(0),
-            false => {
-                print(&diffs.concat())?;
-                Ok(1)
-            }
+        let different = files.iter().any(|file| file.diff.is_some());
+        warn(&warnings);
+        if self.json {
+            print_json(&DiffReport {
+                format: DIFF_FORMAT,
+                unit: plan.unit,
+                different,
+                files,
+                warnings,
+            })?;
+        } else {
+            let diffs: Vec<&str> = files
+                .iter()
+                .filter_map(|file| file.diff.as_deref())
+                .collect();
+            print(&diffs.concat())?;
         }
+        Ok(if different { 1 } else { 0 })
     }
 }
 
@@ -99,8 +159,18 @@ pub(super) struct List {
     manager: ManagerArgs,
     #[command(flatten)]
     dir: UnitDirArg,
+    /// Print the list as JSON (format `ociunit-list/1`).
     #[arg(long)]
     json: bool,
+}
+
+/// The `--json` document's format; a change to its shape changes the string.
+const LIST_FORMAT: &str = "ociunit-list/1";
+
+#[derive(Serialize)]
+struct ListReport {
+    format: &'static str,
+    units: Vec<list::Listed>,
 }
 
 impl List {
@@ -109,8 +179,10 @@ impl List {
         let mut listed = list::scan(&lifecycle::unit_dir(manager, self.dir.unit_dir.as_deref())?);
         list::add_states(&mut listed, manager);
         if self.json {
-            let text = serde_json::to_string_pretty(&listed).expect("plain data");
-            print(&format!("{text}\n"))?;
+            print_json(&ListReport {
+                format: LIST_FORMAT,
+                units: listed,
+            })?;
         } else {
             print(&list::table(&listed))?;
         }
@@ -124,14 +196,22 @@ pub(super) struct Status {
     manager: ManagerArgs,
     /// The unit (NAME or NAME.service).
     unit: String,
+    /// Print the report as JSON (format `ociunit-status/1`).
+    #[arg(long)]
+    json: bool,
 }
 
 impl Status {
     pub(super) fn run(self) -> Result<u8, Error> {
-        print(&status::status(
+        let report = status::status(
             self.manager.manager(),
             &compile::unit_name_of(&self.unit, "service")?,
-        )?)?;
+        )?;
+        if self.json {
+            print_json(&report)?;
+        } else {
+            print(&report.text())?;
+        }
         Ok(0)
     }
 }
@@ -150,17 +230,28 @@ pub(super) struct Uninstall {
     /// Remove a unit edited since ociunit generated it, keeping a backup.
     #[arg(long)]
     force: bool,
+    /// Print what was removed as JSON (format `ociunit-uninstall/1`).
+    #[arg(long)]
+    json: bool,
 }
 
 impl Uninstall {
     pub(super) fn run(self) -> Result<u8, Error> {
-        uninstall::uninstall(&uninstall::UninstallRequest {
+        let report = uninstall::uninstall(&uninstall::UninstallRequest {
             manager: self.manager.manager(),
             unit: self.unit,
             unit_dir: self.dir.unit_dir,
             keep_running: self.keep_running,
             force: self.force,
         })?;
+        if let Some(backup) = &report.backup {
+            eprintln!("ociunit: kept the edited unit as {}", backup.display());
+        }
+        if self.json {
+            print_json(&report)?;
+        } else {
+            print(&format!("removed {}\n", report.path.display()))?;
+        }
         Ok(0)
     }
 }

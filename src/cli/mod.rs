@@ -15,6 +15,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use serde::Serialize;
 
 use ociunit::error::Error;
 use ociunit::generator;
@@ -25,7 +26,7 @@ use ociunit::generator;
     about = "Compile OCI runtime bundles into systemd units with cgroup v2 limits",
     after_long_help = "Exit status: 0 success; 2 invalid input (the message names the file and \
         the JSON path; nothing is written); 1 anything else. `diff` exits 1 when the units \
-        differ; `apply` exits 3 when a change needs a restart; `run` exits with the payload's \
+        differ and 2 on any error, as diff(1) does; `apply` exits 3 when a change needs a restart; `run` exits with the payload's \
         status."
 )]
 pub(crate) struct Cli {
@@ -92,6 +93,27 @@ fn print(text: &str) -> Result<(), Error> {
         .map_err(|err| Error::io("cannot write", Path::new("stdout"), &err))
 }
 
+/// Prints a `--json` document, a report whose `format` names its schema.
+fn print_json(report: &impl Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(report).expect("plain data");
+    print(&format!("{text}\n"))
+}
+
+/// The warnings a command reports itself (`--json` changes only stdout: the document has them
+/// too).
+fn warn(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("ociunit: warning: {warning}");
+    }
+}
+
+/// An error on stderr, one `ociunit:` line per line of it.
+fn report_error(err: &Error) {
+    for line in err.to_string().lines() {
+        eprintln!("ociunit: {line}");
+    }
+}
+
 pub fn main() -> ExitCode {
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // systemd runs a generator with its output directories only: the link's name says which
@@ -103,9 +125,7 @@ pub fn main() -> ExitCode {
     match run(Cli::parse_from(args)) {
         Ok(status) => ExitCode::from(status),
         Err(err) => {
-            for line in err.to_string().lines() {
-                eprintln!("ociunit: {line}");
-            }
+            report_error(&err);
             ExitCode::from(u8::try_from(err.exit_code()).unwrap_or(1))
         }
     }
