@@ -126,19 +126,26 @@ pub struct Preview {
     /// `false`: the bundle does not compile, and this is the unit whose start fails with the
     /// compiler's message.
     pub compiles: bool,
-    /// Container mode: the runtime's config, and its size in bytes.
-    pub runtime_config: Option<(PathBuf, usize)>,
+    /// Container mode: the runtime's config.
+    pub runtime_config: Option<RuntimeConfig>,
     /// The `.wants/` links to `../UNIT`.
     pub links: Vec<PathBuf>,
     pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuntimeConfig {
+    pub path: PathBuf,
+    pub bytes: usize,
 }
 
 impl Preview {
     /// The preview as `--dry-run` prints it: each file after a `---` line naming it.
     pub fn text(&self) -> String {
         let mut text = String::new();
-        if let Some((config, bytes)) = &self.runtime_config {
-            text.push_str(&format!("--- {} ({bytes} bytes)\n", config.display()));
+        if let Some(config) = &self.runtime_config {
+            let (path, bytes) = (config.path.display(), config.bytes);
+            text.push_str(&format!("--- {path} ({bytes} bytes)\n"));
         }
         text.push_str(&format!("--- {}\n{}", self.path.display(), self.text));
         for link in &self.links {
@@ -435,9 +442,9 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
             unit: files.unit.clone(),
             path,
             compiles: files.compiles,
-            runtime_config: files.container.map(|container| {
-                let config = container.config_dir.join("config.json");
-                (config, container.config_text().len())
+            runtime_config: files.container.map(|container| RuntimeConfig {
+                path: container.config_dir.join("config.json"),
+                bytes: container.config_text().len(),
             }),
             links: links.iter().map(|dir| dir.join(&files.unit)).collect(),
             text: files.text.clone(),
