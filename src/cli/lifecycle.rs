@@ -244,9 +244,6 @@ impl Uninstall {
             keep_running: self.keep_running,
             force: self.force,
         })?;
-        if let Some(backup) = &report.backup {
-            eprintln!("ociunit: kept the edited unit as {}", backup.display());
-        }
         if self.json {
             print_json(&report)?;
         } else {

@@ -63,6 +63,8 @@ pub fn uninstall(request: &UninstallRequest) -> Result<Report, Error> {
         Ownership::Edited(_) => {
             let backup = output::backup_path(&path);
             output::write_atomically(&backup, &bytes)?;
+            // Said now: a later step may fail, and the backup stays.
+            eprintln!("ociunit: kept the edited unit as {}", backup.display());
             Some(backup)
         }
     };
