@@ -161,13 +161,21 @@ pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
 /// The plan of a bundle that compiles: invalid fields (and under `strict` dropped ones) are an
 /// error; the warnings for the others are printed here, unless `quiet`.
 pub fn checked(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
-    let plan = plan(bundle, request)?;
-    for warning in check(&plan, request.strict)? {
-        if !request.quiet {
+    let (plan, warnings) = with_warnings(bundle, request)?;
+    if !request.quiet {
+        for warning in warnings {
             eprintln!("ociunit: warning: {warning}");
         }
     }
     Ok(plan)
+}
+
+/// [`checked`] for a command that reports the warnings itself (in its `--json` document, or in
+/// a generator's log) instead of printing them.
+pub fn with_warnings(bundle: &Bundle, request: &Request) -> Result<(Plan, Vec<String>), Error> {
+    let plan = plan(bundle, request)?;
+    let warnings = check(&plan, request.strict)?;
+    Ok((plan, warnings))
 }
 
 /// The container half of the plan and the changes made to the bundle's config for it.

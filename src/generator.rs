@@ -11,9 +11,11 @@
 //! the journal rather than a unit that is just missing (Quadlet's most common complaint).
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use crate::compile::{self, ConfigHome, ContainerRequest, Request};
 use crate::error::{Error, InputError, Location};
@@ -85,22 +87,89 @@ pub struct Generated {
     pub units: usize,
     /// Bundles that did not (each has a failing unit, unless its name makes none).
     pub failed: usize,
+    /// With `dry_run`: every unit it would write, in the bundles' order.
+    pub previews: Vec<Preview>,
+}
+
+/// A line of the generator's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// A bundle that gets no unit or a failing one, or an entry that declares none.
+    Error(String),
+    /// A bundle field dropped.
+    Warning(String),
+}
+
+impl Message {
+    pub fn into_text(self) -> String {
+        match self {
+            Message::Error(text) | Message::Warning(text) => text,
+        }
+    }
+}
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Message::Error(text) => f.write_str(text),
+            Message::Warning(text) => write!(f, "warning: {text}"),
+        }
+    }
+}
+
+/// The files `--dry-run` would write for one bundle.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Preview {
+    pub bundle: PathBuf,
+    pub unit: String,
+    pub path: PathBuf,
+    /// `false`: the bundle does not compile, and this is the unit whose start fails with the
+    /// compiler's message.
+    pub compiles: bool,
+    /// Container mode: the runtime's config.
+    pub runtime_config: Option<RuntimeConfig>,
+    /// The `.wants/` links to `../UNIT`.
+    pub links: Vec<PathBuf>,
+    pub text: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuntimeConfig {
+    pub path: PathBuf,
+    pub bytes: usize,
+}
+
+impl Preview {
+    /// The preview as `--dry-run` prints it: each file after a `---` line naming it.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        if let Some(config) = &self.runtime_config {
+            let (path, bytes) = (config.path.display(), config.bytes);
+            text.push_str(&format!("--- {path} ({bytes} bytes)\n"));
+        }
+        text.push_str(&format!("--- {}\n{}", self.path.display(), self.text));
+        for link in &self.links {
+            text.push_str(&format!("--- {} -> ../{}\n", link.display(), self.unit));
+        }
+        text
+    }
 }
 
 /// One file set for one bundle: its unit, the container's config, the `.wants/` links.
 struct Files<'a> {
+    bundle: &'a Path,
+    compiles: bool,
     unit: String,
     text: String,
     container: Option<&'a Container>,
     wanted_by: Vec<String>,
 }
 
-/// Writes (or, with `dry_run`, prints on `out`) a unit for every declared bundle; `log` gets
-/// one line per error and warning. Fails only when the bundle directory cannot be read.
+/// Writes (or, with `dry_run`, previews) a unit for every declared bundle; `log` gets one line
+/// per error and warning. Fails only when the bundle directory cannot be read.
 pub fn generate(
     request: &GenerateRequest,
-    out: &mut dyn Write,
-    log: &mut dyn FnMut(&str),
+    log: &mut dyn FnMut(&Message),
 ) -> Result<Generated, Error> {
     if !request.dry_run {
         fs::create_dir_all(&request.output)
@@ -116,17 +185,20 @@ pub fn generate(
         let unit = match compile::unit_name_of(&name, "service") {
             Ok(unit) => unit,
             Err(err) => {
-                log(&format!("{}: skipped: {err}", path.display()));
+                log(&Message::Error(format!(
+                    "{}: skipped: {err}",
+                    path.display()
+                )));
                 generated.failed += 1;
                 continue;
             }
         };
         if let Some(first) = made.get(&unit) {
-            log(&format!(
+            log(&Message::Error(format!(
                 "{}: skipped: its unit {unit} is already made from {}",
                 path.display(),
                 first.display()
-            ));
+            )));
             generated.failed += 1;
             continue;
         }
@@ -135,30 +207,33 @@ pub fn generate(
         let plan = match compiled {
             Ok((plan, warnings)) => {
                 for warning in warnings {
-                    log(&format!("warning: {warning}"));
+                    log(&Message::Warning(warning));
                 }
                 plan
             }
             Err(err) => {
                 generated.failed += 1;
                 for line in err.to_string().lines() {
-                    log(line);
+                    log(&Message::Error(line.to_owned()));
                 }
                 if unit.len() > 255 {
-                    log(&format!(
+                    log(&Message::Error(format!(
                         "{}: no unit: {unit:?} is too long",
                         path.display()
-                    ));
+                    )));
                     continue;
                 }
                 let files = Files {
+                    bundle: &path,
+                    compiles: false,
                     text: failed_unit(&path, &err),
                     unit,
                     container: None,
                     wanted_by: wanted_by(&path, request.manager).unwrap_or_default(),
                 };
-                if let Err(err) = emit(request, &files, out) {
-                    log(&err.to_string());
+                match emit(request, &files) {
+                    Ok(preview) => generated.previews.extend(preview),
+                    Err(err) => log(&Message::Error(err.to_string())),
                 }
                 continue;
             }
@@ -169,18 +244,23 @@ pub fn generate(
         let result = unit::render(&plan, &request.launcher)
             .and_then(|text| {
                 Ok(Files {
+                    bundle: &path,
+                    compiles: true,
                     unit: plan.unit.clone(),
                     text,
                     container: plan.container.as_ref(),
                     wanted_by: wanted_by(&path, request.manager)?,
                 })
             })
-            .and_then(|files| emit(request, &files, out));
+            .and_then(|files| emit(request, &files));
         match result {
-            Ok(()) => generated.units += 1,
+            Ok(preview) => {
+                generated.units += 1;
+                generated.previews.extend(preview);
+            }
             Err(err) => {
                 generated.failed += 1;
-                log(&err.to_string());
+                log(&Message::Error(err.to_string()));
             }
         }
     }
@@ -189,7 +269,7 @@ pub fn generate(
 
 /// The declared bundles, by name: every entry of `dir` but hidden ones and regular files (said
 /// in the log); a missing directory declares none.
-fn declared(dir: &Path, log: &mut dyn FnMut(&str)) -> Result<Vec<(String, PathBuf)>, Error> {
+fn declared(dir: &Path, log: &mut dyn FnMut(&Message)) -> Result<Vec<(String, PathBuf)>, Error> {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -200,10 +280,10 @@ fn declared(dir: &Path, log: &mut dyn FnMut(&str)) -> Result<Vec<(String, PathBu
         let entry = entry.map_err(|err| Error::io("cannot read", dir, &err))?;
         let path = entry.path();
         let Ok(name) = entry.file_name().into_string() else {
-            log(&format!(
+            log(&Message::Error(format!(
                 "{}: skipped: the name is not UTF-8",
                 path.display()
-            ));
+            )));
             continue;
         };
         if name.starts_with('.') {
@@ -212,10 +292,10 @@ fn declared(dir: &Path, log: &mut dyn FnMut(&str)) -> Result<Vec<(String, PathBu
         // Not followed: a symlink declares the bundle it points to (or a dangling one, which
         // gets its failing unit).
         if entry.file_type().is_ok_and(|t| t.is_file()) {
-            log(&format!(
+            log(&Message::Error(format!(
                 "{}: skipped: a bundle is a directory, or a symlink to one",
                 path.display()
-            ));
+            )));
             continue;
         }
         found.push((name, path));
@@ -249,9 +329,7 @@ fn compile_one(
         overrides: Vec::new(),
     };
     // The warnings go to the generator's log, not to stderr as `compile::checked` would.
-    let plan = compile::plan(&crate::bundle::Bundle::load(path)?, &compile_request)?;
-    let warnings = compile::check(&plan, false)?;
-    Ok((plan, warnings))
+    compile::with_warnings(&crate::bundle::Bundle::load(path)?, &compile_request)
 }
 
 /// The targets the bundle's [`ENABLE_FILE`] names; none without the file.
@@ -349,8 +427,8 @@ fn failed_unit(bundle: &Path, err: &Error) -> String {
 }
 
 /// Writes the files (the container's config first, so the unit never names a missing one), or
-/// prints them under `--dry-run`.
-fn emit(request: &GenerateRequest, files: &Files, out: &mut dyn Write) -> Result<(), Error> {
+/// under `--dry-run` says what it would write.
+fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Error> {
     let path = request.output.join(&files.unit);
     let link_target = format!("../{}", files.unit);
     let links: Vec<PathBuf> = files
@@ -359,20 +437,18 @@ fn emit(request: &GenerateRequest, files: &Files, out: &mut dyn Write) -> Result
         .map(|target| request.output.join(format!("{target}.wants")))
         .collect();
     if request.dry_run {
-        let mut text = String::new();
-        if let Some(container) = files.container {
-            let config = container.config_dir.join("config.json");
-            let bytes = container.config_text().len();
-            text.push_str(&format!("--- {} ({bytes} bytes)\n", config.display()));
-        }
-        text.push_str(&format!("--- {}\n{}", path.display(), files.text));
-        for dir in &links {
-            let link = dir.join(&files.unit);
-            text.push_str(&format!("--- {} -> {link_target}\n", link.display()));
-        }
-        return out
-            .write_all(text.as_bytes())
-            .map_err(|err| Error::io("cannot write", Path::new("stdout"), &err));
+        return Ok(Some(Preview {
+            bundle: files.bundle.to_owned(),
+            unit: files.unit.clone(),
+            path,
+            compiles: files.compiles,
+            runtime_config: files.container.map(|container| RuntimeConfig {
+                path: container.config_dir.join("config.json"),
+                bytes: container.config_text().len(),
+            }),
+            links: links.iter().map(|dir| dir.join(&files.unit)).collect(),
+            text: files.text.clone(),
+        }));
     }
     if let Some(container) = files.container {
         output::write_runtime_config(container)?;
@@ -389,7 +465,7 @@ fn emit(request: &GenerateRequest, files: &Files, out: &mut dyn Write) -> Result
             Err(err) => return Err(Error::io("cannot link", &link, &err)),
         }
     }
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]

@@ -273,5 +273,8 @@ fn the_lifecycle_sees_drift_of_the_derived_config() {
         ],
     );
     let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(listed[0]["runtime_config_state"], "changed", "{listed}");
+    assert_eq!(
+        listed["units"][0]["runtime_config_state"], "changed",
+        "{listed}"
+    );
 }

@@ -269,7 +269,7 @@ fn lifecycle_commands_do_not_read_a_fifo() {
         "--unit-dir",
         unit_dir,
     ]);
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_eq!(run.code, Some(2), "diff exits 2 on errors: {}", run.stderr);
     assert!(
         run.stderr.contains("a FIFO, not a regular file"),
         "{}",
@@ -277,7 +277,9 @@ fn lifecycle_commands_do_not_read_a_fifo() {
     );
     let run = ociunit(&["list", "--system", "--unit-dir", unit_dir, "--json"]);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(run.stdout.trim(), "[]");
+    let listed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(listed["format"], "ociunit-list/1");
+    assert_eq!(listed["units"], serde_json::json!([]));
     let run = ociunit(&["uninstall", "minimal", "--system", "--unit-dir", unit_dir]);
     assert_eq!(run.code, Some(1), "{}", run.stderr);
     assert!(

@@ -4,17 +4,17 @@
 //! so nothing is run), one that does not compile and is enabled, a dangling link, and entries
 //! that are not bundles.
 //!
-//! `snapshots/generator@*.snap` hold the whole output directory (each file, each link) and the
-//! log, with the scratch directory as `[SCRATCH]` and the repository as `[REPO]`; review them as
+//! `snapshots/generator@*.snap` hold the whole output directory (each file, each link), the
+//! log and the `--dry-run --json` document, with the scratch directory as `[SCRATCH]` and the
+//! repository as `[REPO]`; review them as
 //! tests/snapshots.rs says.
+
+mod common;
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
 
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -30,11 +30,7 @@ impl Scratch {
         let scratch = Scratch {
             dir: tempfile::tempdir().unwrap(),
         };
-        let bin = scratch.path("bin");
-        fs::create_dir(&bin).unwrap();
-        let crun = bin.join("crun");
-        fs::write(&crun, "#!/bin/sh\necho 'crun version 1.21'\n").unwrap();
-        fs::set_permissions(&crun, fs::Permissions::from_mode(0o755)).unwrap();
+        common::stand_in_crun(&scratch.path("bin"));
         scratch.declare(&scratch.path(bundles));
         scratch
     }
@@ -93,18 +89,9 @@ impl Scratch {
 
     fn generate(&self, args: &[&str]) -> Output {
         let bundles = self.path("bundles");
-        let mut all = vec![
-            "generate",
-            "--system",
-            "--systemd-version",
-            "257",
-            "--launcher",
-            LAUNCHER,
-            "--runtime-version",
-            "1.21",
-            "--bundles",
-            bundles.to_str().unwrap(),
-        ];
+        let mut all = vec!["generate"];
+        all.extend(common::SYSTEM_257);
+        all.extend(["--bundles", bundles.to_str().unwrap()]);
         all.extend(args);
         self.run(Path::new(env!("CARGO_BIN_EXE_ociunit")), &all, &[])
     }
@@ -138,20 +125,7 @@ impl Scratch {
     }
 
     fn snapshot(&self, name: &str, contents: &str) {
-        let contents = contents
-            .replace(&*self.dir.path().to_string_lossy(), "[SCRATCH]")
-            .replace(env!("CARGO_MANIFEST_DIR"), "[REPO]");
-        insta::with_settings!({
-            snapshot_path => "../snapshots",
-            prepend_module_to_snapshot => false,
-            omit_expression => true,
-            filters => vec![
-                ("(?m)^RuntimeConfigSha256=[0-9a-f]{64}$", "RuntimeConfigSha256=[SHA256]"),
-                ("(?m)^UnitSha256=[0-9a-f]{64}$", "UnitSha256=[UNIT-SHA256]"),
-            ],
-        }, {
-            insta::assert_snapshot!(name, &contents);
-        });
+        common::snapshot(self.dir.path(), name, contents);
     }
 }
 
@@ -312,11 +286,53 @@ fn the_output_directory_is_required() {
 /// tests/snapshots.rs leaves `generator@*` to this file: each one must be a snapshot it takes.
 #[test]
 fn no_stray_generator_snapshots() {
-    let expected = ["generator@system.snap", "generator@system-log.snap"];
+    let expected = [
+        "generator@system.snap",
+        "generator@system-log.snap",
+        "generator@dry-run-json.snap",
+    ];
     let stray: Vec<String> = fs::read_dir(repo().join("snapshots"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.starts_with("generator@") && !expected.contains(&name.as_str()))
         .collect();
     assert!(stray.is_empty(), "stray snapshots: {stray:?}");
+}
+
+/// `--dry-run --json`: every unit the text form prints (the same text), whether its bundle
+/// compiles, its links and the runtime's config; the log's errors and warnings; exit 2 still.
+#[test]
+fn dry_run_json_lists_every_unit_and_error() {
+    let scratch = Scratch::new("bundles");
+    let out = scratch.path("out");
+    let dry = scratch.generate(&["--dry-run", out.to_str().unwrap()]);
+    let json = scratch.generate(&["--dry-run", "--json", out.to_str().unwrap()]);
+    assert_eq!(json.status.code(), Some(2), "{}", stderr(&json));
+    assert_eq!(stderr(&json), stderr(&dry), "--json changes only stdout");
+    let mut report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(report["format"], "ociunit-generate/1");
+    let printed = String::from_utf8_lossy(&dry.stdout);
+    for unit in report["units"].as_array_mut().unwrap() {
+        let text = unit.as_object_mut().unwrap().remove("text").unwrap();
+        let path = unit["path"].as_str().unwrap();
+        assert!(
+            printed.contains(&format!("--- {path}\n{}", text.as_str().unwrap())),
+            "{path}: not as the text form prints it"
+        );
+    }
+    let log = stderr(&dry);
+    let mut logged: Vec<String> = Vec::new();
+    for (key, prefix) in [("errors", ""), ("warnings", "warning: ")] {
+        for line in report[key].as_array().unwrap() {
+            logged.push(format!("ociunit: {prefix}{}", line.as_str().unwrap()));
+        }
+    }
+    let mut lines: Vec<&str> = log.lines().collect();
+    lines.sort();
+    logged.sort();
+    assert_eq!(lines, logged, "the log, sorted");
+    scratch.snapshot(
+        "generator@dry-run-json",
+        &serde_json::to_string_pretty(&report).unwrap(),
+    );
 }

@@ -163,7 +163,7 @@ _ociunit() {
             return 0
             ;;
         ociunit__subcmd__compile)
-            opts="-o -h --name --user --system --systemd-version --runtime --runtime-version --state-dir --launcher --strict --best-effort --output --force --help"
+            opts="-o -h --name --user --system --systemd-version --runtime --runtime-version --state-dir --launcher --strict --best-effort --output --force --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -223,7 +223,7 @@ _ociunit() {
             return 0
             ;;
         ociunit__subcmd__diff)
-            opts="-h --name --user --system --systemd-version --runtime --runtime-version --state-dir --launcher --strict --best-effort --unit-dir --help"
+            opts="-h --name --user --system --systemd-version --runtime --runtime-version --state-dir --launcher --strict --best-effort --unit-dir --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -329,7 +329,7 @@ _ociunit() {
             return 0
             ;;
         ociunit__subcmd__generate)
-            opts="-h --user --system --dry-run --bundles --systemd-version --launcher --runtime --runtime-version --help"
+            opts="-h --user --system --dry-run --bundles --systemd-version --launcher --runtime --runtime-version --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -573,7 +573,7 @@ _ociunit() {
             return 0
             ;;
         ociunit__subcmd__install)
-            opts="-h --name --user --system --systemd-version --runtime --runtime-version --state-dir --launcher --strict --best-effort --unit-dir --enable --now --force --dry-run --help"
+            opts="-h --name --user --system --systemd-version --runtime --runtime-version --state-dir --launcher --strict --best-effort --unit-dir --enable --now --force --dry-run --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -709,7 +709,7 @@ _ociunit() {
             return 0
             ;;
         ociunit__subcmd__status)
-            opts="-h --user --system --help"
+            opts="-h --user --system --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -723,7 +723,7 @@ _ociunit() {
             return 0
             ;;
         ociunit__subcmd__uninstall)
-            opts="-h --user --system --unit-dir --keep-running --force --help"
+            opts="-h --user --system --unit-dir --keep-running --force --json --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

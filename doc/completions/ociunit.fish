@@ -30,7 +30,7 @@ complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "compile" -d 'Compil
 complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "explain" -d 'Show where each field of the bundle went'
 complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "run" -d 'Run a bundle now as a transient scope or service, like systemd-run'
 complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "install" -d 'Compile into the unit directory, reload, and optionally enable and start'
-complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "apply" -d 'Change an installed unit\'s limits in place from its edited bundle: rewrite the unit, apply the limits to the running unit, and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)'
+complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "apply" -d 'Change a running unit\'s limits in place from its edited bundle: rewrite an installed unit, apply the limits to the running unit (installed, or started by `run --service`), and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)'
 complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "diff" -d 'Show what install would change, as a unified diff (exit 0 same, 1 different, 2 error)'
 complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "list" -d 'List the units ociunit generated, with drift and state'
 complete -c ociunit -n "__fish_ociunit_needs_command" -f -a "status" -d 'Show a unit\'s state, limits and usage'
@@ -52,6 +52,7 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l system -d 'U
 complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l strict -d 'Make every field that would be dropped an error'
 complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l best-effort -d 'Let the launcher start the payload even when a cgroup write fails (with a warning)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l force -d 'With -o: replace a unit ociunit did not generate, one edited since, or one generated from another bundle, keeping a backup'
+complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -l json -d 'Print where the unit went as JSON (format `ociunit-compile/1`); without -o the unit is in it'
 complete -c ociunit -n "__fish_ociunit_using_subcommand compile" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand explain" -l name -d 'The unit name [default: the bundle directory\'s name]' -r
 complete -c ociunit -n "__fish_ociunit_using_subcommand explain" -l systemd-version -d 'The target systemd version, 239 or later [default: the local one, else 252]' -r
@@ -101,6 +102,7 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l enable -d 'E
 complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l now -d 'Start it now (restart it if it changed) and report the job\'s result'
 complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l force -d 'Replace a unit ociunit did not generate, one edited since, or one generated from another bundle, keeping a backup'
 complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l dry-run -d 'Print the files and D-Bus calls instead of making them'
+complete -c ociunit -n "__fish_ociunit_using_subcommand install" -l json -d 'Print the report as JSON (format `ociunit-install/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand install" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand apply" -l name -d 'The unit name [default: the bundle directory\'s name]' -r
 complete -c ociunit -n "__fish_ociunit_using_subcommand apply" -l systemd-version -d 'The target systemd version, 239 or later [default: the local one, else 252]' -r
@@ -129,14 +131,16 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l user -d 'Use th
 complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l system -d 'Use the system manager (the default for root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l strict -d 'Make every field that would be dropped an error'
 complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l best-effort -d 'Let the launcher start the payload even when a cgroup write fails (with a warning)'
+complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -l json -d 'Print the differences as JSON (format `ociunit-diff/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand diff" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l unit-dir -d 'The unit directory [default: ~/.config/systemd/user or /etc/systemd/system]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l system -d 'Use the system manager (the default for root)'
-complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l json
+complete -c ociunit -n "__fish_ociunit_using_subcommand list" -l json -d 'Print the list as JSON (format `ociunit-list/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand list" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand status" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand status" -l system -d 'Use the system manager (the default for root)'
+complete -c ociunit -n "__fish_ociunit_using_subcommand status" -l json -d 'Print the report as JSON (format `ociunit-status/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand status" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l launcher -d 'Absolute path of ociunit-launch for the trial [default: next to this executable]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l runtime -d 'Run the bundle as a container with crun or runc (auto: when root.path is a non-empty directory, with the first one installed), or on the host (none)' -r
@@ -144,13 +148,14 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l runtime-versi
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l state-dir -d 'Where container mode keeps the runtime\'s config derived from the bundle [default: ~/.local/state/ociunit or /var/lib/ociunit]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l system -d 'Use the system manager (the default for root)'
-complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l json
+complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -l json -d 'Print the checks as JSON (format `ociunit-doctor/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l unit-dir -d 'The unit directory [default: ~/.config/systemd/user or /etc/systemd/system]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l system -d 'Use the system manager (the default for root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l keep-running -d 'Do not stop the unit'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l force -d 'Remove a unit edited since ociunit generated it, keeping a backup'
+complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -l json -d 'Print what was removed as JSON (format `ociunit-uninstall/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand uninstall" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l bundles -d 'The declared bundles [default: ~/.config/ociunit/bundles or /etc/ociunit/bundles]' -r -F
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l systemd-version -d 'The target systemd version [default: the local one, else 252]' -r
@@ -160,6 +165,7 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l runtime-ver
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l user -d 'Use the user manager (the default for non-root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l system -d 'Use the system manager (the default for root)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l dry-run -d 'Print every file it would write, and every error (exit 2 if a bundle is invalid)'
+complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -l json -d 'With --dry-run: print the units and errors as JSON (format `ociunit-generate/1`)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand generate" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c ociunit -n "__fish_ociunit_using_subcommand man" -l dir -r -F
@@ -168,7 +174,7 @@ complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_see
 complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_seen_subcommand_from compile explain run install apply diff list status doctor uninstall generate completions man help" -f -a "explain" -d 'Show where each field of the bundle went'
 complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_seen_subcommand_from compile explain run install apply diff list status doctor uninstall generate completions man help" -f -a "run" -d 'Run a bundle now as a transient scope or service, like systemd-run'
 complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_seen_subcommand_from compile explain run install apply diff list status doctor uninstall generate completions man help" -f -a "install" -d 'Compile into the unit directory, reload, and optionally enable and start'
-complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_seen_subcommand_from compile explain run install apply diff list status doctor uninstall generate completions man help" -f -a "apply" -d 'Change an installed unit\'s limits in place from its edited bundle: rewrite the unit, apply the limits to the running unit, and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)'
+complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_seen_subcommand_from compile explain run install apply diff list status doctor uninstall generate completions man help" -f -a "apply" -d 'Change a running unit\'s limits in place from its edited bundle: rewrite an installed unit, apply the limits to the running unit (installed, or started by `run --service`), and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_seen_subcommand_from compile explain run install apply diff list status doctor uninstall generate completions man help" -f -a "diff" -d 'Show what install would change, as a unified diff (exit 0 same, 1 different, 2 error)'
 complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_seen_subcommand_from compile explain run install apply diff list status doctor uninstall generate completions man help" -f -a "list" -d 'List the units ociunit generated, with drift and state'
 complete -c ociunit -n "__fish_ociunit_using_subcommand help; and not __fish_seen_subcommand_from compile explain run install apply diff list status doctor uninstall generate completions man help" -f -a "status" -d 'Show a unit\'s state, limits and usage'

@@ -43,6 +43,7 @@ _arguments "${_arguments_options[@]}" : \
 '--strict[Make every field that would be dropped an error]' \
 '--best-effort[Let the launcher start the payload even when a cgroup write fails (with a warning)]' \
 '--force[With -o\: replace a unit ociunit did not generate, one edited since, or one generated from another bundle, keeping a backup]' \
+'--json[Print where the unit went as JSON (format \`ociunit-compile/1\`); without -o the unit is in it]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':bundle -- A bundle directory, or its config.json:_files' \
@@ -114,6 +115,7 @@ _arguments "${_arguments_options[@]}" : \
 '--now[Start it now (restart it if it changed) and report the job'\''s result]' \
 '--force[Replace a unit ociunit did not generate, one edited since, or one generated from another bundle, keeping a backup]' \
 '--dry-run[Print the files and D-Bus calls instead of making them]' \
+'--json[Print the report as JSON (format \`ociunit-install/1\`)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':bundle -- A bundle directory, or its config.json:_files' \
@@ -154,6 +156,7 @@ _arguments "${_arguments_options[@]}" : \
 '--system[Use the system manager (the default for root)]' \
 '--strict[Make every field that would be dropped an error]' \
 '--best-effort[Let the launcher start the payload even when a cgroup write fails (with a warning)]' \
+'--json[Print the differences as JSON (format \`ociunit-diff/1\`)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':bundle -- A bundle directory, or its config.json:_files' \
@@ -164,7 +167,7 @@ _arguments "${_arguments_options[@]}" : \
 '--unit-dir=[The unit directory \[default\: ~/.config/systemd/user or /etc/systemd/system\]]:DIR:_files' \
 '(--system)--user[Use the user manager (the default for non-root)]' \
 '--system[Use the system manager (the default for root)]' \
-'--json[]' \
+'--json[Print the list as JSON (format \`ociunit-list/1\`)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
@@ -173,6 +176,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '(--system)--user[Use the user manager (the default for non-root)]' \
 '--system[Use the system manager (the default for root)]' \
+'--json[Print the report as JSON (format \`ociunit-status/1\`)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':unit -- The unit (NAME or NAME.service):_default' \
@@ -186,7 +190,7 @@ _arguments "${_arguments_options[@]}" : \
 '--state-dir=[Where container mode keeps the runtime'\''s config derived from the bundle \[default\: ~/.local/state/ociunit or /var/lib/ociunit\]]:DIR:_files' \
 '(--system)--user[Use the user manager (the default for non-root)]' \
 '--system[Use the system manager (the default for root)]' \
-'--json[]' \
+'--json[Print the checks as JSON (format \`ociunit-doctor/1\`)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '::bundle -- A bundle whose needs to check, with a trial of its launcher writes:_files' \
@@ -199,6 +203,7 @@ _arguments "${_arguments_options[@]}" : \
 '--system[Use the system manager (the default for root)]' \
 '--keep-running[Do not stop the unit]' \
 '--force[Remove a unit edited since ociunit generated it, keeping a backup]' \
+'--json[Print what was removed as JSON (format \`ociunit-uninstall/1\`)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 ':unit -- The unit (NAME or NAME.service):_default' \
@@ -214,6 +219,7 @@ _arguments "${_arguments_options[@]}" : \
 '(--system)--user[Use the user manager (the default for non-root)]' \
 '--system[Use the system manager (the default for root)]' \
 '--dry-run[Print every file it would write, and every error (exit 2 if a bundle is invalid)]' \
+'--json[With --dry-run\: print the units and errors as JSON (format \`ociunit-generate/1\`)]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '*::dirs -- systemd'\''s output directories; only the first is written \[default with --dry-run\: /run/systemd/generator or /run/user/UID/systemd/generator\]:_files' \
@@ -317,7 +323,7 @@ _ociunit_commands() {
 'explain:Show where each field of the bundle went' \
 'run:Run a bundle now as a transient scope or service, like systemd-run' \
 'install:Compile into the unit directory, reload, and optionally enable and start' \
-'apply:Change an installed unit'\''s limits in place from its edited bundle\: rewrite the unit, apply the limits to the running unit, and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)' \
+'apply:Change a running unit'\''s limits in place from its edited bundle\: rewrite an installed unit, apply the limits to the running unit (installed, or started by \`run --service\`), and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)' \
 'diff:Show what install would change, as a unified diff (exit 0 same, 1 different, 2 error)' \
 'list:List the units ociunit generated, with drift and state' \
 'status:Show a unit'\''s state, limits and usage' \
@@ -372,7 +378,7 @@ _ociunit__subcmd__help_commands() {
 'explain:Show where each field of the bundle went' \
 'run:Run a bundle now as a transient scope or service, like systemd-run' \
 'install:Compile into the unit directory, reload, and optionally enable and start' \
-'apply:Change an installed unit'\''s limits in place from its edited bundle\: rewrite the unit, apply the limits to the running unit, and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)' \
+'apply:Change a running unit'\''s limits in place from its edited bundle\: rewrite an installed unit, apply the limits to the running unit (installed, or started by \`run --service\`), and report what still needs a restart (exit 0 all applied live, 3 a restart is needed, 1 a change failed, 2 invalid input)' \
 'diff:Show what install would change, as a unified diff (exit 0 same, 1 different, 2 error)' \
 'list:List the units ociunit generated, with drift and state' \
 'status:Show a unit'\''s state, limits and usage' \

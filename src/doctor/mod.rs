@@ -31,8 +31,12 @@ pub struct DoctorRequest {
     pub launcher: PathBuf,
 }
 
+/// The `--json` document's format; a change to its shape changes the string.
+pub const FORMAT: &str = "ociunit-doctor/1";
+
 #[derive(Serialize)]
 pub struct Report {
+    pub format: &'static str,
     pub checks: Vec<Check>,
     /// Everything the bundle (or, without one, rootless resource management) needs is there.
     pub ok: bool,
@@ -142,7 +146,11 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
         (None, _) => {}
     }
     let ok = checks.iter().all(|c| c.status != Status::Fail);
-    Ok(Report { checks, ok })
+    Ok(Report {
+        format: FORMAT,
+        checks,
+        ok,
+    })
 }
 
 fn bus_fix(manager: Manager) -> &'static str {

@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
+use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::Error;
 use crate::manager;
@@ -22,10 +25,94 @@ pub struct InstallRequest {
     pub dry_run: bool,
 }
 
+/// The `--json` document's format; a change to its shape changes the string.
+pub const FORMAT: &str = "ociunit-install/1";
+
+/// What `install` did, or with `dry_run` would do.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub format: &'static str,
+    pub unit: String,
+    pub dry_run: bool,
+    /// The runtime's config (container mode) first, then the unit.
+    pub files: Vec<Written>,
+    /// The manager's methods called (or to be called), in order, as `Method(arguments)`.
+    pub calls: Vec<String>,
+    /// The links `EnableUnitFiles` made.
+    pub enabled: Vec<LinkChange>,
+    /// The start job's result (`done`) after `--now`; `None` without `--now` or with `dry_run`.
+    pub started: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Written {
+    pub path: PathBuf,
+    pub bytes: usize,
+    /// The file already has exactly this content.
+    pub unchanged: bool,
+    /// Where the replaced file was kept (one ociunit did not generate, or edited since).
+    pub backup: Option<PathBuf>,
+}
+
+/// One change of `EnableUnitFiles` or `DisableUnitFiles`.
+#[derive(Clone, Debug, Serialize)]
+pub struct LinkChange {
+    /// `symlink` or `unlink`.
+    pub kind: String,
+    pub link: String,
+    /// The unit the link points to (empty for `unlink`).
+    pub target: String,
+}
+
+impl From<manager::UnitFileChange> for LinkChange {
+    fn from((kind, link, target): manager::UnitFileChange) -> LinkChange {
+        LinkChange { kind, link, target }
+    }
+}
+
+impl Report {
+    /// The report as `install` prints it without `--json`.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        if self.dry_run {
+            for file in &self.files {
+                let unchanged = if file.unchanged { ", unchanged" } else { "" };
+                text.push_str(&format!(
+                    "would write {} ({} bytes{unchanged})\n",
+                    file.path.display(),
+                    file.bytes
+                ));
+            }
+            for call in &self.calls {
+                let job = ["StartUnit(", "RestartUnit("]
+                    .iter()
+                    .any(|method| call.starts_with(method));
+                let wait = if job { " and wait for the job" } else { "" };
+                text.push_str(&format!("would call {call}{wait}\n"));
+            }
+            return text;
+        }
+        if let Some(unit) = self.files.last() {
+            text.push_str(&format!("installed {}\n", unit.path.display()));
+        }
+        for change in &self.enabled {
+            text.push_str(&format!(
+                "{} {} → {}\n",
+                change.kind, change.link, change.target
+            ));
+        }
+        if self.started.is_some() {
+            text.push_str(&format!("started {}\n", self.unit));
+        }
+        text
+    }
+}
+
 /// Writes the unit at `path` (and a container's runtime config first, so that the unit never
 /// names one that is not there) under [`output::write_unit`]'s rules, then reloads the manager;
 /// if it refuses, puts back `previous` (and the previous config), so a failure leaves the old
-/// state.
+/// state. Returns where a replaced unit was kept.
 pub(super) fn write_and_reload(
     proxy: &manager::ManagerProxy,
     plan: &Plan,
@@ -33,7 +120,7 @@ pub(super) fn write_and_reload(
     text: &str,
     previous: Option<&[u8]>,
     force: bool,
-) -> Result<(), Error> {
+) -> Result<Option<PathBuf>, Error> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
     }
@@ -46,12 +133,13 @@ pub(super) fn write_and_reload(
         }
         None => None,
     };
-    match output::write_unit(path, text, force)? {
+    let backup = match output::write_unit(path, text, force)? {
         Replaced::BackedUp(backup) => {
-            eprintln!("ociunit: kept the previous unit as {}", backup.display())
+            eprintln!("ociunit: kept the previous unit as {}", backup.display());
+            Some(backup)
         }
-        Replaced::Nothing | Replaced::Generated => {}
-    }
+        Replaced::Nothing | Replaced::Generated => None,
+    };
     if let Err(err) = proxy.reload() {
         let undone = match previous {
             Some(old) => output::write_atomically(path, old),
@@ -70,11 +158,12 @@ pub(super) fn write_and_reload(
             &err,
         ));
     }
-    Ok(())
+    Ok(backup)
 }
 
-pub fn install(install: &InstallRequest) -> Result<(), Error> {
-    let plan = compile::compile(&install.bundle, &install.request)?;
+pub fn install(install: &InstallRequest) -> Result<Report, Error> {
+    let (plan, warnings) =
+        compile::with_warnings(&Bundle::load(&install.bundle)?, &install.request)?;
     let text = unit::render(&plan, &install.launcher)?;
     let manager_kind = install.request.target.manager;
     let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;
@@ -82,49 +171,55 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
     let previous = output::read_unit(&path)?;
     let unchanged = previous.as_deref() == Some(text.as_bytes());
 
-    let runtime_config = plan
-        .container
-        .as_ref()
-        .map(|c| (c, c.config_dir.join("config.json")));
-
+    let mut files = Vec::new();
+    if let Some(container) = &plan.container {
+        let config = container.config_dir.join("config.json");
+        let config_text = container.config_text();
+        files.push(Written {
+            unchanged: std::fs::read(&config).is_ok_and(|bytes| bytes == config_text.as_bytes()),
+            path: config,
+            bytes: config_text.len(),
+            backup: None,
+        });
+    }
+    let start_method = if unchanged {
+        "StartUnit"
+    } else {
+        "RestartUnit"
+    };
+    let mut report = Report {
+        format: FORMAT,
+        unit: plan.unit.clone(),
+        dry_run: install.dry_run,
+        files,
+        calls: vec!["Reload()".to_owned()],
+        enabled: Vec::new(),
+        started: None,
+        warnings,
+    };
+    if install.enable {
+        report
+            .calls
+            .push(format!("EnableUnitFiles([{:?}], false, false)", plan.unit));
+    }
+    if install.now {
+        report
+            .calls
+            .push(format!("{start_method}({:?}, \"replace\")", plan.unit));
+    }
     if install.dry_run {
-        if let Some((container, config)) = &runtime_config {
-            println!(
-                "would write {} ({} bytes)",
-                config.display(),
-                container.config_text().len()
-            );
-        }
-        println!(
-            "would write {} ({} bytes{})",
-            path.display(),
-            text.len(),
-            if unchanged { ", unchanged" } else { "" }
-        );
-        println!("would call Reload()");
-        if install.enable {
-            println!(
-                "would call EnableUnitFiles([{:?}], false, false)",
-                plan.unit
-            );
-        }
-        if install.now {
-            let method = if unchanged {
-                "StartUnit"
-            } else {
-                "RestartUnit"
-            };
-            println!(
-                "would call {method}({:?}, \"replace\") and wait for the job",
-                plan.unit
-            );
-        }
-        return Ok(());
+        report.files.push(Written {
+            path,
+            bytes: text.len(),
+            unchanged,
+            backup: None,
+        });
+        return Ok(report);
     }
 
     let connection = manager::connect(manager_kind)?;
     let proxy = manager::proxy(&connection)?;
-    write_and_reload(
+    let backup = write_and_reload(
         &proxy,
         &plan,
         &path,
@@ -132,7 +227,12 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
         previous.as_deref(),
         install.force,
     )?;
-    println!("installed {}", path.display());
+    report.files.push(Written {
+        path,
+        bytes: text.len(),
+        unchanged,
+        backup,
+    });
     if install.enable {
         let (_, changes) = proxy
             .enable_unit_files(&[plan.unit.as_str()], false, false)
@@ -145,9 +245,7 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
                     &e,
                 )
             })?;
-        for (kind, link, target) in changes {
-            println!("{kind} {link} → {target}");
-        }
+        report.enabled = changes.into_iter().map(LinkChange::from).collect();
     }
     if install.now {
         let mut jobs = manager::jobs(&connection)?;
@@ -163,7 +261,7 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
             )
         })?;
         match manager::job_result(&mut jobs, &job).as_deref() {
-            Some("done") => println!("started {}", plan.unit),
+            Some("done") => report.started = Some("done".to_owned()),
             result => {
                 return Err(Error::Host(format!(
                     "{} is installed, but its start job ended with {:?}; see {} status {}",
@@ -175,5 +273,5 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
             }
         }
     }
-    Ok(())
+    Ok(report)
 }

@@ -2,7 +2,9 @@
 //! limits the payload's own cgroup holds, and current usage.
 
 use std::fmt::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use crate::error::Error;
 use crate::launch::grammar::DEFAULT_LEAF;
@@ -29,7 +31,61 @@ pub(crate) fn limits() -> impl Iterator<Item = &'static PropertySpec> {
         .filter(|spec| spec.live && spec.kind != Kind::Other)
 }
 
-pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
+/// The `--json` document's format; a change to its shape changes the string.
+pub const FORMAT: &str = "ociunit-status/1";
+
+/// A unit as its manager and its payload's cgroup see it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub format: &'static str,
+    pub unit: String,
+    pub load_state: String,
+    pub active_state: String,
+    pub sub_state: String,
+    pub fragment_path: String,
+    pub main_pid: u32,
+    pub control_group: String,
+    /// The limits systemd reports, those it has a value for.
+    pub limits: Vec<Value>,
+    /// What the launcher wrote into the payload's cgroup; `None` when it has no such cgroup.
+    pub payload: Option<Payload>,
+    /// The usage counters systemd has.
+    pub usage: Vec<Usage>,
+}
+
+/// One limit, by its D-Bus property name.
+#[derive(Clone, Debug, Serialize)]
+pub struct Value {
+    pub name: &'static str,
+    /// As `systemctl show` spells it: `infinity`, `50%`, `100000us`, `yes`, `0-3`, bytes.
+    pub value: String,
+    /// The text form, sizes also in binary units.
+    #[serde(skip)]
+    shown: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Payload {
+    /// The payload's cgroup directory.
+    pub cgroup: PathBuf,
+    /// Its limit files and their content.
+    pub files: Vec<File>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct File {
+    pub file: &'static str,
+    pub value: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Usage {
+    pub name: &'static str,
+    /// In bytes, tasks or nanoseconds.
+    pub value: u64,
+}
+
+pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
     let connection = manager::connect(manager_kind)?;
     let proxy = manager::proxy(&connection)?;
     let path = proxy
@@ -44,66 +100,105 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
             .get_property::<String>(name)
             .unwrap_or_else(|_| "?".into())
     };
-    let number = |name: &str| service.get_property::<u64>(name).ok();
-    let mut text = String::new();
-    let _ = writeln!(
-        text,
-        "{unit}: {} ({}/{})",
-        text_of(&unit_iface, "LoadState"),
-        text_of(&unit_iface, "ActiveState"),
-        text_of(&unit_iface, "SubState")
-    );
-    let _ = writeln!(
-        text,
-        "  unit file: {}",
-        text_of(&unit_iface, "FragmentPath")
-    );
-    let cgroup = text_of(&service, "ControlGroup");
-    let main_pid = service.get_property::<u32>("MainPID").unwrap_or(0);
-    let _ = writeln!(text, "  main PID: {main_pid}   cgroup: {cgroup}");
-    let _ = writeln!(text, "limits (systemd):");
-    for spec in limits() {
-        let value = read_live(&service, spec).map(|value| shown(spec, &value));
-        if let Some(value) = value.filter(|value| !value.is_empty()) {
-            let _ = writeln!(text, "  {:<20} {value}", spec.dbus[0].0);
+    let control_group = text_of(&service, "ControlGroup");
+    let limits = limits()
+        .filter_map(|spec| {
+            let value = read_live(&service, spec)?;
+            let text = systemctl_spelling(spec, &value);
+            (!text.is_empty()).then(|| Value {
+                name: spec.dbus[0].0,
+                shown: shown(spec, &value),
+                value: text,
+            })
+        })
+        .collect();
+    let usage = USAGE
+        .into_iter()
+        .filter_map(|name| {
+            let value = service.get_property::<u64>(name).ok()?;
+            (value != u64::MAX).then_some(Usage { name, value })
+        })
+        .collect();
+    Ok(Report {
+        format: FORMAT,
+        unit: unit.to_owned(),
+        load_state: text_of(&unit_iface, "LoadState"),
+        active_state: text_of(&unit_iface, "ActiveState"),
+        sub_state: text_of(&unit_iface, "SubState"),
+        fragment_path: text_of(&unit_iface, "FragmentPath"),
+        main_pid: service.get_property::<u32>("MainPID").unwrap_or(0),
+        payload: payload(&control_group),
+        control_group,
+        limits,
+        usage,
+    })
+}
+
+impl Report {
+    /// The report as `status` prints it without `--json`.
+    pub fn text(&self) -> String {
+        let mut text = String::new();
+        let _ = writeln!(
+            text,
+            "{}: {} ({}/{})",
+            self.unit, self.load_state, self.active_state, self.sub_state
+        );
+        let _ = writeln!(text, "  unit file: {}", self.fragment_path);
+        let _ = writeln!(
+            text,
+            "  main PID: {}   cgroup: {}",
+            self.main_pid, self.control_group
+        );
+        let _ = writeln!(text, "limits (systemd):");
+        for limit in &self.limits {
+            let _ = writeln!(text, "  {:<20} {}", limit.name, limit.shown);
         }
-    }
-    leaf_limits(&mut text, &cgroup);
-    let _ = writeln!(text, "usage:");
-    for name in USAGE {
-        if let Some(value) = number(name).filter(|v| *v != u64::MAX) {
-            let _ = writeln!(text, "  {name:<20} {}", usage(name, value));
+        if let Some(payload) = &self.payload {
+            let _ = writeln!(
+                text,
+                "limits (payload cgroup {}):",
+                payload.cgroup.display()
+            );
+            for file in &payload.files {
+                let _ = writeln!(text, "  {:<20} {}", file.file, file.value);
+            }
         }
+        let _ = writeln!(text, "usage:");
+        for counter in &self.usage {
+            let _ = writeln!(
+                text,
+                "  {:<20} {}",
+                counter.name,
+                usage(counter.name, counter.value)
+            );
+        }
+        text
     }
-    Ok(text)
 }
 
 /// What the launcher wrote into the payload's cgroup, which is what the payload sees.
-fn leaf_limits(text: &mut String, cgroup: &str) {
+fn payload(cgroup: &str) -> Option<Payload> {
     let leaf = Path::new("/sys/fs/cgroup")
         .join(cgroup.trim_start_matches('/'))
         .join(DEFAULT_LEAF);
     let mut files: Vec<&str> = limits().filter_map(|spec| spec.leaf).collect();
     files.dedup();
-    let values: Vec<(&str, String)> = files
+    let files: Vec<File> = files
         .into_iter()
         .filter_map(|file| {
-            Some((
+            Some(File {
                 file,
-                std::fs::read_to_string(leaf.join(file))
+                value: std::fs::read_to_string(leaf.join(file))
                     .ok()?
                     .trim()
                     .to_owned(),
-            ))
+            })
         })
         .collect();
-    if values.is_empty() {
-        return;
-    }
-    let _ = writeln!(text, "limits (payload cgroup {}):", leaf.display());
-    for (file, value) in values {
-        let _ = writeln!(text, "  {file:<20} {value}");
-    }
+    (!files.is_empty()).then_some(Payload {
+        cgroup: leaf,
+        files,
+    })
 }
 
 /// The value a running unit has for `spec`, as its D-Bus signature types it; `None` when the
@@ -120,9 +215,8 @@ pub(crate) fn read_live(service: &zbus::blocking::Proxy, spec: &PropertySpec) ->
     }
 }
 
-/// A live value as `systemctl show` spells it, sizes also in binary units; an empty CPU set is
-/// "".
-pub(crate) fn shown(spec: &PropertySpec, value: &DbusValue) -> String {
+/// A live value as `systemctl show` spells it; an empty CPU set is "".
+fn systemctl_spelling(spec: &PropertySpec, value: &DbusValue) -> String {
     match value {
         DbusValue::Bytes(mask) => CpuSet::decode(mask).list().to_owned(),
         DbusValue::Bool(set) => if *set { "yes" } else { "no" }.to_owned(),
@@ -131,7 +225,19 @@ pub(crate) fn shown(spec: &PropertySpec, value: &DbusValue) -> String {
     }
 }
 
-/// A `t` value as `systemctl show` spells it, sizes also in binary units.
+/// [`systemctl_spelling`], sizes also in binary units, for people.
+pub(crate) fn shown(spec: &PropertySpec, value: &DbusValue) -> String {
+    let text = systemctl_spelling(spec, value);
+    match (spec.kind, value) {
+        (Kind::Bytes { .. }, DbusValue::U64(bytes)) => match Limit::from_dbus(*bytes) {
+            Limit::Finite(bytes) => format!("{text} ({})", crate::run::wait::size(bytes)),
+            Limit::Infinity => text,
+        },
+        _ => text,
+    }
+}
+
+/// A `t` value as `systemctl show` spells it.
 fn limit(kind: Kind, value: u64) -> String {
     let Limit::Finite(value) = Limit::from_dbus(value) else {
         return Limit::Infinity.unit();
@@ -139,7 +245,6 @@ fn limit(kind: Kind, value: u64) -> String {
     match kind {
         Kind::CpuQuota => CpuMax::percent(value),
         Kind::CpuQuotaPeriod => format!("{value}us"),
-        Kind::Bytes { .. } => format!("{value} ({})", crate::run::wait::size(value)),
         _ => value.to_string(),
     }
 }

@@ -3,8 +3,9 @@
 # variants: full
 # timeout: 300
 # The .deb is built on the host by tests/vm/run (cargo deb --no-build) into
-# $OVM_FILES/ociunit.deb. Reboot persistence of an enabled unit is not checked
-# here: the suite boots each machine once.
+# $OVM_FILES/ociunit.deb. The harness boots each machine once, so a guest reboot
+# is not checked: restarting dev's lingering user manager stands in for it (the
+# generator runs again and default.target starts the enabled unit).
 deb=$OVM_FILES/ociunit.deb
 if [ ! -f "$deb" ]; then
   if in_ci; then case_fail "no $deb (tests/vm/run builds it with cargo deb)"; fi
@@ -93,6 +94,28 @@ dry=$(as_dev /usr/bin/ociunit generate --dry-run --user 2>&1)
 rc=$?
 expect_eq "generate --dry-run --user exit status" 2 "$rc"
 expect_match "generate --dry-run names the error" 'pids\.limit: missing' "$dry"
+gj=$(as_dev /usr/bin/ociunit generate --dry-run --user --json 2>/dev/null)
+rc=$?
+expect_eq "generate --dry-run --json exit status" 2 "$rc"
+expect_match "generate --json: the broken bundle's unit" '"unit": "ovm-pkg-bad.service",' "$gj"
+sj=$(as_dev /usr/bin/ociunit status ovm-pkg --json 2>&1)
+printf '%s\n' "$sj" >"$OVM_OUT/status.json"
+expect_match "status --json format" '"format": "ociunit-status/1"' "$sj"
+expect_match "status --json: MemoryMax" '"name": "MemoryMax",[[:space:]]*"value": "1000000000"' "$sj"
+expect_match "status --json: the payload's memory.max" '"file": "memory.max",[[:space:]]*"value": "999997440"' "$sj"
+
+# The enabled unit runs again when the manager starts again: restart dev's
+# lingering manager, which runs the generator and starts default.target as at
+# boot, and wait for the payload's new dump.
+rm -f "$out"
+expect_rc "systemctl restart user@1000.service" 0 systemctl restart user@1000.service
+for ((i = 0; i < 600; i++)); do
+  [ -S /run/user/1000/bus ] && [ "$(systemctl is-active user@1000.service)" = active ] && break
+  sleep 0.1
+done
+wait_file "$out" 90 || _bad "the enabled unit did not run again after the manager restarted"
+expect_eq "memory.max of the payload after the restart" 999997440 "$(kv "$out" memory.max)"
+expect_eq "ovm-pkg after the restart" active "$(usys is-active ovm-pkg.service 2>&1)"
 
 # --- the system manager ---------------------------------------------------------
 # The bundle gives root no capabilities, so not CAP_DAC_OVERRIDE for dev's directory.
