@@ -14,6 +14,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
@@ -166,7 +168,8 @@ struct Files<'a> {
 }
 
 /// Writes (or, with `dry_run`, previews) a unit for every declared bundle; `log` gets one line
-/// per error and warning. Fails only when the bundle directory cannot be read.
+/// per error and warning, in the bundles' order. Fails only when the bundle directory cannot be
+/// read.
 pub fn generate(
     request: &GenerateRequest,
     log: &mut dyn FnMut(&Message),
@@ -175,96 +178,167 @@ pub fn generate(
         fs::create_dir_all(&request.output)
             .map_err(|err| Error::io("cannot create", &request.output, &err))?;
     }
-    let mut generated = Generated::default();
     let mut made: BTreeMap<String, PathBuf> = BTreeMap::new();
-    // Asking the runtime for its version costs a process per bundle; under `auto` (and for a
-    // path) the answer is the same for all of them, and giving it skips only the asking.
-    let mut version = request.runtime_version.clone();
-    let remember = matches!(request.runtime, Choice::Auto | Choice::Path(_));
+    let mut entries = Vec::new();
     for (name, path) in declared(&request.bundles, log)? {
-        let unit = match compile::unit_name_of(&name, "service") {
-            Ok(unit) => unit,
-            Err(err) => {
-                log(&Message::Error(format!(
-                    "{}: skipped: {err}",
-                    path.display()
-                )));
-                generated.failed += 1;
-                continue;
-            }
+        let skipped = |why: String| {
+            Entry::Skipped(Message::Error(format!(
+                "{}: skipped: {why}",
+                path.display()
+            )))
         };
-        if let Some(first) = made.get(&unit) {
-            log(&Message::Error(format!(
-                "{}: skipped: its unit {unit} is already made from {}",
-                path.display(),
-                first.display()
-            )));
-            generated.failed += 1;
-            continue;
+        entries.push(match compile::unit_name_of(&name, "service") {
+            Err(err) => skipped(err.to_string()),
+            Ok(unit) => match made.get(&unit) {
+                Some(first) => skipped(format!(
+                    "its unit {unit} is already made from {}",
+                    first.display()
+                )),
+                None => {
+                    made.insert(unit.clone(), path.clone());
+                    Entry::Bundle { name, path, unit }
+                }
+            },
+        });
+    }
+    let mut generated = Generated::default();
+    for outcome in build_all(request, &entries) {
+        outcome.messages.iter().for_each(&mut *log);
+        match outcome.built {
+            true => generated.units += 1,
+            false => generated.failed += 1,
         }
-        made.insert(unit.clone(), path.clone());
-        let compiled = compile_one(request, &name, &path, version.clone());
-        let plan = match compiled {
-            Ok((plan, warnings)) => {
-                for warning in warnings {
-                    log(&Message::Warning(warning));
-                }
-                plan
-            }
-            Err(err) => {
-                generated.failed += 1;
-                for line in err.to_string().lines() {
-                    log(&Message::Error(line.to_owned()));
-                }
-                if unit.len() > 255 {
-                    log(&Message::Error(format!(
-                        "{}: no unit: {unit:?} is too long",
-                        path.display()
-                    )));
-                    continue;
-                }
-                let files = Files {
-                    bundle: &path,
-                    compiles: false,
-                    text: failed_unit(&path, &err),
-                    unit,
-                    container: None,
-                    wanted_by: wanted_by(&path, request.manager).unwrap_or_default(),
-                };
-                match emit(request, &files) {
-                    Ok(preview) => generated.previews.extend(preview),
-                    Err(err) => log(&Message::Error(err.to_string())),
-                }
-                continue;
-            }
-        };
-        if let Some(container) = plan.container.as_ref().filter(|_| remember) {
-            version = Some(container.runtime.version.clone());
-        }
-        let result = unit::render(&plan, &request.launcher)
-            .and_then(|text| {
-                Ok(Files {
-                    bundle: &path,
-                    compiles: true,
-                    unit: plan.unit.clone(),
-                    text,
-                    container: plan.container.as_ref(),
-                    wanted_by: wanted_by(&path, request.manager)?,
-                })
-            })
-            .and_then(|files| emit(request, &files));
-        match result {
-            Ok(preview) => {
-                generated.units += 1;
-                generated.previews.extend(preview);
-            }
-            Err(err) => {
-                generated.failed += 1;
-                log(&Message::Error(err.to_string()));
-            }
-        }
+        generated.previews.extend(outcome.preview);
     }
     Ok(generated)
+}
+
+/// A declared bundle: one to build, or one that gets no unit, and why.
+enum Entry {
+    Skipped(Message),
+    Bundle {
+        name: String,
+        path: PathBuf,
+        unit: String,
+    },
+}
+
+/// What building one entry came to.
+#[derive(Default)]
+struct Outcome {
+    messages: Vec<Message>,
+    /// Its unit is the compiled one (not skipped, nor the failing stand-in).
+    built: bool,
+    preview: Option<Preview>,
+}
+
+/// Builds the entries on every core, as systemd waits for its generators at every
+/// daemon-reload; the outcomes come back in the entries' order, so the log and the previews
+/// read as if they were made one by one.
+fn build_all(request: &GenerateRequest, entries: &[Entry]) -> Vec<Outcome> {
+    // Asking the runtime for its version costs a process per bundle; under `auto` (and for a
+    // path) the answer is the same for all of them, and giving it skips only the asking.
+    let version = Mutex::new(request.runtime_version.clone());
+    let next = AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, entries.len().max(1));
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(entry) = entries.get(index) else {
+                return done;
+            };
+            done.push((index, build(request, entry, &version)));
+        }
+    };
+    let mut outcomes: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..workers).map(|_| scope.spawn(work)).collect();
+        let mut outcomes = work();
+        for helper in helpers {
+            let done = helper.join();
+            outcomes.extend(done.unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+        }
+        outcomes
+    });
+    outcomes.sort_by_key(|(index, _)| *index);
+    outcomes.into_iter().map(|(_, outcome)| outcome).collect()
+}
+
+fn build(request: &GenerateRequest, entry: &Entry, version: &Mutex<Option<String>>) -> Outcome {
+    let (name, path, unit) = match entry {
+        Entry::Skipped(message) => {
+            return Outcome {
+                messages: vec![message.clone()],
+                ..Outcome::default()
+            };
+        }
+        Entry::Bundle { name, path, unit } => (name, path, unit),
+    };
+    let mut outcome = Outcome::default();
+    let known = version.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let plan = match compile_one(request, name, path, known) {
+        Ok((plan, warnings)) => {
+            outcome
+                .messages
+                .extend(warnings.into_iter().map(Message::Warning));
+            plan
+        }
+        Err(err) => {
+            outcome.messages.extend(
+                err.to_string()
+                    .lines()
+                    .map(|line| Message::Error(line.to_owned())),
+            );
+            if unit.len() > 255 {
+                outcome.messages.push(Message::Error(format!(
+                    "{}: no unit: {unit:?} is too long",
+                    path.display()
+                )));
+                return outcome;
+            }
+            let files = Files {
+                bundle: path,
+                compiles: false,
+                text: failed_unit(path, &err),
+                unit: unit.clone(),
+                container: None,
+                wanted_by: wanted_by(path, request.manager).unwrap_or_default(),
+            };
+            match emit(request, &files) {
+                Ok(preview) => outcome.preview = preview,
+                Err(err) => outcome.messages.push(Message::Error(err.to_string())),
+            }
+            return outcome;
+        }
+    };
+    if matches!(request.runtime, Choice::Auto | Choice::Path(_)) {
+        if let Some(container) = &plan.container {
+            *version.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(container.runtime.version.clone());
+        }
+    }
+    let result = unit::render(&plan, &request.launcher)
+        .and_then(|text| {
+            Ok(Files {
+                bundle: path,
+                compiles: true,
+                unit: plan.unit.clone(),
+                text,
+                container: plan.container.as_ref(),
+                wanted_by: wanted_by(path, request.manager)?,
+            })
+        })
+        .and_then(|files| emit(request, &files));
+    match result {
+        Ok(preview) => {
+            outcome.built = true;
+            outcome.preview = preview;
+        }
+        Err(err) => outcome.messages.push(Message::Error(err.to_string())),
+    }
+    outcome
 }
 
 /// The declared bundles, by name: every entry of `dir` but hidden ones and regular files (said
