@@ -530,7 +530,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
             }
             match output {
                 Some(path) if path.as_os_str() != "-" => {
-                    if let Replaced::BackedUp(backup) = output::write_unit(&path, &text, force)? {
+                    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+                    let lock = output::lock_dir(dir.unwrap_or(Path::new(".")))?;
+                    if let Replaced::BackedUp(backup) =
+                        output::write_unit(&lock, &path, &text, force)?
+                    {
                         eprintln!("ociunit: kept the previous file as {}", backup.display());
                     }
                 }

@@ -168,15 +168,23 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     let plan = compile::compile(&apply.bundle, &apply.request)?;
     let text = unit::render(&plan, &apply.launcher)?;
     let manager_kind = apply.request.target.manager;
-    let path = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?.join(&plan.unit);
-    let Some(previous) = output::read_unit(&path)? else {
-        return Err(Error::Host(format!(
+    let dir = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?;
+    let path = dir.join(&plan.unit);
+    let not_installed = || {
+        Error::Host(format!(
             "{}: not installed ({} does not exist); `ociunit install` it first (apply does not \
              change transient units started by `ociunit run`)",
             plan.unit,
             path.display()
-        )));
+        ))
     };
+    // Held from reading the installed unit to the reload, so that what is compared is what is
+    // replaced; a dry run holds it too, to compare against a whole install.
+    let lock = match dir.is_dir() {
+        true => output::lock_dir(&dir)?,
+        false => return Err(not_installed()),
+    };
+    let previous = output::read_unit(&path)?.ok_or_else(not_installed)?;
     let installed = String::from_utf8_lossy(&previous).into_owned();
     let connection = manager::connect(manager_kind)?;
     let proxy = manager::proxy(&connection)?;
@@ -250,7 +258,15 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         return Ok((report, code));
     }
 
-    super::install::write_and_reload(&proxy, &plan, &path, &text, Some(&previous), apply.force)?;
+    super::install::write_and_reload(
+        &lock,
+        &proxy,
+        &plan,
+        &path,
+        &text,
+        Some(&previous),
+        apply.force,
+    )?;
     if active && kept.is_none() && installed != text {
         if let Err(err) = started.keep(&installed) {
             eprintln!(

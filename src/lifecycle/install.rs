@@ -25,8 +25,9 @@ pub struct InstallRequest {
 /// Writes the unit at `path` (and a container's runtime config first, so that the unit never
 /// names one that is not there) under [`output::write_unit`]'s rules, then reloads the manager;
 /// if it refuses, puts back `previous` (and the previous config), so a failure leaves the old
-/// state.
+/// state. `lock` on the unit directory was taken before `previous` was read.
 pub(super) fn write_and_reload(
+    lock: &output::DirLock,
     proxy: &manager::ManagerProxy,
     plan: &Plan,
     path: &Path,
@@ -34,9 +35,6 @@ pub(super) fn write_and_reload(
     previous: Option<&[u8]>,
     force: bool,
 ) -> Result<(), Error> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
-    }
     let previous_config = match &plan.container {
         Some(container) => {
             let config = container.config_dir.join("config.json");
@@ -46,7 +44,7 @@ pub(super) fn write_and_reload(
         }
         None => None,
     };
-    match output::write_unit(path, text, force)? {
+    match output::write_unit(lock, path, text, force)? {
         Replaced::BackedUp(backup) => {
             eprintln!("ociunit: kept the previous unit as {}", backup.display())
         }
@@ -79,6 +77,14 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
     let manager_kind = install.request.target.manager;
     let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;
     let path = dir.join(&plan.unit);
+    // A dry run writes nothing, so it neither creates the directory nor waits for its lock.
+    let lock = match install.dry_run {
+        true => None,
+        false => {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, &e))?;
+            Some(output::lock_dir(&dir)?)
+        }
+    };
     let previous = output::read_unit(&path)?;
     let unchanged = previous.as_deref() == Some(text.as_bytes());
 
@@ -87,7 +93,7 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
         .as_ref()
         .map(|c| (c, c.config_dir.join("config.json")));
 
-    if install.dry_run {
+    let Some(lock) = lock else {
         if let Some((container, config)) = &runtime_config {
             println!(
                 "would write {} ({} bytes)",
@@ -120,11 +126,12 @@ pub fn install(install: &InstallRequest) -> Result<(), Error> {
             );
         }
         return Ok(());
-    }
+    };
 
     let connection = manager::connect(manager_kind)?;
     let proxy = manager::proxy(&connection)?;
     write_and_reload(
+        &lock,
         &proxy,
         &plan,
         &path,
