@@ -58,6 +58,17 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<String, Error> {
         "  unit file: {}",
         text_of(&unit_iface, "FragmentPath")
     );
+    // How the last run ended (a signal, `oom-kill`), once its main process has.
+    let code = service.get_property::<i32>("ExecMainCode").unwrap_or(0);
+    if code != 0 {
+        let status = service.get_property::<i32>("ExecMainStatus").unwrap_or(0);
+        let _ = writeln!(
+            text,
+            "  last run: result {}, {}",
+            text_of(&service, "Result"),
+            crate::run::wait::termination(code, status)
+        );
+    }
     let cgroup = text_of(&service, "ControlGroup");
     let main_pid = service.get_property::<u32>("MainPID").unwrap_or(0);
     let _ = writeln!(text, "  main PID: {main_pid}   cgroup: {cgroup}");
