@@ -1,4 +1,4 @@
-# soak: $OVM_SOAK (default 100) `ociunit run --service --wait` and as many `run --scope` of a trivial bundle in a row: none fails; no unit, cgroup, runtime state or manager fd is left; the user manager's RSS grows by at most 8 MiB; the median run time of the last tenth is at most 2x that of the first
+# soak: $OVM_SOAK (default 100) `ociunit run --service --wait` and as many `run --scope` of a trivial bundle in a row: none fails; no unit, cgroup, runtime state or manager fd is left (fds: at most as many as before); the user manager's RSS grows by at most 8 MiB; the median run time of the last tenth is at most 2x that of the first
 # suites: bookworm trixie
 # variants: full
 # timeout: 600
@@ -66,7 +66,8 @@ expect_empty "no unit left" "$(usys list-units --all --plain --no-legend 'ovm-so
 declare -A B A
 for kv in $before; do B[${kv%%=*}]=${kv#*=}; done
 for kv in $after; do A[${kv%%=*}]=${kv#*=}; done
-for k in fds cgroups runtime state; do
+check "user manager fds: ${A[fds]} after, at most the ${B[fds]} before" test "${A[fds]}" -le "${B[fds]}"
+for k in cgroups runtime state; do
   expect_eq "$k after = before" "${B[$k]}" "${A[$k]}"
 done
 growth=$(( A[rss_kib] - B[rss_kib] ))
