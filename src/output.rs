@@ -2,11 +2,13 @@
 //! rename over the target, so a reader sees the old file or the new one, never half of either;
 //! and a unit someone wrote or edited, or one generated from another bundle, is replaced only on
 //! request, after a backup. What is not a regular file (a device, a FIFO, a symlink) is never
-//! read nor replaced.
+//! read nor replaced. Writers of units take turns on the directory's lock.
 
 use std::fs::{self, File};
 use std::io::Write;
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::plan::container::Container;
@@ -44,11 +46,59 @@ pub fn read_unit(path: &Path) -> Result<Option<Vec<u8>>, Error> {
     }
 }
 
-/// Writes a unit atomically. An existing unit that ociunit did not generate, that was edited
+/// How long a writer waits for another one to finish with a unit directory before giving up:
+/// an install takes well under a second, so a lock held this long is a stopped process.
+const LOCK_WAIT: Duration = Duration::from_secs(30);
+
+/// An exclusive lock on a directory units are written to, held from reading the unit there
+/// to the manager's reload, so that two writers of one unit take turns: the second sees the
+/// first one's unit (and refuses to replace it if it came from another bundle) rather than
+/// both deciding on the old one and the last rename silently winning. It is the directory's
+/// own `flock`, so a holder that dies leaves nothing behind.
+pub struct DirLock {
+    _held: OwnedFd,
+}
+
+pub fn lock_dir(dir: &Path) -> Result<DirLock, Error> {
+    use rustix::fs::{FlockOperation, Mode, OFlags};
+    let fd = rustix::fs::open(
+        dir,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|err| Error::io("cannot open", dir, &err.into()))?;
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(DirLock { _held: fd }),
+            Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(Error::Host(format!(
+                    "{}: another ociunit has been writing a unit here for {} s; is it stopped?",
+                    dir.display(),
+                    LOCK_WAIT.as_secs()
+                )));
+            }
+            Err(err) => return Err(Error::io("cannot lock", dir, &err.into())),
+        }
+    }
+}
+
+/// Writes a unit atomically, under `lock` on its directory. An existing unit that ociunit did not generate, that was edited
 /// since, or that it generated from another bundle is refused unless `force`, and then first
 /// copied to [`backup_path`]. Anything but a regular file at `path` is refused (see
-/// [`read_unit`]).
-pub fn write_unit(path: &Path, contents: &str, force: bool) -> Result<Replaced, Error> {
+/// [`read_unit`]). Temporary files that writers killed before their rename left beside the
+/// unit or its backup are removed: under the lock no writer of them is alive.
+pub fn write_unit(
+    _lock: &DirLock,
+    path: &Path,
+    contents: &str,
+    force: bool,
+) -> Result<Replaced, Error> {
+    remove_stale_temps(path);
+    remove_stale_temps(&backup_path(path));
     let existing = read_unit(path)?;
     let source = |ownership: &Ownership| match ownership {
         Ownership::Generated(record) | Ownership::Edited(record) => Some(record.source.clone()),
@@ -98,16 +148,38 @@ fn same_file(a: &Path, b: &Path) -> bool {
             .is_some_and(|a| fs::canonicalize(b).is_ok_and(|b| a == b))
 }
 
-pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
+/// The directory of `path` and the start of its temporary files' names (`.NAME.ociunit-`,
+/// then the writer's PID and `.tmp`); hidden, and no unit name, so systemd never loads one.
+fn temp_prefix(path: &Path) -> (&Path, String) {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.ociunit-{}.tmp", std::process::id()));
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    (dir, format!(".{name}.ociunit-"))
+}
+
+fn remove_stale_temps(path: &Path) {
+    let (dir, prefix) = temp_prefix(path);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let is_temp = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .and_then(|rest| rest.strip_suffix(".tmp"))
+            .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()));
+        if is_temp {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    let (dir, prefix) = temp_prefix(path);
+    let temp = dir.join(format!("{prefix}{}.tmp", std::process::id()));
     let result = File::create(&temp)
         .and_then(|mut file| {
             file.write_all(contents)?;
@@ -149,11 +221,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.service");
         assert_eq!(
-            write_unit(&path, &generated("A=1"), false).unwrap(),
+            write_unit(
+                &lock_dir(dir.path()).unwrap(),
+                &path,
+                &generated("A=1"),
+                false
+            )
+            .unwrap(),
             Replaced::Nothing
         );
         assert_eq!(
-            write_unit(&path, &generated("A=2"), false).unwrap(),
+            write_unit(
+                &lock_dir(dir.path()).unwrap(),
+                &path,
+                &generated("A=2"),
+                false
+            )
+            .unwrap(),
             Replaced::Generated
         );
         assert_eq!(fs::read_to_string(&path).unwrap(), generated("A=2"));
@@ -170,14 +254,36 @@ mod tests {
         let path = dir.path().join("x.service");
         let mine = "[Service]\nExecStart=/bin/mine\n";
         fs::write(&path, mine).unwrap();
-        assert!(write_unit(&path, &generated("A=1"), false).is_err());
+        assert!(
+            write_unit(
+                &lock_dir(dir.path()).unwrap(),
+                &path,
+                &generated("A=1"),
+                false
+            )
+            .is_err()
+        );
         assert_eq!(fs::read_to_string(&path).unwrap(), mine);
         let edited = generated("A=1").replace("A=1", "A=hand-edited");
         fs::write(&path, &edited).unwrap();
-        assert!(write_unit(&path, &generated("A=1"), false).is_err());
+        assert!(
+            write_unit(
+                &lock_dir(dir.path()).unwrap(),
+                &path,
+                &generated("A=1"),
+                false
+            )
+            .is_err()
+        );
         let backup = backup_path(&path);
         assert_eq!(
-            write_unit(&path, &generated("A=1"), true).unwrap(),
+            write_unit(
+                &lock_dir(dir.path()).unwrap(),
+                &path,
+                &generated("A=1"),
+                true
+            )
+            .unwrap(),
             Replaced::BackedUp(backup.clone())
         );
         assert_eq!(fs::read_to_string(&backup).unwrap(), edited);
@@ -190,7 +296,13 @@ mod tests {
         let path = dir.path().join("x.service");
         let theirs = generated_from("/other/config.json", "A=1");
         fs::write(&path, &theirs).unwrap();
-        let err = write_unit(&path, &generated("A=1"), false).unwrap_err();
+        let err = write_unit(
+            &lock_dir(dir.path()).unwrap(),
+            &path,
+            &generated("A=1"),
+            false,
+        )
+        .unwrap_err();
         assert!(
             err.to_string()
                 .contains("generated from another bundle (/other/config.json)"),
@@ -199,7 +311,13 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), theirs);
         let backup = backup_path(&path);
         assert_eq!(
-            write_unit(&path, &generated("A=1"), true).unwrap(),
+            write_unit(
+                &lock_dir(dir.path()).unwrap(),
+                &path,
+                &generated("A=1"),
+                true
+            )
+            .unwrap(),
             Replaced::BackedUp(backup.clone())
         );
         assert_eq!(fs::read_to_string(&backup).unwrap(), theirs);
@@ -222,7 +340,13 @@ mod tests {
         )
         .unwrap();
         for (path, what) in [(&link, "a symbolic link"), (&fifo, "a FIFO")] {
-            let err = write_unit(path, &generated("A=2"), true).unwrap_err();
+            let err = write_unit(
+                &lock_dir(dir.path()).unwrap(),
+                path,
+                &generated("A=2"),
+                true,
+            )
+            .unwrap_err();
             assert!(err.to_string().contains(what), "{err}");
         }
         assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
@@ -238,7 +362,54 @@ mod tests {
     fn a_failed_write_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing-dir").join("x.service");
-        assert!(write_unit(&path, &generated("A=1"), false).is_err());
+        assert!(
+            write_unit(
+                &lock_dir(dir.path()).unwrap(),
+                &path,
+                &generated("A=1"),
+                false
+            )
+            .is_err()
+        );
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn temporary_files_of_killed_writers_are_removed_by_the_next_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.service");
+        let stale = dir.path().join(".x.service.ociunit-4242.tmp");
+        let stale_backup = dir.path().join(".x.service.ociunit-backup.ociunit-7.tmp");
+        let other = dir.path().join(".y.service.ociunit-4242.tmp");
+        let not_a_temp = dir.path().join(".x.service.ociunit-mine.tmp");
+        for file in [&stale, &stale_backup, &other, &not_a_temp] {
+            fs::write(file, "half").unwrap();
+        }
+        let lock = lock_dir(dir.path()).unwrap();
+        write_unit(&lock, &path, &generated("A=1"), false).unwrap();
+        assert!(!stale.exists() && !stale_backup.exists());
+        assert!(
+            other.exists() && not_a_temp.exists(),
+            "only this unit's temps"
+        );
+    }
+
+    #[test]
+    fn writers_take_turns_on_the_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock_dir(dir.path()).unwrap();
+        let (taken, turn) = std::sync::mpsc::channel();
+        let path = dir.path().to_owned();
+        let second = std::thread::spawn(move || {
+            let lock = lock_dir(&path);
+            taken.send(()).unwrap();
+            lock.map(drop)
+        });
+        assert!(
+            turn.recv_timeout(Duration::from_millis(200)).is_err(),
+            "the second writer waits"
+        );
+        drop(first);
+        second.join().unwrap().unwrap();
     }
 }

@@ -1,6 +1,6 @@
 //! `ociunit compile` and `ociunit explain`: a bundle's unit, and where each field went.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde::Serialize;
@@ -61,10 +61,14 @@ impl Compile {
         };
         let path = self.output.filter(|path| path.as_os_str() != "-");
         let backup = match &path {
-            Some(path) => match output::write_unit(path, &text, self.force)? {
-                Replaced::BackedUp(backup) => Some(backup),
-                Replaced::Nothing | Replaced::Generated => None,
-            },
+            Some(path) => {
+                let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+                let lock = output::lock_dir(dir.unwrap_or(Path::new(".")))?;
+                match output::write_unit(&lock, path, &text, self.force)? {
+                    Replaced::BackedUp(backup) => Some(backup),
+                    Replaced::Nothing | Replaced::Generated => None,
+                }
+            }
             None => None,
         };
         warn(&warnings);

@@ -198,7 +198,15 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     )?
     .unit;
     let manager_kind = apply.request.target.manager;
-    let path = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?.join(&unit_name);
+    let dir = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?;
+    let path = dir.join(&unit_name);
+    // Held from reading the installed unit to the reload, so that what is compared is what is
+    // replaced; a dry run holds it too, to compare against a whole install. A transient unit
+    // has no file and so no directory to lock.
+    let lock = match dir.is_dir() {
+        true => Some(output::lock_dir(&dir)?),
+        false => None,
+    };
     let previous = output::read_unit(&path)?;
     let not_installed = || {
         format!(
@@ -350,10 +358,13 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         .container
         .as_ref()
         .is_some_and(|c| old_config != Some(c.config_text().as_str()));
-    if let (Some(previous), Some((installed, started, kept))) = (&previous, &installed) {
+    if let (Some(lock), Some(previous), Some((installed, started, kept))) =
+        (&lock, &previous, &installed)
+    {
         // A reload is most of apply's time: none when the unit and its config are as installed.
         if *installed != text || config_changed {
             super::install::write_and_reload(
+                lock,
                 &proxy,
                 &plan,
                 &path,

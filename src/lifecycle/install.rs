@@ -112,8 +112,10 @@ impl Report {
 /// Writes the unit at `path` (and a container's runtime config first, so that the unit never
 /// names one that is not there) under [`output::write_unit`]'s rules, then reloads the manager;
 /// if it refuses, puts back `previous` (and the previous config), so a failure leaves the old
-/// state. Returns where a replaced unit was kept.
+/// state. `lock` on the unit directory was taken before `previous` was read. Returns where a
+/// replaced unit was kept.
 pub(super) fn write_and_reload(
+    lock: &output::DirLock,
     proxy: &manager::ManagerProxy,
     plan: &Plan,
     path: &Path,
@@ -121,9 +123,6 @@ pub(super) fn write_and_reload(
     previous: Option<&[u8]>,
     force: bool,
 ) -> Result<Option<PathBuf>, Error> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
-    }
     let previous_config = match &plan.container {
         Some(container) => {
             let config = container.config_dir.join("config.json");
@@ -133,7 +132,7 @@ pub(super) fn write_and_reload(
         }
         None => None,
     };
-    let backup = match output::write_unit(path, text, force)? {
+    let backup = match output::write_unit(lock, path, text, force)? {
         Replaced::BackedUp(backup) => {
             eprintln!("ociunit: kept the previous unit as {}", backup.display());
             Some(backup)
@@ -168,6 +167,14 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
     let manager_kind = install.request.target.manager;
     let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;
     let path = dir.join(&plan.unit);
+    // A dry run writes nothing, so it neither creates the directory nor waits for its lock.
+    let lock = match install.dry_run {
+        true => None,
+        false => {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, &e))?;
+            Some(output::lock_dir(&dir)?)
+        }
+    };
     let previous = output::read_unit(&path)?;
     let unchanged = previous.as_deref() == Some(text.as_bytes());
 
@@ -207,7 +214,8 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
             .calls
             .push(format!("{start_method}({:?}, \"replace\")", plan.unit));
     }
-    if install.dry_run {
+    // The lock is taken for a real install only.
+    let Some(lock) = lock else {
         report.files.push(Written {
             path,
             bytes: text.len(),
@@ -215,11 +223,12 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
             backup: None,
         });
         return Ok(report);
-    }
+    };
 
     let connection = manager::connect(manager_kind)?;
     let proxy = manager::proxy(&connection)?;
     let backup = write_and_reload(
+        &lock,
         &proxy,
         &plan,
         &path,

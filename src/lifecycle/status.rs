@@ -43,6 +43,8 @@ pub struct Report {
     pub active_state: String,
     pub sub_state: String,
     pub fragment_path: String,
+    /// How the main process of the last run ended; `None` while it runs or before it ran.
+    pub last_run: Option<LastRun>,
     pub main_pid: u32,
     pub control_group: String,
     /// The limits systemd reports, those it has a value for.
@@ -51,6 +53,14 @@ pub struct Report {
     pub payload: Option<Payload>,
     /// The usage counters systemd has.
     pub usage: Vec<Usage>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LastRun {
+    /// The service's `Result`: `success`, `exit-code`, `signal`, `oom-kill`, …
+    pub result: String,
+    /// As `systemctl status` says it: `code=exited/status=3`, `code=killed/signal=9`.
+    pub termination: String,
 }
 
 /// One limit, by its D-Bus property name.
@@ -101,6 +111,15 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
             .unwrap_or_else(|_| "?".into())
     };
     let control_group = text_of(&service, "ControlGroup");
+    // How the last run ended (a signal, `oom-kill`), once its main process has.
+    let code = service.get_property::<i32>("ExecMainCode").unwrap_or(0);
+    let last_run = (code != 0).then(|| LastRun {
+        result: text_of(&service, "Result"),
+        termination: crate::run::wait::termination(
+            code,
+            service.get_property::<i32>("ExecMainStatus").unwrap_or(0),
+        ),
+    });
     let limits = limits()
         .filter_map(|spec| {
             let value = read_live(&service, spec)?;
@@ -126,6 +145,7 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
         active_state: text_of(&unit_iface, "ActiveState"),
         sub_state: text_of(&unit_iface, "SubState"),
         fragment_path: text_of(&unit_iface, "FragmentPath"),
+        last_run,
         main_pid: service.get_property::<u32>("MainPID").unwrap_or(0),
         payload: payload(&control_group),
         control_group,
@@ -144,6 +164,13 @@ impl Report {
             self.unit, self.load_state, self.active_state, self.sub_state
         );
         let _ = writeln!(text, "  unit file: {}", self.fragment_path);
+        if let Some(last) = &self.last_run {
+            let _ = writeln!(
+                text,
+                "  last run: result {}, {}",
+                last.result, last.termination
+            );
+        }
         let _ = writeln!(
             text,
             "  main PID: {}   cgroup: {}",

@@ -41,7 +41,13 @@ pub struct Report {
 
 pub fn uninstall(request: &UninstallRequest) -> Result<Report, Error> {
     let unit = crate::compile::unit_name_of(&request.unit, "service")?;
-    let path = super::unit_dir(request.manager, request.unit_dir.as_deref())?.join(&unit);
+    let dir = super::unit_dir(request.manager, request.unit_dir.as_deref())?;
+    let path = dir.join(&unit);
+    // Held from reading the unit to removing it, so an install in between is not removed.
+    let _lock = match dir.is_dir() {
+        true => Some(output::lock_dir(&dir)?),
+        false => None,
+    };
     let bytes = output::read_unit(&path)?
         .ok_or_else(|| Error::Host(format!("{}: no such unit file", path.display())))?;
     let ownership = unit_file::inspect(&String::from_utf8_lossy(&bytes));

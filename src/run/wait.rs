@@ -35,12 +35,18 @@ impl Outcome {
     }
 
     pub fn termination(&self) -> String {
-        match self.code {
-            1 => format!("code=exited/status={}", self.status),
-            2 => format!("code=killed/signal={}", self.status),
-            3 => format!("code=dumped/signal={}", self.status),
-            _ => "never started".to_owned(),
-        }
+        termination(self.code, self.status)
+    }
+}
+
+/// How the main process ended, from `ExecMainCode` and `ExecMainStatus`, in `systemctl status`'s
+/// words.
+pub fn termination(code: i32, status: i32) -> String {
+    match code {
+        1 => format!("code=exited/status={status}"),
+        2 => format!("code=killed/signal={status}"),
+        3 => format!("code=dumped/signal={status}"),
+        _ => "never started".to_owned(),
     }
 }
 

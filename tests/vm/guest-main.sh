@@ -5,7 +5,7 @@
 # manager is up), in $TESTBED_FILES, which holds what tests/vm/run staged:
 #   bin/ociunit bin/ociunit-launch bin/ovm-dump  guest/ovm-cgdump  lib.sh
 #   cases/NAME.sh  bundles/ (tests/vm/bundles)  snapshots/ (the repo's)  rt/
-#   env (KEY=VALUE lines: CI, OVM_SEED)
+#   env (KEY=VALUE lines: CI, OVM_SEED, OVM_SOAK, OVM_CASE_TIMEOUT, ...)
 # Writes to $TESTBED_OUT (brought back by vm-run -o):
 #   facts              systemd version, kernel, delegated controllers
 #   results.tsv        STATUS<TAB>CASE<TAB>SECONDS, one line per case
@@ -93,7 +93,7 @@ for c in "$@"; do
   mkdir -p "$work"
   chown dev:dev "$work"
   t=$(sed -n 's/^# *timeout: *\([0-9][0-9]*\).*/\1/p' "$file" | head -n1)
-  t=${t:-180}
+  t=${OVM_CASE_TIMEOUT:-${t:-180}}
   cursor=$(cursor_now)
   say "case $c (timeout ${t}s)"
   t0=$(up)
