@@ -1,4 +1,4 @@
-# trace-run: where the start path's time goes: strace and busctl monitor of ociunit run against systemd-run with the same properties (writes traces to the case's output; no checks)
+# trace-run: where the start path's time goes: strace and busctl monitor of ociunit run against systemd-run with the same properties (writes traces to the case's output)
 # suites: trixie
 # variants: full
 # timeout: 600
@@ -25,20 +25,24 @@ declare -A cmd=(
   [ours-service]="ociunit run --service --wait -q $b"
   [sdrun-service]="systemd-run --user --wait -q ${props[*]} -p Type=exec /bin/true"
 )
+if [ -n "$OVM_BASELINE" ]; then
+  cmd[base-scope]="$OVM_BASELINE run --scope -q $b"
+  cmd[base-service]="$OVM_BASELINE run --service --wait -q $b"
+fi
 as_dev ociunit run --scope --dry-run "$b" >"$OVM_OUT/ours-scope.call" 2>&1
 as_dev ociunit run --service --wait --dry-run "$b" >"$OVM_OUT/ours-service.call" 2>&1
-for k in ours-scope sdrun-scope ours-service sdrun-service; do
+for k in "${!cmd[@]}"; do
   # warm the page cache and the manager
   as_dev ${cmd[$k]} >/dev/null 2>&1
   as_dev "${strace[@]}" -f -c -o "$OVM_OUT/$k.count" ${cmd[$k]} >/dev/null 2>&1
   as_dev "${strace[@]}" -f -tt -T -s 120 -o "$OVM_OUT/$k.strace" ${cmd[$k]} >/dev/null 2>&1
-  as_dev busctl --user monitor >"$OVM_OUT/$k.bus" 2>&1 &
+  # busctl monitor ends by itself: killing as_dev's subshell would leave it running.
+  as_dev timeout 8 busctl --user monitor >"$OVM_OUT/$k.bus" 2>&1 &
   mon=$!
-  sleep 2
+  sleep 3
   as_dev ${cmd[$k]} >/dev/null 2>&1
-  sleep 1
-  kill "$mon"
-  wait "$mon" 2>/dev/null
+  wait "$mon"
+  expect_match "$k: strace counted its syscalls" 'total$' "$(tail -n1 "$OVM_OUT/$k.count")"
   note "$k: $(grep -c '^‣\|^> \|Type=' "$OVM_OUT/$k.bus") bus lines; $(tail -n1 "$OVM_OUT/$k.count")"
 done
 ldd /usr/local/bin/ociunit >"$OVM_OUT/ldd-ociunit" 2>&1
