@@ -73,7 +73,12 @@ pub fn connect(manager: Manager) -> Result<Connection, Error> {
             zbus::blocking::connection::Builder::address(address.as_str()).and_then(|b| b.build())
         }
     };
-    result.map_err(|err| match manager {
+    result.map_err(|err| unreachable(manager, &err))
+}
+
+/// The manager could not be reached: why, and the likely fix.
+pub fn unreachable(manager: Manager, err: &dyn std::fmt::Display) -> Error {
+    match manager {
         Manager::User => Error::Host(format!(
             "cannot reach your user manager's bus ({err}): install dbus-user-session, and for \
              a session without a login enable lingering (loginctl enable-linger $USER)"
@@ -81,7 +86,7 @@ pub fn connect(manager: Manager) -> Result<Connection, Error> {
         Manager::System => Error::Host(format!(
             "cannot reach the system bus ({err}): is systemd the init system and dbus running?"
         )),
-    })
+    }
 }
 
 /// The manager's proxy, without zbus's property cache: filling it would fetch every Manager

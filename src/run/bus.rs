@@ -24,7 +24,7 @@ use zbus::zvariant::serialized::{Context, Data};
 use zbus::zvariant::{Endian, OwnedObjectPath, OwnedValue, Value};
 
 use crate::error::Error;
-use crate::manager::call_error;
+use crate::manager::{call_error, unreachable};
 use crate::target::Manager;
 
 const SERVICE: &str = "org.freedesktop.systemd1";
@@ -461,18 +461,6 @@ fn unescape(value: &str) -> String {
         }
     }
     String::from_utf8_lossy(&bytes).into_owned()
-}
-
-fn unreachable(manager: Manager, err: &dyn std::fmt::Display) -> Error {
-    match manager {
-        Manager::User => Error::Host(format!(
-            "cannot reach your user manager's bus ({err}): install dbus-user-session, and for \
-             a session without a login enable lingering (loginctl enable-linger $USER)"
-        )),
-        Manager::System => Error::Host(format!(
-            "cannot reach the system bus ({err}): is systemd the init system and dbus running?"
-        )),
-    }
 }
 
 /// The object path systemd gives `unit`: every byte but a letter (or a digit after the first)
