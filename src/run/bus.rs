@@ -344,7 +344,8 @@ impl Bus {
             if let Some(length) = message_length(&self.received)? {
                 if self.received.len() >= length {
                     let rest = self.received.split_off(length);
-                    let bytes = std::mem::replace(&mut self.received, rest);
+                    let mut bytes = std::mem::replace(&mut self.received, rest);
+                    unique_sender(&mut bytes);
                     let endian = match bytes[0] {
                         b'B' => Endian::Big,
                         _ => Endian::Little,
@@ -386,6 +387,52 @@ fn message_length(bytes: &[u8]) -> zbus::Result<Option<usize>> {
     };
     let (body, fields) = (word(4)?, word(12)?);
     Ok(Some(16 + fields.next_multiple_of(8) + body))
+}
+
+/// On its own socket the manager names itself as the sender by its well-known name,
+/// `org.freedesktop.systemd1`, where zbus's header cache holds only a unique name (":1.5") and
+/// panics on reading it back. Nothing here reads the sender: its first byte becomes ':', which
+/// makes it a unique name of the same length.
+fn unique_sender(message: &mut [u8]) {
+    let word = |b: &[u8], at: usize| -> Option<usize> {
+        let raw: [u8; 4] = b.get(at..at + 4)?.try_into().ok()?;
+        Some(match b[0] {
+            b'B' => u32::from_be_bytes(raw),
+            _ => u32::from_le_bytes(raw),
+        } as usize)
+    };
+    let Some(fields) = word(message, 12) else {
+        return;
+    };
+    let end = (16 + fields).min(message.len());
+    let mut at = 16;
+    while at + 2 < end {
+        let code = message[at];
+        let signature_length = message[at + 1] as usize;
+        let signature = message
+            .get(at + 2..at + 2 + signature_length)
+            .unwrap_or_default();
+        at += 3 + signature_length;
+        let value_length = match signature {
+            b"s" | b"o" => {
+                at = at.next_multiple_of(4);
+                let Some(length) = word(message, at) else {
+                    return;
+                };
+                if code == 7 && length > 0 && message.get(at + 4).is_some_and(|b| *b != b':') {
+                    message[at + 4] = b':';
+                }
+                4 + length + 1
+            }
+            b"g" => message.get(at).map_or(0, |l| *l as usize) + 2,
+            b"u" => {
+                at = at.next_multiple_of(4);
+                4
+            }
+            _ => return,
+        };
+        at = (at + value_length).next_multiple_of(8);
+    }
 }
 
 /// The socket and which one it is: the manager's own when asked for and there, else the bus.
@@ -543,6 +590,32 @@ mod tests {
         assert_eq!(unescape("/run/user/1000/bus"), "/run/user/1000/bus");
         assert_eq!(unescape("/tmp/a%20b%2c"), "/tmp/a b,");
         assert_eq!(unescape("%zz%4"), "%zz%4");
+    }
+
+    #[test]
+    fn the_managers_well_known_sender_name_reads_back_as_a_unique_one() {
+        let reply = Message::method_call(MANAGER_PATH, "Version")
+            .unwrap()
+            .sender(":1.234567890123456789012")
+            .unwrap()
+            .build(&())
+            .unwrap();
+        // The same message as the manager sends it, with its well-known name.
+        let mut bytes = reply.data().bytes().to_vec();
+        let at = bytes
+            .windows(24)
+            .position(|w| w == b":1.234567890123456789012")
+            .unwrap();
+        bytes[at..at + 24].copy_from_slice(b"org.freedesktop.systemd1");
+        unique_sender(&mut bytes);
+        let data = Data::new(bytes, Context::new_dbus(Endian::Little, 0));
+        let parsed = unsafe { Message::from_bytes(data) }.unwrap();
+        let header = parsed.header();
+        assert_eq!(
+            header.sender().unwrap().as_str(),
+            ":rg.freedesktop.systemd1"
+        );
+        assert_eq!(header.member().unwrap().as_str(), "Version");
     }
 
     #[test]
