@@ -1,5 +1,6 @@
-//! Talking to a systemd manager over D-Bus (zbus): which bus, the calls `ociunit run` makes,
-//! and errors turned into one line with the likely fix.
+//! Talking to a systemd manager over D-Bus (zbus): which bus, the calls install, apply,
+//! status, list and uninstall make, the values and errors `ociunit run` shares with them
+//! (its own connection is `run::bus`), and errors turned into one line with the likely fix.
 
 use std::path::PathBuf;
 
@@ -18,19 +19,9 @@ use crate::target::Manager;
     blocking_name = "ManagerProxy"
 )]
 pub trait Systemd {
-    fn start_transient_unit(
-        &self,
-        name: &str,
-        mode: &str,
-        properties: Vec<(&str, Value<'_>)>,
-        aux: Vec<(&str, Vec<(&str, Value<'_>)>)>,
-    ) -> zbus::Result<OwnedObjectPath>;
-
     fn reset_failed_unit(&self, name: &str) -> zbus::Result<()>;
 
     fn stop_unit(&self, name: &str, mode: &str) -> zbus::Result<OwnedObjectPath>;
-
-    fn get_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
 
     fn load_unit(&self, name: &str) -> zbus::Result<OwnedObjectPath>;
 
@@ -85,7 +76,12 @@ pub fn connect(manager: Manager) -> Result<Connection, Error> {
             zbus::blocking::connection::Builder::address(address.as_str()).and_then(|b| b.build())
         }
     };
-    result.map_err(|err| match manager {
+    result.map_err(|err| unreachable(manager, &err))
+}
+
+/// The manager could not be reached: why, and the likely fix.
+pub fn unreachable(manager: Manager, err: &dyn std::fmt::Display) -> Error {
+    match manager {
         Manager::User => Error::Host(format!(
             "cannot reach your user manager's bus ({err}): install dbus-user-session, and for \
              a session without a login enable lingering (loginctl enable-linger $USER)"
@@ -93,42 +89,11 @@ pub fn connect(manager: Manager) -> Result<Connection, Error> {
         Manager::System => Error::Host(format!(
             "cannot reach the system bus ({err}): is systemd the init system and dbus running?"
         )),
-    })
-}
-
-/// A manager ready to start units: connected, subscribed to JobRemoved (before any job is
-/// queued, so no result can be missed) and with its version known.
-pub struct Bus {
-    pub connection: Connection,
-    pub proxy: ManagerProxy<'static>,
-    pub jobs: zbus::blocking::MessageIterator,
-    pub version: u32,
-}
-
-impl Bus {
-    pub fn open(manager: Manager) -> Result<Bus, Error> {
-        let connection = connect(manager)?;
-        let proxy = proxy(&connection)?;
-        // Two independent round trips, overlapped on the one connection.
-        let (jobs, version) = std::thread::scope(|scope| {
-            let subscribing = scope.spawn(|| jobs(&connection));
-            let version = version(&proxy);
-            let jobs = subscribing
-                .join()
-                .unwrap_or_else(|_| Err(Error::Host("subscribing to JobRemoved panicked".into())));
-            (jobs, version)
-        });
-        Ok(Bus {
-            connection,
-            proxy,
-            jobs: jobs?,
-            version: version?,
-        })
     }
 }
 
 /// The manager's proxy, without zbus's property cache: filling it would fetch every Manager
-/// property (GetAll) on the first read, where `run` needs one (`Version`).
+/// property (GetAll) on the first read.
 pub fn proxy(connection: &Connection) -> Result<ManagerProxy<'static>, Error> {
     zbus::blocking::proxy::Builder::new(connection)
         .cache_properties(zbus::proxy::CacheProperties::No)
@@ -141,6 +106,11 @@ pub fn version(proxy: &ManagerProxy) -> Result<u32, Error> {
     let text = proxy
         .version()
         .map_err(|err| call_error("reading the manager's Version", &err))?;
+    version_number(&text)
+}
+
+/// The major version in the manager's `Version` property.
+pub fn version_number(text: &str) -> Result<u32, Error> {
     let digits: String = text.chars().take_while(char::is_ascii_digit).collect();
     digits.parse().map_err(|_| {
         Error::Host(format!(

@@ -17,10 +17,10 @@ use serde::Serialize;
 use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::Error;
-use crate::manager::Bus;
 use crate::plan::property::ALL;
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{RunOptions, Transient};
+use crate::run::bus::{Bus, Via};
 use crate::run::{self, Start};
 use crate::target::Manager;
 use checks::{Check, Root, Status};
@@ -72,7 +72,7 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     let (cgroup_v2, cgroups) = checks::cgroup_v2(&root);
     let mut checks = vec![cgroup_v2];
 
-    let bus = Bus::open(manager_kind);
+    let bus = Bus::open(manager_kind, Via::Bus);
     let systemd = match &bus {
         Ok(bus) => {
             checks.push(version_check(manager_kind, bus.version));
@@ -246,7 +246,7 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
         };
         run::start(bus, plan, &start)?;
         drop(writer);
-        let outcome = run::wait::until_done(&bus.connection, &bus.proxy, &unit)?;
+        let outcome = run::wait::until_done(bus, &unit)?;
         let mut said = String::new();
         let _ = std::fs::File::from(reader).read_to_string(&mut said);
         Ok((outcome, said))

@@ -5,6 +5,7 @@
 //! if it still refuses one ("Cannot set property X"), X moves to the launcher and the call is
 //! retried, as crun does. A leftover failed unit of the same name is reset and replaced once.
 
+pub mod bus;
 pub mod overrides;
 pub mod wait;
 
@@ -18,9 +19,10 @@ use zbus::zvariant::Value;
 use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::{Error, InputError};
-use crate::manager::{self, Bus, Refusal};
+use crate::manager::{self, Refusal};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
+use crate::run::bus::{Bus, Opening, Via};
 
 /// How many refused properties `run` moves to the launcher before giving up.
 const MAX_REFUSALS: usize = 32;
@@ -60,22 +62,23 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         print!("{}", dbus::listing(&unit, "fail", &properties));
         return Ok(0);
     }
-    // Reaching the manager is a few round trips; reading the bundle meanwhile takes them off
-    // the time to start.
+    // The handshake and the version read go out now; reading the bundle and asking the
+    // runtime for its version (a process of its own) take the manager's answer off the time
+    // to start.
     let manager_kind = run.request.target.manager;
-    let bus = std::thread::spawn(move || Bus::open(manager_kind));
+    let via = match run.mode {
+        Mode::Service if run.wait || run.pipe => Via::Bus,
+        _ => Via::Private,
+    };
+    let opening = Opening::start(manager_kind, via);
     let bundle = Bundle::load(&run.bundle)?;
-    // So does asking the runtime for its version, a process of its own.
     let wanted = &run.request.container;
     let mode = crate::runtime::resolve(&bundle, &wanted.runtime, wanted.version.as_deref())?;
     let unit = unit_name(&bundle, run)?;
     let mut run = run.clone();
     run.request.container.resolved = Some(mode);
     let run = &run;
-    let bus = bus
-        .join()
-        .map_err(|_| Error::Host("the D-Bus connection thread panicked".into()))?;
-    let mut bus = match bus {
+    let mut bus = match opening.and_then(|opening| opening.finish(manager_kind)) {
         Ok(bus) => bus,
         Err(err) => {
             // A bundle error is the user's to fix whatever the bus does, so it comes first;
@@ -123,8 +126,8 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         Mode::Scope => {
             // plan() refused the bundle if the launcher could not apply everything.
             let (spec, _) = plan.launch_spec(Spawner::Launcher);
-            // No orderly teardown: the exec closes the socket (close-on-exec) and ends the
-            // connection's thread, and a teardown is time the payload waits for.
+            // No orderly teardown: the exec closes the socket (close-on-exec), and a
+            // teardown is time the payload waits for.
             std::mem::forget(bus);
             let err = match crate::launch::run(&spec, crate::launch::host::Host::discover) {
                 Err(err) => err,
@@ -134,7 +137,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
             Ok(err.exit_code())
         }
         Mode::Service if run.wait || run.pipe => {
-            let outcome = wait::until_done(&bus.connection, &bus.proxy, &unit)?;
+            let outcome = wait::until_done(&mut bus, &unit)?;
             wait::report(&unit, &outcome, run.json, run.request.quiet);
             Ok(outcome.exit_status())
         }
@@ -250,13 +253,17 @@ pub struct Start<'a> {
 
 /// StartTransientUnit, handling leftovers and refused properties, then waits for the job.
 pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<(), Error> {
-    let proxy = &bus.proxy;
     let unit = start.unit.as_str();
     let warn = |message: &str| {
         if !start.quiet {
             eprintln!("ociunit: warning: {message}");
         }
     };
+    if start.options.add_ref {
+        // The unit is waited for: its changes, subscribed to before it can change.
+        bus.watch(unit)
+            .map_err(|err| manager::call_error(&format!("watching {unit}"), &err))?;
+    }
     let mut reset = false;
     let mut refusals = 0;
     let job = loop {
@@ -273,15 +280,14 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<(), Error>
             ];
             values.extend(names.into_iter().zip(stdio.map(manager::fd_value)));
         }
-        let err = match proxy.start_transient_unit(unit, "fail", values, Vec::new()) {
+        let err = match bus.start_transient_unit(unit, values) {
             Ok(job) => break job,
             Err(err) => err,
         };
         match manager::refusal(&err) {
             Refusal::UnitExists if !reset => {
                 reset = true;
-                proxy
-                    .reset_failed_unit(unit)
+                bus.reset_failed_unit(unit)
                     .map_err(|_| manager::call_error(&format!("starting {unit}"), &err))?;
                 warn(&format!(
                     "{unit} was left over from an earlier run: reset and replaced"
@@ -306,7 +312,7 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<(), Error>
     if start.no_block {
         return Ok(());
     }
-    match manager::job_result(&mut bus.jobs, &job).as_deref() {
+    match bus.job_result(&job).as_deref() {
         Some("done") => Ok(()),
         Some(result) => Err(Error::Host(format!(
             "{unit}: the start job ended with \"{result}\" (see journalctl {}--unit {unit})",

@@ -2,14 +2,14 @@
 //! --wait`, and pass the payload's exit status on. Ctrl-C or SIGTERM stops the unit rather than
 //! leaving it running behind us.
 
+use std::collections::HashMap;
+
 use signal_hook::consts::{SIGINT, SIGTERM};
-use zbus::blocking::{Connection, Proxy};
-use zbus::zvariant::OwnedObjectPath;
+use zbus::zvariant::OwnedValue;
 
 use crate::error::Error;
-use crate::manager::{ManagerProxy, call_error, unit_interface};
-
-const SERVICE: &str = "org.freedesktop.systemd1";
+use crate::manager::call_error;
+use crate::run::bus::Bus;
 
 /// How a service ended, as systemd reports it.
 pub struct Outcome {
@@ -50,46 +50,34 @@ pub fn termination(code: i32, status: i32) -> String {
     }
 }
 
-pub fn until_done(
-    connection: &Connection,
-    manager: &ManagerProxy<'static>,
-    unit: &str,
-) -> Result<Outcome, Error> {
-    let failed = |what: &str, err: zbus::Error| call_error(&format!("{unit}: {what}"), &err);
-    let path = manager
-        .get_unit(unit)
-        .map_err(|e| failed("finding the unit", e))?;
-    let unit_proxy = Proxy::new(
-        connection,
-        SERVICE,
-        path.clone(),
-        "org.freedesktop.systemd1.Unit",
-    )
-    .map_err(|e| failed("watching the unit", e))?;
-    let changes = unit_proxy.receive_property_changed::<String>("ActiveState");
-    stop_on_signals(manager.clone(), unit.to_owned())?;
-    let active_state = || unit_proxy.get_property::<String>("ActiveState");
-    let mut changes = changes.into_iter();
+/// Follows `unit` (watched with [`Bus::watch`] before it started) until it is inactive or
+/// failed: its state and result come in one round trip, again after each change that ends it.
+pub fn until_done(bus: &mut Bus, unit: &str) -> Result<Outcome, Error> {
+    let failed = |err: zbus::Error| call_error(&format!("{unit}: reading the result"), &err);
+    stop_on_signals(bus, unit)?;
     loop {
-        let state = active_state().map_err(|e| failed("reading ActiveState", e))?;
+        let (state, invocation, service) = bus
+            .unit_state(unit, "org.freedesktop.systemd1.Service")
+            .map_err(failed)?;
         if state == "inactive" || state == "failed" {
-            break;
+            return outcome(&service, &invocation).map_err(failed);
         }
-        if changes.next().is_none() {
+        if !bus.until_stopped() {
             return Err(Error::Host(format!(
                 "{unit}: lost the connection to the manager"
             )));
         }
     }
-    outcome(connection, &path).map_err(|e| failed("reading the result", e))
 }
 
-fn stop_on_signals(manager: ManagerProxy<'static>, unit: String) -> Result<(), Error> {
+fn stop_on_signals(bus: &Bus, unit: &str) -> Result<(), Error> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
         .map_err(|err| Error::Host(format!("cannot catch SIGINT and SIGTERM: {err}")))?;
+    let stop = bus.stopper(unit);
+    let unit = unit.to_owned();
     std::thread::spawn(move || {
         for _ in signals.forever() {
-            if let Err(err) = manager.stop_unit(&unit, "replace") {
+            if let Err(err) = stop() {
                 eprintln!("ociunit: stopping {unit}: {err}");
             }
         }
@@ -97,21 +85,27 @@ fn stop_on_signals(manager: ManagerProxy<'static>, unit: String) -> Result<(), E
     Ok(())
 }
 
-fn outcome(connection: &Connection, path: &OwnedObjectPath) -> zbus::Result<Outcome> {
-    let unit = unit_interface(connection, path, "org.freedesktop.systemd1.Unit")?;
-    let service = unit_interface(connection, path, "org.freedesktop.systemd1.Service")?;
-    let start: u64 = service.get_property("ExecMainStartTimestampMonotonic")?;
-    let exit: u64 = service.get_property("ExecMainExitTimestampMonotonic")?;
-    let invocation: Vec<u8> = unit.get_property("InvocationID").unwrap_or_default();
+fn outcome(service: &HashMap<String, OwnedValue>, invocation: &[u8]) -> zbus::Result<Outcome> {
+    fn property<T>(service: &HashMap<String, OwnedValue>, name: &str) -> zbus::Result<T>
+    where
+        T: TryFrom<OwnedValue, Error = zbus::zvariant::Error>,
+    {
+        let value = service
+            .get(name)
+            .ok_or_else(|| zbus::Error::Failure(format!("no property {name}")))?;
+        Ok(T::try_from(value.try_clone()?)?)
+    }
+    let start: u64 = property(service, "ExecMainStartTimestampMonotonic")?;
+    let exit: u64 = property(service, "ExecMainExitTimestampMonotonic")?;
     let known = |v: u64| (v != u64::MAX).then_some(v);
     Ok(Outcome {
-        result: service.get_property("Result")?,
-        code: service.get_property("ExecMainCode")?,
-        status: service.get_property("ExecMainStatus")?,
+        result: property(service, "Result")?,
+        code: property(service, "ExecMainCode")?,
+        status: property(service, "ExecMainStatus")?,
         runtime_usec: exit.saturating_sub(start),
-        cpu_nsec: service.get_property("CPUUsageNSec").ok().and_then(known),
-        memory_peak: service.get_property("MemoryPeak").ok().and_then(known),
-        invocation_id: crate::bundle::hex(&invocation),
+        cpu_nsec: property(service, "CPUUsageNSec").ok().and_then(known),
+        memory_peak: property(service, "MemoryPeak").ok().and_then(known),
+        invocation_id: crate::bundle::hex(invocation),
     })
 }
 

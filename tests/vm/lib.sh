@@ -225,3 +225,36 @@ spec_bundle() {
     s#"resources": \{#"resources": {$ENV{LIMITS},# or s#"linux": \{#"linux": {"resources": {$ENV{LIMITS}},#;
     '"$edit" "$dir/config.json"
 }
+
+# --- benchmarks ---------------------------------------------------------------
+
+# OVM_BENCH_HOG: the conditions a benchmark runs under, in turn: 0 a quiet guest (the
+# default), 1 a busy loop beside it at normal priority, nice the same at nice 19; e.g. "0 1".
+# bench_hog_start COND / bench_hog_stop: the busy loop of one condition.
+bench_hog_start() {
+  OVM_HOG_PID=
+  case $1 in
+    0) return 0 ;;
+    nice) nice -n 19 sh -c 'while :; do :; done' & ;;
+    *) sh -c 'while :; do :; done' & ;;
+  esac
+  OVM_HOG_PID=$!
+}
+bench_hog_stop() { [ -z "${OVM_HOG_PID:-}" ] || { kill "$OVM_HOG_PID"; wait "$OVM_HOG_PID" 2>/dev/null; }; }
+
+# bench_medians FILE: FILE has lines of timestamps in µs, t0 t1 ... tk; prints the median of
+# each interval t(i+1)-t(i) in ms.
+bench_medians() {
+  awk 'function median(x, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+      return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
+    { k = NF - 1; for (c = 1; c <= k; c++) d[c, NR] = $(c + 1) - $c }
+    END { for (c = 1; c <= k; c++) { for (r = 1; r <= NR; r++) x[r] = d[c, r]; printf "%.1f ", median(x, NR) / 1000 }; print "" }' "$1"
+}
+
+# ratio A B: A/B to three places.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+
+# The baseline build's ociunit that tests/vm/run staged (OVM_BASELINE_BIN), if any: the
+# benchmarks time it beside this build's.
+OVM_BASELINE=$OVM_FILES/baseline/ociunit
+[ -x "$OVM_BASELINE" ] || OVM_BASELINE=

@@ -1,10 +1,10 @@
-# bench-container: the demo container, interleaved: ociunit run --scope against crun --systemd-cgroup run, and ociunit run --service --wait against systemd-run --user --wait of the same crun command line
+# bench-container: the demo container, interleaved (40 runs each): ociunit run --scope against crun --systemd-cgroup run, and ociunit run --service --wait against systemd-run --user --wait of the same crun command line
 # suites: trixie
 # variants: full
-# timeout: 900
+# timeout: 1500
 need_ociunit
 
-n=${OVM_BENCH_RUNS:-20}
+n=${OVM_BENCH_RUNS:-40}
 dir=$OVM_WORK/ovm-bench-ctr
 as_dev mkdir -p "$dir/rootfs/bin"
 as_dev cp /bin/busybox "$dir/rootfs/bin/busybox"
@@ -15,10 +15,10 @@ as_dev env perl -0pi -e '
   s#"terminal": true#"terminal": false#;
   s#"resources": \{#"resources": {"memory": {"limit": 1000000000},#;' "$dir/config.json"
 
-# One script as dev, so runuser's cost is not counted; each line: four timestamps (ns).
+# One script as dev, so runuser's cost is not counted; each line: five timestamps (µs).
 cat >"$OVM_WORK/bench.sh" <<'SCRIPT'
 #!/bin/bash
-n=$1 dir=$2
+n=$1 dir=$2 baseline=$3
 crun_cmd=(crun --root "$XDG_RUNTIME_DIR/bench-crun" run --bundle "$dir")
 for ((i = 0; i < n; i++)); do
   t0=$EPOCHREALTIME
@@ -34,16 +34,31 @@ for ((i = 0; i < n; i++)); do
     crun --cgroup-manager=disabled --root "$XDG_RUNTIME_DIR/bench-crun" run --bundle "$dir" "s$i" >/dev/null 2>&1 ||
     echo "systemd-run --wait crun failed" >&2
   t4=$EPOCHREALTIME
-  echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./}"
+  if [ -n "$baseline" ]; then
+    out=$("$baseline" run --scope -q --runtime crun "$dir" 2>&1)
+    [ "$out" = 999997440 ] || echo "baseline run --scope: $out" >&2
+    t5=$EPOCHREALTIME
+    "$baseline" run --service --wait -q --runtime crun "$dir" >/dev/null 2>&1 || echo "baseline run --service failed" >&2
+    t6=$EPOCHREALTIME
+    echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./} ${t5/./} ${t6/./}"
+  else
+    echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./}"
+  fi
 done
 SCRIPT
 chmod +x "$OVM_WORK/bench.sh"
-as_dev "$OVM_WORK/bench.sh" "$n" "$dir" >"$OVM_OUT/times" 2>"$OVM_OUT/bench.err"
-expect_eq "no failed run" "" "$(sort -u "$OVM_OUT/bench.err" | head -5)"
-read -r scope crun service sdrun r1 r2 < <(awk '{ a[NR] = $2 - $1; b[NR] = $3 - $2; c[NR] = $4 - $3; d[NR] = $5 - $4 }
-  function median(x, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
-    return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
-  END { ma = median(a, NR); mb = median(b, NR); mc = median(c, NR); md = median(d, NR)
-        printf "%.1f %.1f %.1f %.1f %.3f %.3f\n", ma / 1000, mb / 1000, mc / 1000, md / 1000, ma / mb, mc / md }' "$OVM_OUT/times")
-note "runs: $n each, interleaved; medians: ociunit run --scope ${scope} ms vs crun --systemd-cgroup run ${crun} ms (${r1}); ociunit run --service --wait ${service} ms vs systemd-run --user --wait crun ${sdrun} ms (${r2})"
-echo "bench-container: scope=${scope}ms crun-systemd=${crun}ms ratio=${r1} service=${service}ms systemd-run=${sdrun}ms ratio=${r2}" >>"$OVM_OUT/bench.txt"
+for hog in ${OVM_BENCH_HOG:-0}; do
+  bench_hog_start "$hog"
+  as_dev "$OVM_WORK/bench.sh" "$n" "$dir" "$OVM_BASELINE" >"$OVM_OUT/times-$hog" 2>"$OVM_OUT/bench-$hog.err"
+  bench_hog_stop
+  expect_eq "no failed run (hog $hog)" "" "$(sort -u "$OVM_OUT/bench-$hog.err" | head -5)"
+  read -r scope crun service sdrun bscope bservice < <(bench_medians "$OVM_OUT/times-$hog")
+  r1=$(ratio "$scope" "$crun") r2=$(ratio "$service" "$sdrun")
+  note "runs: $n each, interleaved$([ "$hog" = 0 ] || echo ", with a CPU hog ($hog)"); medians: ociunit run --scope ${scope} ms vs crun --systemd-cgroup run ${crun} ms (${r1}); ociunit run --service --wait ${service} ms vs systemd-run --user --wait crun ${sdrun} ms (${r2})"
+  line="bench-container hog=$hog: scope=${scope}ms crun-systemd=${crun}ms ratio=${r1} service=${service}ms systemd-run=${sdrun}ms ratio=${r2}"
+  if [ -n "$OVM_BASELINE" ]; then
+    note "baseline build: run --scope ${bscope} ms ($(ratio "$bscope" "$crun")), run --service --wait ${bservice} ms ($(ratio "$bservice" "$sdrun"))"
+    line+=" baseline-scope=${bscope}ms ratio=$(ratio "$bscope" "$crun") baseline-service=${bservice}ms ratio=$(ratio "$bservice" "$sdrun")"
+  fi
+  echo "$line" >>"$OVM_OUT/bench.txt"
+done

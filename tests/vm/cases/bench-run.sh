@@ -1,7 +1,7 @@
-# bench-run: ociunit run --scope against systemd-run --user --scope with the same properties, interleaved
+# bench-run: ociunit run against systemd-run with the same properties, interleaved: --scope against systemd-run --user --scope, --service --wait against systemd-run --user --wait
 # suites: trixie
 # variants: full
-# timeout: 600
+# timeout: 1200
 need_ociunit
 
 n=${OVM_BENCH_RUNS:-40}
@@ -10,26 +10,46 @@ bundle "$OVM_WORK/ovm-bench" '{
   "process": {"user": {"uid": 0, "gid": 0}, "cwd": "/", "args": ["/bin/true"], "env": ["PATH=/usr/bin:/bin"]},
   "linux": {"resources": {"memory": {"limit": 1000000000}, "pids": {"limit": 100}, "cpu": {"shares": 1024}}}
 }'
+# What `ociunit run --dry-run` sends for this bundle, besides the launcher's command line.
 props=(-p Delegate=yes -p MemoryMax=1000000000 -p TasksMax=100 -p CPUWeight=100)
-# Time one command in ns, as dev, inside one runuser (so runuser's cost is not counted).
+# Time each command in µs, as dev, inside one runuser (so runuser's cost is not counted).
 cat >"$OVM_WORK/bench.sh" <<'SCRIPT'
 #!/bin/bash
-n=$1 bundle=$2; shift 2
+n=$1 bundle=$2 baseline=$3; shift 3
 for ((i = 0; i < n; i++)); do
   t0=$EPOCHREALTIME
-  ociunit run --scope -q "$bundle" >/dev/null 2>&1 || echo "ociunit failed" >&2
+  ociunit run --scope -q "$bundle" >/dev/null 2>&1 || echo "ociunit run --scope failed" >&2
   t1=$EPOCHREALTIME
-  systemd-run --user --scope -q "$@" /bin/true >/dev/null 2>&1 || echo "systemd-run failed" >&2
+  systemd-run --user --scope -q "$@" /bin/true >/dev/null 2>&1 || echo "systemd-run --scope failed" >&2
   t2=$EPOCHREALTIME
-  echo "${t0/./} ${t1/./} ${t2/./}"
+  ociunit run --service --wait -q "$bundle" >/dev/null 2>&1 || echo "ociunit run --service failed" >&2
+  t3=$EPOCHREALTIME
+  systemd-run --user --wait -q "$@" -p Type=exec /bin/true >/dev/null 2>&1 || echo "systemd-run --wait failed" >&2
+  t4=$EPOCHREALTIME
+  if [ -n "$baseline" ]; then
+    "$baseline" run --scope -q "$bundle" >/dev/null 2>&1 || echo "baseline run --scope failed" >&2
+    t5=$EPOCHREALTIME
+    "$baseline" run --service --wait -q "$bundle" >/dev/null 2>&1 || echo "baseline run --service failed" >&2
+    t6=$EPOCHREALTIME
+    echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./} ${t5/./} ${t6/./}"
+  else
+    echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./}"
+  fi
 done
 SCRIPT
 chmod +x "$OVM_WORK/bench.sh"
-as_dev "$OVM_WORK/bench.sh" "$n" "$OVM_WORK/ovm-bench" "${props[@]}" >"$OVM_OUT/times" 2>"$OVM_OUT/bench.err"
-expect_eq "no failed run" "" "$(cat "$OVM_OUT/bench.err")"
-read -r ours theirs ratio < <(awk '{ o[NR] = $2 - $1; s[NR] = $3 - $2 }
-  function median(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
-  END { mo = median(o, NR); ms = median(s, NR); printf "%.1f %.1f %.3f\n", mo / 1000, ms / 1000, mo / ms }' "$OVM_OUT/times")
-note "runs: $n each, interleaved; median ociunit run --scope ${ours} ms, systemd-run --user --scope ${theirs} ms, ratio ${ratio}"
-echo "bench-run: ociunit=${ours}ms systemd-run=${theirs}ms ratio=${ratio}" >>"$OVM_OUT/bench.txt"
+for hog in ${OVM_BENCH_HOG:-0}; do
+  bench_hog_start "$hog"
+  as_dev "$OVM_WORK/bench.sh" "$n" "$OVM_WORK/ovm-bench" "$OVM_BASELINE" "${props[@]}" >"$OVM_OUT/times-$hog" 2>"$OVM_OUT/bench-$hog.err"
+  bench_hog_stop
+  expect_eq "no failed run (hog $hog)" "" "$(sort -u "$OVM_OUT/bench-$hog.err" | head -5)"
+  read -r scope sdscope service sdservice bscope bservice < <(bench_medians "$OVM_OUT/times-$hog")
+  r1=$(ratio "$scope" "$sdscope") r2=$(ratio "$service" "$sdservice")
+  note "runs: $n each, interleaved$([ "$hog" = 0 ] || echo ", with a CPU hog ($hog)"); medians: ociunit run --scope ${scope} ms vs systemd-run --user --scope ${sdscope} ms (${r1}); ociunit run --service --wait ${service} ms vs systemd-run --user --wait ${sdservice} ms (${r2})"
+  line="bench-run hog=$hog: scope=${scope}ms systemd-run-scope=${sdscope}ms ratio=${r1} service=${service}ms systemd-run-wait=${sdservice}ms ratio=${r2}"
+  if [ -n "$OVM_BASELINE" ]; then
+    note "baseline build: run --scope ${bscope} ms ($(ratio "$bscope" "$sdscope")), run --service --wait ${bservice} ms ($(ratio "$bservice" "$sdservice"))"
+    line+=" baseline-scope=${bscope}ms ratio=$(ratio "$bscope" "$sdscope") baseline-service=${bservice}ms ratio=$(ratio "$bservice" "$sdservice")"
+  fi
+  echo "$line" >>"$OVM_OUT/bench.txt"
+done
