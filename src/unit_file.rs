@@ -11,6 +11,8 @@ use crate::render::escape;
 
 pub const SECTION: &str = "[X-Ociunit]";
 const UNIT_HASH_KEY: &str = "UnitSha256=";
+/// What reading a `KEY=VALUE` line strips from either side.
+const BLANKS: [char; 2] = [' ', '\t'];
 
 /// What the `[X-Ociunit]` section says.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -75,7 +77,8 @@ pub fn inspect(text: &str) -> Ownership {
             in_section = line.trim() == SECTION;
         } else if in_section {
             if let Some((key, value)) = line.split_once('=') {
-                fields.insert(key.trim(), value.trim());
+                // Only the whitespace `escape::record` escapes: a path may end in U+3000.
+                fields.insert(key.trim_matches(BLANKS), value.trim_matches(BLANKS));
             }
         }
     }
@@ -123,5 +126,18 @@ mod tests {
             inspect("[Service]\nExecStart=/bin/true\n"),
             Ownership::Foreign
         );
+    }
+
+    /// Found by the unit_reader fuzz target: `Source=` lost a space (or any Unicode whitespace)
+    /// at the end of the path.
+    #[test]
+    fn sources_keep_the_whitespace_at_their_ends() {
+        for source in ["# ", " /b/config.json", "/b/\u{3000}", "/b/\u{a0}"] {
+            let unit = UNIT.replace("/b/config.json", &escape::record(source));
+            let Ownership::Generated(record) = inspect(&seal(&unit)) else {
+                panic!("not generated")
+            };
+            assert_eq!(record.source, PathBuf::from(source));
+        }
     }
 }

@@ -106,11 +106,13 @@ pub fn printable(text: &str) -> String {
 }
 
 /// Free text in our own `[X-Ociunit]` section, which systemd does not interpret: C escapes for
-/// backslashes and control characters, reversible with [`unrecord`].
+/// backslashes, control characters and a space at either end (which reading the line strips),
+/// reversible with [`unrecord`].
 pub fn record(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == '\\' || c.is_control() {
+    for (index, c) in text.char_indices() {
+        let at_an_end = index == 0 || index + c.len_utf8() == text.len();
+        if c == '\\' || c.is_control() || (c == ' ' && at_an_end) {
             let _ = write!(out, "\\x{:02x}", u32::from(c));
         } else {
             out.push(c);
@@ -272,5 +274,6 @@ mod tests {
         assert_eq!(setting("50%", false), Ok("50%".into()));
         assert!(setting("a\nb", false).is_err());
         assert!(setting("a\\", true).is_err());
+        assert_eq!(record(" a b "), "\\x20a b\\x20");
     }
 }
