@@ -81,7 +81,9 @@ fn check_unit(plan: &Plan) {
     expected.extend(spec.to_args());
     let expected: Vec<Vec<u8>> = expected.into_iter().map(String::into_bytes).collect();
     assert_eq!(words, expected, "{text}");
-    let args = words[1..].iter().map(|w| String::from_utf8(w.clone()).unwrap());
+    let args = words[1..]
+        .iter()
+        .map(|w| String::from_utf8(w.clone()).unwrap());
     assert_eq!(
         LaunchSpec::parse(args),
         Ok(Invocation::Launch(Box::new(spec)))
