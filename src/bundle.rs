@@ -56,13 +56,20 @@ impl Bundle {
         } else {
             path.to_owned()
         };
+        let text = read_config(&config)?;
+        let config = std::path::absolute(&config).unwrap_or_else(|_| config.clone());
+        Bundle::parse(config, text)
+    }
+
+    /// A bundle from the bytes of its `config.json`, which lives at `config` (absolute), without
+    /// touching the file system: for [`Bundle::load`], and for the fuzzer, which feeds it any
+    /// bytes at all.
+    pub fn parse(config: PathBuf, text: Vec<u8>) -> Result<Bundle, Error> {
         let missing = |message: String| InputError {
             file: config.clone(),
             location: Location::File,
             message,
         };
-        let text = read_config(&config)?;
-        let config = std::path::absolute(&config).unwrap_or_else(|_| config.clone());
         let dir = config.parent().map(Path::to_owned).unwrap_or_default();
         let sha256 = hex(&Sha256::digest(&text));
         let text =

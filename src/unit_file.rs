@@ -11,6 +11,8 @@ use crate::render::escape;
 
 pub const SECTION: &str = "[X-Ociunit]";
 const UNIT_HASH_KEY: &str = "UnitSha256=";
+/// What reading a `KEY=VALUE` line strips from either side.
+const BLANKS: [char; 2] = [' ', '\t'];
 
 /// What the `[X-Ociunit]` section says.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -38,15 +40,17 @@ fn content_hash(text_without_hash: &str) -> String {
     hex(&Sha256::digest(text_without_hash.as_bytes()))
 }
 
-/// The text with the `UnitSha256=` value blanked, as it was hashed.
-fn unsealed(text: &str) -> (String, Option<String>) {
+/// The text with the value of the first `UnitSha256=` line blanked, as it was hashed, and where
+/// in it that value goes, with the value. [`seal`] and [`inspect`] both take this line, even
+/// where it is not the template's (the fuzzer found a file whose first line was one).
+fn unsealed(text: &str) -> (String, Option<(usize, String)>) {
     let mut found = None;
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         match line.strip_prefix(UNIT_HASH_KEY) {
             Some(value) if found.is_none() => {
-                found = Some(value.trim_end().to_owned());
                 out.push_str(UNIT_HASH_KEY);
+                found = Some((out.len(), value.trim_end().to_owned()));
                 out.push('\n');
             }
             _ => out.push_str(line),
@@ -57,13 +61,12 @@ fn unsealed(text: &str) -> (String, Option<String>) {
 
 /// Fills in the `UnitSha256=` line the template leaves empty.
 pub fn seal(text: &str) -> String {
-    let (blank, _) = unsealed(text);
-    let hash = content_hash(&blank);
-    blank.replacen(
-        &format!("\n{UNIT_HASH_KEY}\n"),
-        &format!("\n{UNIT_HASH_KEY}{hash}\n"),
-        1,
-    )
+    let (mut blank, found) = unsealed(text);
+    if let Some((at, _)) = found {
+        let hash = content_hash(&blank);
+        blank.insert_str(at, &hash);
+    }
+    blank
 }
 
 /// Reads the record and checks the hash.
@@ -75,7 +78,8 @@ pub fn inspect(text: &str) -> Ownership {
             in_section = line.trim() == SECTION;
         } else if in_section {
             if let Some((key, value)) = line.split_once('=') {
-                fields.insert(key.trim(), value.trim());
+                // Only the whitespace `escape::record` escapes: a path may end in U+3000.
+                fields.insert(key.trim_matches(BLANKS), value.trim_matches(BLANKS));
             }
         }
     }
@@ -95,7 +99,7 @@ pub fn inspect(text: &str) -> Ownership {
     };
     let (blank, hash) = unsealed(text);
     match hash {
-        Some(hash) if hash == content_hash(&blank) => Ownership::Generated(record),
+        Some((_, hash)) if hash == content_hash(&blank) => Ownership::Generated(record),
         _ => Ownership::Edited(record),
     }
 }
@@ -123,5 +127,29 @@ mod tests {
             inspect("[Service]\nExecStart=/bin/true\n"),
             Ownership::Foreign
         );
+    }
+
+    /// Found by the unit_reader fuzz target: with a `UnitSha256=` line first in the file, seal
+    /// filled in a later one, so sealing again changed the file and it read as edited.
+    #[test]
+    fn the_first_hash_line_is_the_one_sealed_and_read() {
+        let unit = format!("UnitSha256=x\n{UNIT}");
+        let sealed = seal(&unit);
+        assert_eq!(seal(&sealed), sealed);
+        assert!(matches!(inspect(&sealed), Ownership::Generated(_)));
+        assert!(sealed.ends_with("UnitSha256=\n\n[Service]\nExecStart=/bin/true\n"));
+    }
+
+    /// Found by the unit_reader fuzz target: `Source=` lost a space (or any Unicode whitespace)
+    /// at the end of the path.
+    #[test]
+    fn sources_keep_the_whitespace_at_their_ends() {
+        for source in ["# ", " /b/config.json", "/b/\u{3000}", "/b/\u{a0}"] {
+            let unit = UNIT.replace("/b/config.json", &escape::record(source));
+            let Ownership::Generated(record) = inspect(&seal(&unit)) else {
+                panic!("not generated")
+            };
+            assert_eq!(record.source, PathBuf::from(source));
+        }
     }
 }

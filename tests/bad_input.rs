@@ -168,6 +168,11 @@ const BAD: &[(&str, At, &str)] = &[
         "\"3MB\"",
     ),
     (
+        "hugepage-plus-4KB",
+        P("linux.resources.hugepageLimits[0].pageSize"),
+        "\"+4KB\"",
+    ),
+    (
         "rs-linux-hugepage",
         P("linux.resources.hugepageLimits[0].pageSize"),
         "\"64kB\"",

@@ -106,11 +106,13 @@ pub fn printable(text: &str) -> String {
 }
 
 /// Free text in our own `[X-Ociunit]` section, which systemd does not interpret: C escapes for
-/// backslashes and control characters, reversible with [`unrecord`].
+/// backslashes, control characters and a space at either end (which reading the line strips),
+/// reversible with [`unrecord`].
 pub fn record(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c == '\\' || c.is_control() {
+    for (index, c) in text.char_indices() {
+        let at_an_end = index == 0 || index + c.len_utf8() == text.len();
+        if c == '\\' || c.is_control() || (c == ' ' && at_an_end) {
             let _ = write!(out, "\\x{:02x}", u32::from(c));
         } else {
             out.push(c);
@@ -190,53 +192,15 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// systemd's reading of one ExecStart= argument, as far as our output uses it:
-    /// extract_first_word(EXTRACT_UNQUOTE|EXTRACT_CUNESCAPE), then specifier expansion (`%%`),
-    /// then environment expansion (`$$`). Any other `%` or `$` would be an expansion: fail.
-    fn systemd_reads(line: &str) -> Vec<String> {
-        let mut words = Vec::new();
-        let mut chars = line.chars().peekable();
-        loop {
-            while chars.peek() == Some(&' ') {
-                chars.next();
-            }
-            if chars.peek().is_none() {
-                return words;
-            }
-            let mut raw = String::new();
-            let mut quoted = false;
-            while let Some(c) = chars.next() {
-                match c {
-                    '"' => quoted = !quoted,
-                    ' ' if !quoted => break,
-                    '\n' => panic!("a raw newline ends the setting"),
-                    '\\' => match chars.next().expect("trailing backslash continues the line") {
-                        'n' => raw.push('\n'),
-                        't' => raw.push('\t'),
-                        '\\' => raw.push('\\'),
-                        '"' => raw.push('"'),
-                        'u' => {
-                            let hex: String = chars.by_ref().take(4).collect();
-                            raw.push(
-                                char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap(),
-                            );
-                        }
-                        other => panic!("unexpected escape \\{other}"),
-                    },
-                    c => raw.push(c),
-                }
-            }
-            assert!(!quoted, "unterminated quote");
-            let mut word = String::new();
-            let mut rest = raw.chars().peekable();
-            while let Some(c) = rest.next() {
-                if c == '%' || c == '$' {
-                    assert_eq!(rest.next(), Some(c), "{c} would expand in {raw:?}");
-                }
-                word.push(c);
-            }
-            words.push(word);
-        }
+    /// The arguments systemd passes for `ExecStart=/launcher VALUE` in a unit file.
+    fn systemd_reads(value: &str) -> Vec<String> {
+        let unit = format!("[Service]\nExecStart=/launcher {value}\n");
+        let words = super::super::systemd_reading::exec_start(&unit)
+            .unwrap_or_else(|why| panic!("systemd does not read {value:?}: {why}"));
+        words[1..]
+            .iter()
+            .map(|w| String::from_utf8(w.clone()).expect("UTF-8 in, UTF-8 out"))
+            .collect()
     }
 
     proptest! {
@@ -247,8 +211,7 @@ mod tests {
             prop_assert!(!line.ends_with('\\'));
             prop_assert_eq!(systemd_reads(&line), words.clone());
             let groups: Vec<Vec<String>> = words.chunks(2).map(<[String]>::to_vec).collect();
-            let continued = exec_lines(&groups).replace(" \\\n    ", "  ");
-            prop_assert_eq!(systemd_reads(&continued), words);
+            prop_assert_eq!(systemd_reads(&exec_lines(&groups)), words);
         }
 
         #[test]
@@ -311,5 +274,6 @@ mod tests {
         assert_eq!(setting("50%", false), Ok("50%".into()));
         assert!(setting("a\nb", false).is_err());
         assert!(setting("a\\", true).is_err());
+        assert_eq!(record(" a b "), "\\x20a b\\x20");
     }
 }

@@ -3,6 +3,8 @@
 pub mod dbus;
 pub mod escape;
 pub mod explain;
+#[cfg(any(test, fuzzing))]
+pub mod systemd_reading;
 pub mod unit;
 
 use std::sync::OnceLock;

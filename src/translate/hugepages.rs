@@ -9,11 +9,15 @@ use crate::plan::Destination;
 use crate::plan::value::Limit;
 
 /// The kernel names hugetlb files by page size with an upper-case unit: `2MB`, `1GB`, `64KB`.
+/// The number must be written as the kernel writes it: `+4KB` or `02MB` would name no file
+/// (and a `+` no interface file at all: the fuzzer found that one).
 fn page_size(text: &str) -> Result<&str, String> {
     let digits = text.trim_end_matches(['K', 'M', 'G', 'B']);
     let unit = &text[digits.len()..];
     let number: u64 = digits.parse().unwrap_or(0);
-    if !["KB", "MB", "GB"].contains(&unit) || !number.is_power_of_two() {
+    let as_the_kernel_writes_it = number.to_string() == digits;
+    if !["KB", "MB", "GB"].contains(&unit) || !number.is_power_of_two() || !as_the_kernel_writes_it
+    {
         return Err(format!(
             "{} is not a huge page size as the kernel names them (a power of two followed by \
              KB, MB or GB, e.g. 2MB)",
@@ -57,5 +61,7 @@ mod tests {
         assert!(super::page_size("3MB").is_err());
         assert!(super::page_size("MB").is_err());
         assert!(super::page_size("2M").is_err());
+        assert!(super::page_size("+4KB").is_err());
+        assert!(super::page_size("02MB").is_err());
     }
 }
