@@ -8,7 +8,7 @@ use ociunit::lifecycle::apply;
 use ociunit::target;
 
 use super::args::{CompileArgs, UnitDirArg};
-use super::print;
+use super::print_report;
 
 #[derive(Args)]
 pub(super) struct Apply {
@@ -54,12 +54,7 @@ impl Apply {
             restart: self.restart,
             force: self.force,
         })?;
-        if self.json {
-            let text = serde_json::to_string_pretty(&report).expect("plain data");
-            print(&format!("{text}\n"))?;
-        } else {
-            print(&apply::text(&report, manager))?;
-        }
+        print_report(self.json, &report, |report| apply::text(report, manager))?;
         Ok(code)
     }
 }

@@ -8,7 +8,7 @@ use ociunit::compile::Request;
 use ociunit::error::Error;
 
 use super::args::{CompileArgs, ManagerArgs, RuntimeArgs, TargetArgs};
-use super::{print, print_json};
+use super::print_report;
 
 #[derive(Args)]
 pub(super) struct Doctor {
@@ -49,11 +49,7 @@ impl Doctor {
             },
             launcher: compile.launcher()?,
         })?;
-        if self.json {
-            print_json(&report)?;
-        } else {
-            print(&report.text())?;
-        }
+        print_report(self.json, &report, |report| report.text())?;
         Ok(if report.ok { 0 } else { 1 })
     }
 }

@@ -11,7 +11,7 @@ use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
 use ociunit::output;
 
 use super::args::{CompileArgs, ManagerArgs, UnitDirArg};
-use super::{print, print_json, report_error, warn};
+use super::{print, print_json, print_report, report_error, warn};
 
 #[derive(Args)]
 pub(super) struct Install {
@@ -51,11 +51,7 @@ impl Install {
         };
         let report = install::install(&request)?;
         warn(&report.warnings);
-        if self.json {
-            print_json(&report)?;
-        } else {
-            print(&report.text())?;
-        }
+        print_report(self.json, &report, |report| report.text())?;
         Ok(0)
     }
 }
@@ -207,11 +203,7 @@ impl Status {
             self.manager.manager(),
             &compile::unit_name_of(&self.unit, "service")?,
         )?;
-        if self.json {
-            print_json(&report)?;
-        } else {
-            print(&report.text())?;
-        }
+        print_report(self.json, &report, |report| report.text())?;
         Ok(0)
     }
 }
@@ -244,11 +236,9 @@ impl Uninstall {
             keep_running: self.keep_running,
             force: self.force,
         })?;
-        if self.json {
-            print_json(&report)?;
-        } else {
-            print(&format!("removed {}\n", report.path.display()))?;
-        }
+        print_report(self.json, &report, |report| {
+            format!("removed {}\n", report.path.display())
+        })?;
         Ok(0)
     }
 }

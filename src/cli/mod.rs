@@ -100,6 +100,18 @@ fn print_json(report: &impl Serialize) -> Result<(), Error> {
     print(&format!("{text}\n"))
 }
 
+/// A command's report: the JSON document with `--json`, else its text.
+fn print_report<R: Serialize>(
+    json: bool,
+    report: &R,
+    text: impl FnOnce(&R) -> String,
+) -> Result<(), Error> {
+    match json {
+        true => print_json(report),
+        false => print(&text(report)),
+    }
+}
+
 /// The warnings a command reports itself (`--json` changes only stdout: the document has them
 /// too).
 fn warn(warnings: &[String]) {
