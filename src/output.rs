@@ -216,28 +216,26 @@ mod tests {
         ))
     }
 
+    /// `write_unit` under the lock of the file's directory, as every caller takes it.
+    fn write_locked(path: &Path, text: &str, force: bool) -> Result<Replaced, Error> {
+        write_unit(
+            &lock_dir(path.parent().unwrap()).unwrap(),
+            path,
+            text,
+            force,
+        )
+    }
+
     #[test]
     fn replaces_untouched_generated_units() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("x.service");
         assert_eq!(
-            write_unit(
-                &lock_dir(dir.path()).unwrap(),
-                &path,
-                &generated("A=1"),
-                false
-            )
-            .unwrap(),
+            write_locked(&path, &generated("A=1"), false).unwrap(),
             Replaced::Nothing
         );
         assert_eq!(
-            write_unit(
-                &lock_dir(dir.path()).unwrap(),
-                &path,
-                &generated("A=2"),
-                false
-            )
-            .unwrap(),
+            write_locked(&path, &generated("A=2"), false).unwrap(),
             Replaced::Generated
         );
         assert_eq!(fs::read_to_string(&path).unwrap(), generated("A=2"));
@@ -254,36 +252,14 @@ mod tests {
         let path = dir.path().join("x.service");
         let mine = "[Service]\nExecStart=/bin/mine\n";
         fs::write(&path, mine).unwrap();
-        assert!(
-            write_unit(
-                &lock_dir(dir.path()).unwrap(),
-                &path,
-                &generated("A=1"),
-                false
-            )
-            .is_err()
-        );
+        assert!(write_locked(&path, &generated("A=1"), false).is_err());
         assert_eq!(fs::read_to_string(&path).unwrap(), mine);
         let edited = generated("A=1").replace("A=1", "A=hand-edited");
         fs::write(&path, &edited).unwrap();
-        assert!(
-            write_unit(
-                &lock_dir(dir.path()).unwrap(),
-                &path,
-                &generated("A=1"),
-                false
-            )
-            .is_err()
-        );
+        assert!(write_locked(&path, &generated("A=1"), false).is_err());
         let backup = backup_path(&path);
         assert_eq!(
-            write_unit(
-                &lock_dir(dir.path()).unwrap(),
-                &path,
-                &generated("A=1"),
-                true
-            )
-            .unwrap(),
+            write_locked(&path, &generated("A=1"), true).unwrap(),
             Replaced::BackedUp(backup.clone())
         );
         assert_eq!(fs::read_to_string(&backup).unwrap(), edited);
@@ -296,13 +272,7 @@ mod tests {
         let path = dir.path().join("x.service");
         let theirs = generated_from("/other/config.json", "A=1");
         fs::write(&path, &theirs).unwrap();
-        let err = write_unit(
-            &lock_dir(dir.path()).unwrap(),
-            &path,
-            &generated("A=1"),
-            false,
-        )
-        .unwrap_err();
+        let err = write_locked(&path, &generated("A=1"), false).unwrap_err();
         assert!(
             err.to_string()
                 .contains("generated from another bundle (/other/config.json)"),
@@ -311,13 +281,7 @@ mod tests {
         assert_eq!(fs::read_to_string(&path).unwrap(), theirs);
         let backup = backup_path(&path);
         assert_eq!(
-            write_unit(
-                &lock_dir(dir.path()).unwrap(),
-                &path,
-                &generated("A=1"),
-                true
-            )
-            .unwrap(),
+            write_locked(&path, &generated("A=1"), true).unwrap(),
             Replaced::BackedUp(backup.clone())
         );
         assert_eq!(fs::read_to_string(&backup).unwrap(), theirs);
@@ -362,15 +326,8 @@ mod tests {
     fn a_failed_write_leaves_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing-dir").join("x.service");
-        assert!(
-            write_unit(
-                &lock_dir(dir.path()).unwrap(),
-                &path,
-                &generated("A=1"),
-                false
-            )
-            .is_err()
-        );
+        let lock = lock_dir(dir.path()).unwrap();
+        assert!(write_unit(&lock, &path, &generated("A=1"), false).is_err());
         assert!(!path.exists());
     }
 
