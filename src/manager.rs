@@ -2,10 +2,11 @@
 //! status, list and uninstall make, the values and errors `ociunit run` shares with them
 //! (its own connection is `run::bus`), and errors turned into one line with the likely fix.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use zbus::blocking::Connection;
-use zbus::zvariant::{self, OwnedObjectPath, Value};
+use zbus::zvariant::{self, OwnedObjectPath, OwnedValue, Value};
 
 use crate::error::Error;
 use crate::plan::property::{DbusProperty, DbusValue};
@@ -222,17 +223,36 @@ pub fn job_result(
     })
 }
 
-/// One interface of a unit object, read fresh on every call: a property cache could still
-/// hold values from before the change we are asking about.
-pub fn unit_interface<'a>(
-    connection: &'a Connection,
-    path: &OwnedObjectPath,
-    interface: &'static str,
-) -> zbus::Result<zbus::blocking::Proxy<'a>> {
-    zbus::blocking::proxy::Builder::new(connection)
-        .destination("org.freedesktop.systemd1")?
-        .path(path.clone())?
-        .interface(interface)?
-        .cache_properties(zbus::proxy::CacheProperties::No)
-        .build()
+/// One interface of a unit object as it is now, read in one `GetAll`: status and apply look at
+/// a dozen properties, and a `Get` each would be a dozen round trips. Read it again after a
+/// change; it is never a cache.
+pub struct Snapshot(HashMap<String, OwnedValue>);
+
+/// The interfaces of a unit object that [`Snapshot::read`] reads.
+pub const UNIT: &str = "org.freedesktop.systemd1.Unit";
+pub const SERVICE: &str = "org.freedesktop.systemd1.Service";
+
+impl Snapshot {
+    pub fn read(
+        connection: &Connection,
+        path: &OwnedObjectPath,
+        interface: &'static str,
+    ) -> zbus::Result<Snapshot> {
+        let reply = connection.call_method(
+            Some("org.freedesktop.systemd1"),
+            path.as_str(),
+            Some("org.freedesktop.DBus.Properties"),
+            "GetAll",
+            &(interface,),
+        )?;
+        Ok(Snapshot(reply.body().deserialize()?))
+    }
+
+    /// The property, if the interface has it with that type.
+    pub fn get<T>(&self, name: &str) -> Option<T>
+    where
+        T: TryFrom<OwnedValue>,
+    {
+        T::try_from(self.0.get(name)?.try_clone().ok()?).ok()
+    }
 }

@@ -18,7 +18,7 @@ use crate::compile::{self, Request};
 use crate::error::Error;
 use crate::launch::cgroup::Tree;
 use crate::launch::grammar::{CgroupWrite, Invocation, LaunchSpec};
-use crate::manager;
+use crate::manager::{self, Snapshot};
 use crate::output;
 use crate::plan::property::{DbusProperty, DbusValue, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
@@ -34,8 +34,6 @@ pub const FORMAT: &str = "ociunit-apply/1";
 pub const EXIT_RESTART_NEEDED: u8 = 3;
 
 const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
-const UNIT: &str = "org.freedesktop.systemd1.Unit";
-const SERVICE: &str = "org.freedesktop.systemd1.Service";
 
 #[derive(Clone, Debug)]
 pub struct ApplyRequest {
@@ -251,19 +249,16 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     let object = proxy
         .load_unit(&plan.unit)
         .map_err(|e| manager::call_error(&format!("loading {}", plan.unit), &e))?;
-    let interfaces = manager::unit_interface(&connection, &object, UNIT)
-        .and_then(|u| Ok((u, manager::unit_interface(&connection, &object, SERVICE)?)));
-    let (unit_iface, service) =
-        interfaces.map_err(|e| manager::call_error(&format!("reading {}", plan.unit), &e))?;
-    let state = unit_iface
-        .get_property::<String>("ActiveState")
-        .unwrap_or_default();
+    let read = |interface| {
+        Snapshot::read(&connection, &object, interface)
+            .map_err(|e| manager::call_error(&format!("reading {}", plan.unit), &e))
+    };
+    let unit_iface = read(manager::UNIT)?;
+    let mut service = read(manager::SERVICE)?;
+    let state = unit_iface.get::<String>("ActiveState").unwrap_or_default();
     let active = matches!(state.as_str(), "active" | "reloading");
     if previous.is_none() {
-        if !unit_iface
-            .get_property::<bool>("Transient")
-            .unwrap_or(false)
-        {
+        if !unit_iface.get::<bool>("Transient").unwrap_or(false) {
             return Err(Error::Host(not_installed()));
         }
         if !active {
@@ -274,10 +269,8 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             )));
         }
     }
-    let cgroup = service
-        .get_property::<String>("ControlGroup")
-        .unwrap_or_default();
-    let main_pid = service.get_property::<u32>("MainPID").unwrap_or(0);
+    let cgroup = service.get::<String>("ControlGroup").unwrap_or_default();
+    let main_pid = service.get::<u32>("MainPID").unwrap_or(0);
     let tree = match active {
         true => Some(Tree::open(Path::new(CGROUP_MOUNT), &cgroup, &plan.leaf)),
         false => None,
@@ -292,7 +285,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         Some(previous) => {
             let installed = String::from_utf8_lossy(previous).into_owned();
             let invocation = unit_iface
-                .get_property::<Vec<u8>>("InvocationID")
+                .get::<Vec<u8>>("InvocationID")
                 .map(|id| crate::bundle::hex(&id))
                 .unwrap_or_default();
             let state_dir = match &apply.request.container.home {
@@ -372,6 +365,8 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                 Some(previous),
                 apply.force,
             )?;
+            // What the reload applied is compared with the plan below.
+            service = read(manager::SERVICE)?;
         }
         if active && kept.is_none() && *installed != text {
             if let Err(err) = started.keep(installed) {
@@ -463,7 +458,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                 field.outcome = Some(Outcome::Restarted);
             }
         }
-        report.main_pid = service.get_property::<u32>("MainPID").unwrap_or(0);
+        report.main_pid = read(manager::SERVICE)?.get::<u32>("MainPID").unwrap_or(0);
     }
     let code = exit_code(&report);
     Ok((report, code))
@@ -510,18 +505,13 @@ impl Running {
     /// A transient service has no unit file of ours: what it runs is its `ExecStart` and its
     /// properties as the manager reports them, and the keys it was given are those of the file
     /// systemd keeps for it (`FragmentPath`).
-    fn transient(
-        plan: &Plan,
-        unit_iface: &zbus::blocking::Proxy,
-        service: &zbus::blocking::Proxy,
-    ) -> Result<Running, Error> {
+    fn transient(plan: &Plan, unit_iface: &Snapshot, service: &Snapshot) -> Result<Running, Error> {
         let fragment = unit_iface
-            .get_property::<String>("FragmentPath")
-            .ok()
+            .get::<String>("FragmentPath")
             .and_then(|path| std::fs::read_to_string(path).ok())
             .unwrap_or_default();
         let commands = service
-            .get_property::<Vec<ExecCommand>>("ExecStart")
+            .get::<Vec<ExecCommand>>("ExecStart")
             .unwrap_or_default();
         // systemd keeps `$$` in a command received over the bus and expands it at start.
         let launched = commands.first().and_then(|(path, argv, ..)| {
@@ -540,9 +530,7 @@ impl Running {
         };
         let writes = spec.writes.iter().map(|w| w.file.to_string()).collect();
         let properties = transient_properties(plan, Path::new(path)).filter_map(|p| {
-            let value = service
-                .get_property::<zbus::zvariant::OwnedValue>(p.name)
-                .ok()?;
+            let value = service.get::<zbus::zvariant::OwnedValue>(p.name)?;
             Some((p.name.to_owned(), value.to_string()))
         });
         Ok(Running {

@@ -88,11 +88,10 @@ pub fn add_states(listed: &mut [Listed], manager_kind: Manager) {
         let Ok(path) = proxy.load_unit(&entry.unit) else {
             continue;
         };
-        let Ok(unit) = manager::unit_interface(&connection, &path, "org.freedesktop.systemd1.Unit")
-        else {
+        let Ok(unit) = manager::Snapshot::read(&connection, &path, manager::UNIT) else {
             continue;
         };
-        let read = |name| unit.get_property::<String>(name).ok();
+        let read = |name| unit.get::<String>(name);
         entry.active_state = read("ActiveState");
         entry.sub_state = read("SubState");
     }

@@ -8,13 +8,10 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::launch::grammar::DEFAULT_LEAF;
-use crate::manager;
+use crate::manager::{self, Snapshot};
 use crate::plan::property::{ALL, DbusValue, Kind, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::target::Manager;
-
-const UNIT: &str = "org.freedesktop.systemd1.Unit";
-const SERVICE: &str = "org.freedesktop.systemd1.Service";
 
 /// Usage counters, by D-Bus name; all are `t`, `u64::MAX` when not available.
 const USAGE: [&str; 4] = [
@@ -101,23 +98,21 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
     let path = proxy
         .load_unit(unit)
         .map_err(|e| manager::call_error(&format!("loading {unit}"), &e))?;
-    let interfaces = manager::unit_interface(&connection, &path, UNIT)
-        .and_then(|u| Ok((u, manager::unit_interface(&connection, &path, SERVICE)?)));
+    let interfaces = Snapshot::read(&connection, &path, manager::UNIT)
+        .and_then(|u| Ok((u, Snapshot::read(&connection, &path, manager::SERVICE)?)));
     let (unit_iface, service) =
         interfaces.map_err(|e| manager::call_error(&format!("reading {unit}"), &e))?;
-    let text_of = |proxy: &zbus::blocking::Proxy, name: &str| {
-        proxy
-            .get_property::<String>(name)
-            .unwrap_or_else(|_| "?".into())
+    let text_of = |snapshot: &Snapshot, name: &str| {
+        snapshot.get::<String>(name).unwrap_or_else(|| "?".into())
     };
     let control_group = text_of(&service, "ControlGroup");
     // How the last run ended (a signal, `oom-kill`), once its main process has.
-    let code = service.get_property::<i32>("ExecMainCode").unwrap_or(0);
+    let code = service.get::<i32>("ExecMainCode").unwrap_or(0);
     let last_run = (code != 0).then(|| LastRun {
         result: text_of(&service, "Result"),
         termination: crate::run::wait::termination(
             code,
-            service.get_property::<i32>("ExecMainStatus").unwrap_or(0),
+            service.get::<i32>("ExecMainStatus").unwrap_or(0),
         ),
     });
     let limits = limits()
@@ -134,7 +129,7 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
     let usage = USAGE
         .into_iter()
         .filter_map(|name| {
-            let value = service.get_property::<u64>(name).ok()?;
+            let value = service.get::<u64>(name)?;
             (value != u64::MAX).then_some(Usage { name, value })
         })
         .collect();
@@ -146,7 +141,7 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
         sub_state: text_of(&unit_iface, "SubState"),
         fragment_path: text_of(&unit_iface, "FragmentPath"),
         last_run,
-        main_pid: service.get_property::<u32>("MainPID").unwrap_or(0),
+        main_pid: service.get::<u32>("MainPID").unwrap_or(0),
         payload: payload(&control_group),
         control_group,
         limits,
@@ -230,15 +225,12 @@ fn payload(cgroup: &str) -> Option<Payload> {
 
 /// The value a running unit has for `spec`, as its D-Bus signature types it; `None` when the
 /// manager does not know the property (or the unit is gone).
-pub(crate) fn read_live(service: &zbus::blocking::Proxy, spec: &PropertySpec) -> Option<DbusValue> {
+pub(crate) fn read_live(service: &Snapshot, spec: &PropertySpec) -> Option<DbusValue> {
     let (name, _) = spec.dbus[0];
     match spec.kind {
-        Kind::CpuSet => service
-            .get_property::<Vec<u8>>(name)
-            .ok()
-            .map(DbusValue::Bytes),
-        Kind::Bool => service.get_property::<bool>(name).ok().map(DbusValue::Bool),
-        _ => service.get_property::<u64>(name).ok().map(DbusValue::U64),
+        Kind::CpuSet => service.get::<Vec<u8>>(name).map(DbusValue::Bytes),
+        Kind::Bool => service.get::<bool>(name).map(DbusValue::Bool),
+        _ => service.get::<u64>(name).map(DbusValue::U64),
     }
 }
 
