@@ -68,16 +68,30 @@ pub fn connect(manager: Manager) -> Result<Connection, Error> {
             Connection::session()
         }
         Manager::User => {
-            let runtime = std::env::var_os("XDG_RUNTIME_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| {
-                    PathBuf::from(format!("/run/user/{}", rustix::process::getuid().as_raw()))
-                });
-            let address = format!("unix:path={}", runtime.join("bus").display());
+            let address = format!("unix:path={}", user_runtime_dir().join("bus").display());
             zbus::blocking::connection::Builder::address(address.as_str()).and_then(|b| b.build())
         }
     };
     result.map_err(|err| unreachable(manager, &err))
+}
+
+/// Where the user's manager keeps its sockets and runtime state.
+pub fn user_runtime_dir() -> PathBuf {
+    std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(format!("/run/user/{}", rustix::process::getuid().as_raw()))
+        })
+}
+
+/// The directory of drop-ins that `SetUnitProperties` with `runtime` writes for a unit that
+/// has a unit file (systemd's runtime "control" directory; a transient unit's go with it).
+pub fn runtime_control_dir(manager: Manager, unit: &str) -> PathBuf {
+    let dir = match manager {
+        Manager::System => PathBuf::from("/run/systemd/system.control"),
+        Manager::User => user_runtime_dir().join("systemd/user.control"),
+    };
+    dir.join(format!("{unit}.d"))
 }
 
 /// The manager could not be reached: why, and the likely fix.

@@ -144,9 +144,8 @@ pub struct Report {
 /// How a live change is made.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Action {
-    /// `SetUnitProperties`, unless the reload already applied it; `None`: the bundle no longer
-    /// sets it, and the reload put systemd's default back.
-    Property(&'static PropertySpec, Option<DbusValue>),
+    /// `SetUnitProperties` (runtime: a unit file, if any, already carries the value).
+    Property(&'static PropertySpec, DbusValue),
     Leaf(CgroupWrite),
 }
 
@@ -254,7 +253,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             .map_err(|e| manager::call_error(&format!("reading {}", plan.unit), &e))
     };
     let unit_iface = read(manager::UNIT)?;
-    let mut service = read(manager::SERVICE)?;
+    let service = read(manager::SERVICE)?;
     let state = unit_iface.get::<String>("ActiveState").unwrap_or_default();
     let active = matches!(state.as_str(), "active" | "reloading");
     if previous.is_none() {
@@ -308,11 +307,11 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     let mut planned = match &installed {
         Some((installed, ..)) if !active => not_running(installed, &text, old_config, &plan),
         _ => {
-            let (running, new, dropped) = match &installed {
+            let (running, new) = match &installed {
                 Some((installed, _, kept)) => {
                     let started_text = kept.as_deref().unwrap_or(installed);
                     let running = Running::installed(installed, started_text);
-                    (running, start_settings(&text, true), Dropped::Reloaded)
+                    (running, start_settings(&text, true))
                 }
                 None => {
                     let running = Running::transient(&plan, &unit_iface, &service)?;
@@ -322,10 +321,10 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                         transient_properties(&plan, &apply.launcher)
                             .map(|p| (p.name.to_owned(), manager::to_value(&p).to_string())),
                     );
-                    (running, new, Dropped::Kept)
+                    (running, new)
                 }
             };
-            classify(&plan, &running, &new, dropped, old_config, live, leaf)
+            classify(&plan, &running, &new, old_config, live, leaf)
         }
     };
     order(&mut planned);
@@ -351,35 +350,41 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         .container
         .as_ref()
         .is_some_and(|c| old_config != Some(c.config_text().as_str()));
-    if let (Some(lock), Some(previous), Some((installed, started, kept))) =
-        (&lock, &previous, &installed)
-    {
-        // A reload is most of apply's time: none when the unit and its config are as installed.
-        if *installed != text || config_changed {
-            super::install::write_and_reload(
+    // The unit is written first, so that a change the loop below stops at is in the file for
+    // the next start; the manager reads it last, once the live changes are made, since a
+    // reload changes the unit's properties but not its cgroup.
+    let pending = match (&lock, &previous, &installed) {
+        (Some(lock), Some(previous), Some((installed, started, kept)))
+            if *installed != text || config_changed =>
+        {
+            let pending = super::install::write(
                 lock,
-                &proxy,
                 &plan,
                 &path,
                 &text,
                 Some(previous),
                 apply.force,
             )?;
-            // What the reload applied is compared with the plan below.
-            service = read(manager::SERVICE)?;
-        }
-        if active && kept.is_none() && *installed != text {
-            if let Err(err) = started.keep(installed) {
-                eprintln!(
-                    "ociunit: warning: cannot keep the unit the running {} started from ({err}): \
-                     the next apply compares the start-time settings with the new unit file",
-                    plan.unit
-                );
+            if active && kept.is_none() && *installed != text {
+                if let Err(err) = started.keep(installed) {
+                    eprintln!(
+                        "ociunit: warning: cannot keep the unit the running {} started from \
+                         ({err}): the next apply compares the start-time settings with the new \
+                         unit file",
+                        plan.unit
+                    );
+                }
             }
+            Some(pending)
         }
-    }
+        _ => None,
+    };
+    let control = installed
+        .is_some()
+        .then(|| ControlDropIns::scan(manager::runtime_control_dir(manager_kind, &plan.unit)));
     let (launch, _) = plan.launch_spec(Spawner::Systemd);
     let mut failed = false;
+    let mut set_live = false;
     let mut controllers_enabled = false;
     for step in &mut planned {
         let Some(action) = &step.action else {
@@ -394,30 +399,18 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         }
         let result = match action {
             Action::Property(spec, new) => {
-                let now = read_live(&service, spec);
-                match new {
-                    None => {
-                        step.field.new = now.map(|value| shown(spec, &value));
-                        Ok(())
-                    }
-                    Some(new) if now.as_ref().is_some_and(|now| same_live(now, new)) => Ok(()),
-                    Some(new) => {
-                        let property =
-                            crate::plan::property::DbusProperty::new(spec.dbus[0].0, new.clone());
-                        // runtime: the unit file carries the value now; a persistent control
-                        // drop-in would override every later install.
-                        proxy
-                            .set_unit_properties(
-                                &plan.unit,
-                                true,
-                                vec![(property.name, manager::to_value(&property))],
-                            )
-                            .map_err(|e| {
-                                manager::call_error(&format!("SetUnitProperties {}", spec.key), &e)
-                                    .to_string()
-                            })
-                    }
-                }
+                let property = DbusProperty::new(spec.dbus[0].0, new.clone());
+                set_live = true;
+                proxy
+                    .set_unit_properties(
+                        &plan.unit,
+                        true,
+                        vec![(property.name, manager::to_value(&property))],
+                    )
+                    .map_err(|e| {
+                        manager::call_error(&format!("SetUnitProperties {}", spec.key), &e)
+                            .to_string()
+                    })
             }
             Action::Leaf(write) => match tree.as_ref() {
                 Some(Ok(tree)) => {
@@ -442,6 +435,25 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                 failed = true;
             }
         }
+    }
+    if let (Some(control), true) = (&control, set_live) {
+        control.remove_written();
+    }
+    // The reload forgets the runtime drop-ins just removed, and reads the rewritten unit.
+    match pending {
+        Some(pending) => {
+            pending.reload(&proxy).map_err(|err| match set_live {
+                true => Error::Host(format!(
+                    "{err}; the limits changed live before it stay changed"
+                )),
+                false => err,
+            })?;
+        }
+        None if set_live && control.is_some() => proxy
+            .reload()
+            .map_err(|e| manager::call_error("reloading the manager", &e))
+            .map(drop)?,
+        None => {}
     }
     report.fields = planned.into_iter().map(|p| p.field).collect();
     report.restart_needed = report.fields.iter().any(|f| {
@@ -472,15 +484,6 @@ struct Running {
     writes: BTreeSet<String>,
     /// Its start-time settings by name.
     settings: BTreeMap<String, Vec<String>>,
-}
-
-/// What becomes of a systemd limit the bundle no longer sets.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Dropped {
-    /// The manager's reload of the rewritten unit file put systemd's default back.
-    Reloaded,
-    /// Nothing rewrites a transient unit: it keeps the value until it is started anew.
-    Kept,
 }
 
 /// `ExecStart`'s entries over D-Bus: path, argv, ignore errors, then timestamps and status.
@@ -581,6 +584,60 @@ fn transient_settings(
     out
 }
 
+/// The drop-ins `SetUnitProperties` with `runtime` writes for a unit that has a unit file
+/// (`50-MemoryMax.conf`, …, in the manager's runtime control directory). They would override
+/// the unit file, and so every later install, until the next boot: apply removes those its
+/// calls wrote before the manager reloads, and the unit file stays the one definition. Which
+/// ones are told by what changed in the directory, since systemd names some after another key
+/// (`CPUQuota` for `CPUQuotaPerSecUSec`); a drop-in the user made stays unless a call rewrote it.
+struct ControlDropIns {
+    dir: PathBuf,
+    before: BTreeMap<std::ffi::OsString, (u64, std::time::SystemTime)>,
+}
+
+impl ControlDropIns {
+    fn scan(dir: PathBuf) -> ControlDropIns {
+        let before = Self::list(&dir);
+        ControlDropIns { dir, before }
+    }
+
+    /// Each file by name, with what tells a rewrite: its inode (systemd replaces the file) and
+    /// its modification time.
+    fn list(dir: &Path) -> BTreeMap<std::ffi::OsString, (u64, std::time::SystemTime)> {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return BTreeMap::new();
+        };
+        entries
+            .filter_map(|entry| {
+                let entry = entry.ok()?;
+                let meta = entry.metadata().ok()?;
+                Some((entry.file_name(), (meta.ino(), meta.modified().ok()?)))
+            })
+            .collect()
+    }
+
+    /// A drop-in that cannot be removed is only a warning: the live change is made, and the
+    /// drop-in holds the same value as the unit file until the next boot.
+    fn remove_written(&self) {
+        for (name, stamp) in Self::list(&self.dir) {
+            if self.before.get(&name) == Some(&stamp) {
+                continue;
+            }
+            let path = self.dir.join(&name);
+            if let Err(err) = std::fs::remove_file(&path) {
+                eprintln!(
+                    "ociunit: warning: cannot remove {} ({err}): until the next boot it \
+                     overrides the unit file's value",
+                    path.display()
+                );
+            }
+        }
+        // Only if empty; the manager recreates it when it needs it.
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
 /// The unit file the running invocation of a unit started from, kept by the first `apply` that
 /// rewrote the file: what a later `apply` compares the start-time settings with, since the
 /// installed file no longer says what runs. It carries the unit's InvocationID, which changes at
@@ -652,7 +709,6 @@ fn classify(
     plan: &Plan,
     running: &Running,
     new: &BTreeMap<String, Vec<String>>,
-    dropped: Dropped,
     old_config: Option<&str>,
     live: impl Fn(&PropertySpec) -> Option<DbusValue>,
     leaf: impl Fn(&str) -> Option<String>,
@@ -668,7 +724,9 @@ fn classify(
             continue;
         }
         let old = live(spec);
-        if new.is_none() && dropped == Dropped::Kept {
+        // systemd's default comes back at the next start: a reload of the unit file changes
+        // the unit's property but not its cgroup, and nothing rewrites a transient unit.
+        let Some(new) = new else {
             planned.push(Planned::new(Field {
                 name: spec.key.to_owned(),
                 place: Place::Systemd,
@@ -679,13 +737,10 @@ fn classify(
                 error: None,
             }));
             continue;
-        }
-        let same = match (&old, &new) {
-            (Some(old), Some(new)) => same_live(old, new),
-            _ => false,
         };
+        let same = old.as_ref().is_some_and(|old| same_live(old, &new));
         let tighter = match (&old, &new) {
-            (Some(DbusValue::U64(old)), Some(DbusValue::U64(new))) if old != new => Some(new < old),
+            (Some(DbusValue::U64(old)), DbusValue::U64(new)) if old != new => Some(new < old),
             _ => None,
         };
         planned.push(Planned {
@@ -693,7 +748,7 @@ fn classify(
                 spec.key.to_owned(),
                 Place::Systemd,
                 old.as_ref().map(|value| shown(spec, value)),
-                new.as_ref().map(|value| shown(spec, value)),
+                Some(shown(spec, &new)),
                 same,
             ),
             action: (!same).then_some(Action::Property(spec, new)),
@@ -1107,7 +1162,7 @@ mod tests {
     ) -> Vec<Planned> {
         let running = Running::installed(installed, started);
         let new = start_settings(text, true);
-        classify(plan, &running, &new, Dropped::Reloaded, None, live, leaf)
+        classify(plan, &running, &new, None, live, leaf)
     }
 
     /// The start-time settings that differ.
@@ -1210,7 +1265,7 @@ mod tests {
         let systemd = field(&planned, "MemoryMax");
         assert_eq!(
             (systemd.change, systemd.new.as_deref()),
-            (Change::Live, None)
+            (Change::Restart, None)
         );
         let leaf = field(&planned, "payload/memory.max");
         assert_eq!((leaf.change, leaf.new.as_deref()), (Change::Restart, None));
@@ -1245,7 +1300,6 @@ mod tests {
             &plan,
             &running,
             &settings(&plan),
-            Dropped::Kept,
             None,
             live,
             |file| (file == "pids.max").then(|| "64".to_owned()),

@@ -109,20 +109,26 @@ impl Report {
     }
 }
 
+/// A unit (and a container's runtime config) written but not yet read by the manager.
+pub(super) struct Pending<'a> {
+    path: &'a Path,
+    previous: Option<&'a [u8]>,
+    previous_config: Option<(PathBuf, Vec<u8>)>,
+    /// Where a replaced unit was kept.
+    backup: Option<PathBuf>,
+}
+
 /// Writes the unit at `path` (and a container's runtime config first, so that the unit never
-/// names one that is not there) under [`output::write_unit`]'s rules, then reloads the manager;
-/// if it refuses, puts back `previous` (and the previous config), so a failure leaves the old
-/// state. `lock` on the unit directory was taken before `previous` was read. Returns where a
-/// replaced unit was kept.
-pub(super) fn write_and_reload(
+/// names one that is not there) under [`output::write_unit`]'s rules. `lock` on the unit
+/// directory was taken before `previous` was read.
+pub(super) fn write<'a>(
     lock: &output::DirLock,
-    proxy: &manager::ManagerProxy,
     plan: &Plan,
-    path: &Path,
+    path: &'a Path,
     text: &str,
-    previous: Option<&[u8]>,
+    previous: Option<&'a [u8]>,
     force: bool,
-) -> Result<Option<PathBuf>, Error> {
+) -> Result<Pending<'a>, Error> {
     let previous_config = match &plan.container {
         Some(container) => {
             let config = container.config_dir.join("config.json");
@@ -139,12 +145,27 @@ pub(super) fn write_and_reload(
         }
         Replaced::Nothing | Replaced::Generated => None,
     };
-    if let Err(err) = proxy.reload() {
-        let undone = match previous {
+    Ok(Pending {
+        path,
+        previous,
+        previous_config,
+        backup,
+    })
+}
+
+impl Pending<'_> {
+    /// Has the manager reload; if it refuses, puts back the previous unit (and config), so a
+    /// failure leaves the old state. Returns where a replaced unit was kept.
+    pub(super) fn reload(self, proxy: &manager::ManagerProxy) -> Result<Option<PathBuf>, Error> {
+        let Err(err) = proxy.reload() else {
+            return Ok(self.backup);
+        };
+        let path = self.path;
+        let undone = match self.previous {
             Some(old) => output::write_atomically(path, old),
             None => std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, &e)),
         }
-        .and_then(|()| match &previous_config {
+        .and_then(|()| match &self.previous_config {
             Some((config, bytes)) => output::write_atomically(config, bytes),
             None => Ok(()),
         });
@@ -152,12 +173,11 @@ pub(super) fn write_and_reload(
             Ok(()) => "the previous state is restored".to_owned(),
             Err(undo) => format!("undoing the write failed too ({undo})"),
         };
-        return Err(manager::call_error(
+        Err(manager::call_error(
             &format!("{}: reloading the manager failed ({state})", path.display()),
             &err,
-        ));
+        ))
     }
-    Ok(backup)
 }
 
 pub fn install(install: &InstallRequest) -> Result<Report, Error> {
@@ -227,15 +247,15 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
 
     let connection = manager::connect(manager_kind)?;
     let proxy = manager::proxy(&connection)?;
-    let backup = write_and_reload(
+    let backup = write(
         &lock,
-        &proxy,
         &plan,
         &path,
         &text,
         previous.as_deref(),
         install.force,
-    )?;
+    )?
+    .reload(&proxy)?;
     report.files.push(Written {
         path,
         bytes: text.len(),

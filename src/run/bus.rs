@@ -24,7 +24,7 @@ use zbus::zvariant::serialized::{Context, Data};
 use zbus::zvariant::{Endian, OwnedObjectPath, OwnedValue, Value};
 
 use crate::error::Error;
-use crate::manager::{call_error, unreachable};
+use crate::manager::{call_error, unreachable, user_runtime_dir};
 use crate::target::Manager;
 
 const SERVICE: &str = "org.freedesktop.systemd1";
@@ -435,7 +435,7 @@ fn connect(manager: Manager, via: Via) -> std::io::Result<(UnixStream, Via)> {
     if via == Via::Private {
         let private = match manager {
             Manager::System => PathBuf::from("/run/systemd/private"),
-            Manager::User => runtime_dir().join("systemd/private"),
+            Manager::User => user_runtime_dir().join("systemd/private"),
         };
         if let Ok(socket) = UnixStream::connect(private) {
             return Ok((socket, Via::Private));
@@ -445,7 +445,7 @@ fn connect(manager: Manager, via: Via) -> std::io::Result<(UnixStream, Via)> {
         Manager::System => std::env::var("DBUS_SYSTEM_BUS_ADDRESS")
             .unwrap_or_else(|_| "unix:path=/run/dbus/system_bus_socket".to_owned()),
         Manager::User => std::env::var("DBUS_SESSION_BUS_ADDRESS")
-            .unwrap_or_else(|_| format!("unix:path={}", runtime_dir().join("bus").display())),
+            .unwrap_or_else(|_| format!("unix:path={}", user_runtime_dir().join("bus").display())),
     };
     let mut last = std::io::Error::other(format!("no unix socket in the address {address:?}"));
     for entry in address.split(';') {
@@ -456,14 +456,6 @@ fn connect(manager: Manager, via: Via) -> std::io::Result<(UnixStream, Via)> {
         }
     }
     Err(last)
-}
-
-fn runtime_dir() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(format!("/run/user/{}", rustix::process::getuid().as_raw()))
-        })
 }
 
 /// Connects to a `unix:path=…` or `unix:abstract=…` address entry; None for other transports.

@@ -1,4 +1,4 @@
-# apply: install and start, then lower and raise limits (blockIO.weight too) with `ociunit apply`: systemd and the payload's leaf take them while the main PID stays; an args change exits 3 ("needs a restart"); --restart restarts; in container mode (crun, runc) the container reads the lowered memory.max at once; a transient service from `run --service` changes live, and --restart is refused for it
+# apply: install and start, then lower and raise limits (blockIO.weight too) with `ociunit apply`: systemd and the payload's leaf take them while the main PID stays; an args change exits 3 ("needs a restart"); --restart restarts; in container mode (crun, runc; installed and from `run --service`) the container reads the lowered memory.max at once; a transient service from `run --service` changes live, and --restart is refused for it; systemd's own cgroup files follow, and no runtime drop-in is left
 # suites: bookworm trixie
 # variants: full
 # timeout: 700
@@ -26,8 +26,18 @@ applied() {
   printf '%s\n' "$applied" | sed 's/^/    | /'
 }
 
-# leaf FILE: the payload's own cgroup file
+# leaf FILE: the payload's own cgroup file; unit_file_of FILE: the unit's (systemd's) one
 leaf() { cat "$(unit_cgroup "$unit")/payload/$1" 2>&1; }
+unit_file_of() { cat "$(unit_cgroup "$unit")/$1" 2>&1; }
+# settled WHAT: systemd's own cgroup files hold the limits too (a reload changes a unit's
+# properties, and from systemd 257 on not its cgroup), and apply left no runtime drop-in that
+# would override the unit file until the next boot
+settled() {
+  expect_eq "$1: the unit's cgroup memory.max" "$2" "$(unit_file_of memory.max)"
+  expect_eq "$1: the unit's cgroup pids.max" "$3" "$(unit_file_of pids.max)"
+  expect_eq "$1: no runtime control drop-in" "" "$(ls -A "/run/user/1000/systemd/user.control/$unit.d" 2>/dev/null)"
+  expect_eq "$1: NeedDaemonReload" no "$(unit_prop "$unit" NeedDaemonReload)"
+}
 
 bundle "$dir" "$(limits_bundle_json "$out" "$(resources 1000000000 100 50000 1024 900000000 500)")"
 expect_rc "install --now" 0 as_dev ociunit install "$dir" --now
@@ -67,6 +77,7 @@ expect_eq "lower: leaf cpu.max (exact)" "12345 100000" "$(leaf cpu.max)"
 expect_eq "lower: leaf cpu.weight is CPUWeight" "$weight_low" "$(leaf cpu.weight)"
 expect_eq "lower: IOWeight" 910 "${PROP[IOWeight]}"
 expect_eq "lower: leaf io.weight" "default 910" "$(leaf io.weight)"
+settled lower 499998720 50
 
 # Raise everything.
 bundle "$dir" "$(limits_bundle_json "$out" "$(resources 2000000000 200 80000 2048 1500000000 800)")"
@@ -86,6 +97,7 @@ expect_eq "raise: leaf cpu.max" "80000 100000" "$(leaf cpu.max)"
 expect_eq "raise: leaf cpu.weight is CPUWeight" "${PROP[CPUWeight]}" "$(leaf cpu.weight)"
 expect_eq "raise: IOWeight" 7980 "${PROP[IOWeight]}"
 expect_eq "raise: leaf io.weight" "default 7980" "$(leaf io.weight)"
+settled raise 1999998976 200
 expect_rc "diff after apply: the unit is the bundle's" 0 as_dev ociunit diff "$dir"
 
 applied "again"
@@ -150,6 +162,7 @@ expect_eq "transient lower: leaf pids.max" 50 "$(tleaf pids.max)"
 expect_eq "transient lower: leaf cpu.max (exact)" "12345 100000" "$(tleaf cpu.max)"
 expect_eq "transient lower: leaf io.weight" "default 910" "$(tleaf io.weight)"
 expect_eq "transient lower: still no unit file" "" "$(ls "$DEV_UNITS/$tunit" 2>/dev/null)"
+expect_eq "transient lower: the unit's cgroup memory.max" 499998720 "$(cat "$(unit_cgroup "$tunit")/memory.max" 2>&1)"
 bundle "$tdir" "$(limits_bundle_json "$tout" "$(resources 2000000000 200 80000 2048 1500000000 800)")"
 tapplied "raise"
 expect_eq "transient raise: exit status" 0 "$rc"
@@ -160,6 +173,7 @@ expect_eq "transient raise: IOWeight" 7980 "${PROP[IOWeight]}"
 expect_eq "transient raise: leaf memory.max" 1999998976 "$(tleaf memory.max)"
 expect_eq "transient raise: leaf cpu.max" "80000 100000" "$(tleaf cpu.max)"
 expect_eq "transient raise: the main PID" "$tpid" "${PROP[MainPID]}"
+expect_eq "transient raise: the unit's cgroup memory.max" 1999998976 "$(cat "$(unit_cgroup "$tunit")/memory.max" 2>&1)"
 tapplied "again"
 expect_eq "transient again: exit status" 0 "$rc"
 expect_match "transient again: nothing to change" 'nothing to change' "$applied"
@@ -199,13 +213,37 @@ for runtime in crun runc; do
   expect_match "$runtime: MemoryMax changed live" 'changed live +MemoryMax' "$applied"
   leaf_name=$(printf '%s\n' "$applied" | sed -n 's#^ *changed live *\([^ ]*\)/memory\.max .*#\1#p')
   expect_eq "$runtime: the container's cgroup memory.max" 499998720 "$(cat "$(unit_cgroup "$name.service")/$leaf_name/memory.max" 2>&1)"
-  for ((i = 0; i < 50; i++)); do
-    [ "$(cat "$seen/memory.max" 2>/dev/null)" = 499998720 ] && break
-    sleep 0.1
-  done
-  expect_eq "$runtime: the container reads the new memory.max" 499998720 "$(cat "$seen/memory.max" 2>&1)"
+  seen_value() {
+    for ((i = 0; i < 50; i++)); do
+      [ "$(cat "$seen/memory.max" 2>/dev/null)" = "$1" ] && break
+      sleep 0.1
+    done
+    cat "$seen/memory.max" 2>&1
+  }
+  expect_eq "$runtime: the container reads the new memory.max" 499998720 "$(seen_value 499998720)"
   expect_eq "$runtime: MemoryMax" 500000000 "$(unit_prop "$name.service" MemoryMax)"
+  expect_eq "$runtime: the unit's cgroup memory.max" 499998720 "$(cat "$(unit_cgroup "$name.service")/memory.max" 2>&1)"
   expect_eq "$runtime: the main PID" "$cpid" "$(unit_prop "$name.service" MainPID)"
   expect_eq "$runtime: still active" active "$(unit_prop "$name.service" ActiveState)"
   expect_rc "$runtime: uninstall" 0 as_dev ociunit uninstall "$name.service"
+
+  # The same container as a transient service of `ociunit run --service`.
+  tname=ovm-apply-t$runtime
+  note_unit "$tname.service"
+  rm -f "$seen/memory.max"
+  as_dev sed -i 's/"limit": 500000000/"limit": 1000000000/' "$cdir/config.json"
+  expect_rc "$runtime transient: run --service" 0 as_dev ociunit run --service -q --unit "$tname" --runtime "$runtime" "$cdir"
+  wait_file "$seen/memory.max" 60 || _bad "$runtime transient: the container wrote nothing into $seen"
+  expect_eq "$runtime transient: the container reads its memory.max" 999997440 "$(seen_value 999997440)"
+  cpid=$(unit_prop "$tname.service" MainPID)
+  as_dev sed -i 's/"limit": 1000000000/"limit": 500000000/' "$cdir/config.json"
+  rc=0
+  applied=$(as_dev ociunit apply "$cdir" --name "$tname" --runtime "$runtime" 2>&1) || rc=$?
+  printf '%s\n' "$applied" | sed 's/^/    | /'
+  expect_eq "$runtime transient: apply exit status" 0 "$rc"
+  expect_match "$runtime transient: MemoryMax changed live" 'changed live +MemoryMax' "$applied"
+  expect_eq "$runtime transient: the container reads the new memory.max" 499998720 "$(seen_value 499998720)"
+  expect_eq "$runtime transient: MemoryMax" 500000000 "$(unit_prop "$tname.service" MemoryMax)"
+  expect_eq "$runtime transient: the main PID" "$cpid" "$(unit_prop "$tname.service" MainPID)"
+  usys stop "$tname.service" >/dev/null 2>&1
 done

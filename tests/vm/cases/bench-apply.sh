@@ -62,7 +62,7 @@ medians() {
     return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
   { for (k = 1; k < NF; k++) d[k, NR] = $(k + 1) - $k; cols = NF - 1 }
   END { for (k = 1; k <= cols; k++) { for (i = 1; i <= NR; i++) c[i] = d[k, i]; m[k] = median(c, NR); printf "%.1f ", m[k] / 1000 }
-    printf "%.3f %s\n", m[1] / m[2], cols > 2 ? sprintf("%.3f", m[1] / m[3]) : "-" }' "$1"
+    printf "%.3f %s\n", m[1] / m[2], (cols > 2 ? sprintf("%.3f", m[1] / m[3]) : "-") }' "$1"
 }
 read -r mine theirs_ms edit dry ratio ratio_edit < <(medians "$OVM_OUT/times")
 note "installed unit, $n runs each, interleaved; median ociunit apply ${mine} ms, systemctl --user set-property ${theirs_ms} ms (ratio ${ratio}), edit + daemon-reload ${edit} ms (ratio ${ratio_edit})"
