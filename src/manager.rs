@@ -1,6 +1,6 @@
-//! Talking to a systemd manager over D-Bus (zbus): which bus, the calls install, apply,
-//! status, list and uninstall make, the values and errors `ociunit run` shares with them
-//! (its own connection is `run::bus`), and errors turned into one line with the likely fix.
+//! Talking to a systemd manager over D-Bus (zbus): which bus, the calls install, status, list
+//! and uninstall make, the values and errors `ociunit run` and `apply` share with them (their
+//! own connection is `run::bus`), and errors turned into one line with the likely fix.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -51,9 +51,6 @@ pub trait Systemd {
         files: &[&str],
         runtime: bool,
     ) -> zbus::Result<Vec<UnitFileChange>>;
-
-    #[zbus(property)]
-    fn version(&self) -> zbus::Result<String>;
 }
 
 /// One change `EnableUnitFiles`/`DisableUnitFiles` made: (kind, link, target).
@@ -114,14 +111,6 @@ pub fn proxy(connection: &Connection) -> Result<ManagerProxy<'static>, Error> {
         .cache_properties(zbus::proxy::CacheProperties::No)
         .build()
         .map_err(|err| call_error("connecting to the manager", &err))
-}
-
-/// The manager's version number: "252.39-1~deb12u2" → 252.
-pub fn version(proxy: &ManagerProxy) -> Result<u32, Error> {
-    let text = proxy
-        .version()
-        .map_err(|err| call_error("reading the manager's Version", &err))?;
-    version_number(&text)
 }
 
 /// The major version in the manager's `Version` property.
@@ -245,6 +234,12 @@ pub struct Snapshot(HashMap<String, OwnedValue>);
 /// The interfaces of a unit object that [`Snapshot::read`] reads.
 pub const UNIT: &str = "org.freedesktop.systemd1.Unit";
 pub const SERVICE: &str = "org.freedesktop.systemd1.Service";
+
+impl From<HashMap<String, OwnedValue>> for Snapshot {
+    fn from(properties: HashMap<String, OwnedValue>) -> Snapshot {
+        Snapshot(properties)
+    }
+}
 
 impl Snapshot {
     pub fn read(

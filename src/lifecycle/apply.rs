@@ -25,6 +25,7 @@ use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
 use crate::render::unit;
+use crate::run::bus::{Bus, Opening, Via};
 
 use super::status::{limits, read_live, shown};
 
@@ -170,6 +171,10 @@ impl Planned {
 
 /// Report and exit status (0 all applied live, [`EXIT_RESTART_NEEDED`], 1 a change failed).
 pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
+    let manager_kind = apply.request.target.manager;
+    // The handshake and the version read go out now, and the manager answers while the bundle
+    // is read and compiled; a failure to connect is reported only after invalid input.
+    let opening = Opening::start(manager_kind, Via::Private);
     let bundle = Bundle::load(&apply.bundle)?;
     let wanted = &apply.request.container;
     let mode = match &wanted.resolved {
@@ -184,7 +189,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         ..apply.request.clone()
     };
     // Invalid input is an error before the bus is needed; the plan is made again below for
-    // the version the manager reports (unless one was given), which a bus call reads faster
+    // the version the manager reports (unless one was given), which the opening reads faster
     // than `systemctl --version` starts.
     let unit_name = compile::checked(
         &bundle,
@@ -194,7 +199,6 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         },
     )?
     .unit;
-    let manager_kind = apply.request.target.manager;
     let dir = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?;
     let path = dir.join(&unit_name);
     // Held from reading the installed unit to the reload, so that what is compared is what is
@@ -222,14 +226,14 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             path.display()
         )));
     }
-    let connection = manager::connect(manager_kind).map_err(|err| match previous {
+    let bus = opening.and_then(|opening| opening.finish(manager_kind));
+    let mut bus = bus.map_err(|err| match previous {
         Some(_) => err,
         None => Error::Host(format!("{}; and {err}", not_installed())),
     })?;
-    let proxy = manager::proxy(&connection)?;
     let systemd = match apply.systemd {
         Some(version) => version,
-        None => crate::target::supported(manager::version(&proxy)?)
+        None => crate::target::supported(bus.version)
             .map_err(|why| Error::Host(format!("the manager runs {why}")))?,
     };
     let mut request = Request {
@@ -245,15 +249,12 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     }
     let plan = compile::checked(&bundle, &request)?;
     let text = unit::render(&plan, &apply.launcher)?;
-    let object = proxy
-        .load_unit(&plan.unit)
-        .map_err(|e| manager::call_error(&format!("loading {}", plan.unit), &e))?;
-    let read = |interface| {
-        Snapshot::read(&connection, &object, interface)
+    let read = |bus: &mut Bus| {
+        bus.unit_and_service(&plan.unit)
+            .map(|(unit, service)| (Snapshot::from(unit), Snapshot::from(service)))
             .map_err(|e| manager::call_error(&format!("reading {}", plan.unit), &e))
     };
-    let unit_iface = read(manager::UNIT)?;
-    let service = read(manager::SERVICE)?;
+    let (unit_iface, service) = read(&mut bus)?;
     let state = unit_iface.get::<String>("ActiveState").unwrap_or_default();
     let active = matches!(state.as_str(), "active" | "reloading");
     if previous.is_none() {
@@ -357,14 +358,8 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         (Some(lock), Some(previous), Some((installed, started, kept)))
             if *installed != text || config_changed =>
         {
-            let pending = super::install::write(
-                lock,
-                &plan,
-                &path,
-                &text,
-                Some(previous),
-                apply.force,
-            )?;
+            let pending =
+                super::install::write(lock, &plan, &path, &text, Some(previous), apply.force)?;
             if active && kept.is_none() && *installed != text {
                 if let Err(err) = started.keep(installed) {
                     eprintln!(
@@ -401,16 +396,14 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             Action::Property(spec, new) => {
                 let property = DbusProperty::new(spec.dbus[0].0, new.clone());
                 set_live = true;
-                proxy
-                    .set_unit_properties(
-                        &plan.unit,
-                        true,
-                        vec![(property.name, manager::to_value(&property))],
-                    )
-                    .map_err(|e| {
-                        manager::call_error(&format!("SetUnitProperties {}", spec.key), &e)
-                            .to_string()
-                    })
+                bus.set_unit_properties(
+                    &plan.unit,
+                    true,
+                    vec![(property.name, manager::to_value(&property))],
+                )
+                .map_err(|e| {
+                    manager::call_error(&format!("SetUnitProperties {}", spec.key), &e).to_string()
+                })
             }
             Action::Leaf(write) => match tree.as_ref() {
                 Some(Ok(tree)) => {
@@ -442,14 +435,16 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     // The reload forgets the runtime drop-ins just removed, and reads the rewritten unit.
     match pending {
         Some(pending) => {
-            pending.reload(&proxy).map_err(|err| match set_live {
-                true => Error::Host(format!(
-                    "{err}; the limits changed live before it stay changed"
-                )),
-                false => err,
-            })?;
+            pending
+                .reload(|| bus.reload())
+                .map_err(|err| match set_live {
+                    true => Error::Host(format!(
+                        "{err}; the limits changed live before it stay changed"
+                    )),
+                    false => err,
+                })?;
         }
-        None if set_live && control.is_some() => proxy
+        None if set_live && control.is_some() => bus
             .reload()
             .map_err(|e| manager::call_error("reloading the manager", &e))
             .map(drop)?,
@@ -461,7 +456,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             || matches!(f.outcome, Some(Outcome::Failed | Outcome::NotApplied))
     });
     if report.restart_needed && apply.restart {
-        restart(&connection, &proxy, &plan.unit, manager_kind)?;
+        restart(&mut bus, &plan.unit, manager_kind)?;
         report.restarted = true;
         for field in &mut report.fields {
             let waiting = field.change == Change::Restart
@@ -470,7 +465,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                 field.outcome = Some(Outcome::Restarted);
             }
         }
-        report.main_pid = read(manager::SERVICE)?.get::<u32>("MainPID").unwrap_or(0);
+        report.main_pid = read(&mut bus)?.1.get::<u32>("MainPID").unwrap_or(0);
     }
     let code = exit_code(&report);
     Ok((report, code))
@@ -665,20 +660,14 @@ impl Started {
     }
 }
 
-fn restart(
-    connection: &zbus::blocking::Connection,
-    proxy: &manager::ManagerProxy,
-    unit: &str,
-    manager_kind: crate::target::Manager,
-) -> Result<(), Error> {
-    let mut jobs = manager::jobs(connection)?;
-    let job = proxy.restart_unit(unit, "replace").map_err(|e| {
+fn restart(bus: &mut Bus, unit: &str, manager_kind: crate::target::Manager) -> Result<(), Error> {
+    let job = bus.restart_unit(unit).map_err(|e| {
         manager::call_error(
             &format!("{unit} is rewritten, but restarting it failed"),
             &e,
         )
     })?;
-    match manager::job_result(&mut jobs, &job).as_deref() {
+    match bus.job_result(&job).as_deref() {
         Some("done") => Ok(()),
         result => Err(Error::Host(format!(
             "{unit} is rewritten, but its restart job ended with {:?}; see {} status {unit}",
@@ -1296,14 +1285,9 @@ mod tests {
             "TasksMax" => Some(DbusValue::U64(64)),
             _ => None,
         };
-        let planned = classify(
-            &plan,
-            &running,
-            &settings(&plan),
-            None,
-            live,
-            |file| (file == "pids.max").then(|| "64".to_owned()),
-        );
+        let planned = classify(&plan, &running, &settings(&plan), None, live, |file| {
+            (file == "pids.max").then(|| "64".to_owned())
+        });
         let memory = field(&planned, "MemoryMax");
         assert_eq!(
             (memory.change, memory.new.as_deref()),

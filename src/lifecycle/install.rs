@@ -156,8 +156,11 @@ pub(super) fn write<'a>(
 impl Pending<'_> {
     /// Has the manager reload; if it refuses, puts back the previous unit (and config), so a
     /// failure leaves the old state. Returns where a replaced unit was kept.
-    pub(super) fn reload(self, proxy: &manager::ManagerProxy) -> Result<Option<PathBuf>, Error> {
-        let Err(err) = proxy.reload() else {
+    pub(super) fn reload(
+        self,
+        reload: impl FnOnce() -> zbus::Result<()>,
+    ) -> Result<Option<PathBuf>, Error> {
+        let Err(err) = reload() else {
             return Ok(self.backup);
         };
         let path = self.path;
@@ -255,7 +258,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         previous.as_deref(),
         install.force,
     )?
-    .reload(&proxy)?;
+    .reload(|| proxy.reload())?;
     report.files.push(Written {
         path,
         bytes: text.len(),

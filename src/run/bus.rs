@@ -1,4 +1,5 @@
-//! The connection `ociunit run` (and doctor's trial) starts a unit over: one blocking socket
+//! The connection `ociunit run` (and doctor's trial) starts a unit over, and `apply` changes
+//! one with: one blocking socket
 //! driven on the calling thread, the way sd-bus and so `systemd-run` talk to the manager.
 //!
 //! zbus's connection costs a thread for the socket reader, one for its reactor and one to
@@ -24,14 +25,15 @@ use zbus::zvariant::serialized::{Context, Data};
 use zbus::zvariant::{Endian, OwnedObjectPath, OwnedValue, Value};
 
 use crate::error::Error;
-use crate::manager::{call_error, unreachable, user_runtime_dir};
+use crate::manager::{
+    SERVICE as SERVICE_INTERFACE, UNIT, call_error, unreachable, user_runtime_dir,
+};
 use crate::target::Manager;
 
 const SERVICE: &str = "org.freedesktop.systemd1";
 const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
 const MANAGER: &str = "org.freedesktop.systemd1.Manager";
 const PROPERTIES: &str = "org.freedesktop.DBus.Properties";
-pub const UNIT: &str = "org.freedesktop.systemd1.Unit";
 
 /// Which socket reaches the manager.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,6 +236,51 @@ impl Bus {
         // What changed before these answers is older than they are.
         self.signals.clear();
         Ok((state, invocation, all))
+    }
+
+    /// Every property of `unit`'s Unit and Service interfaces, both asked for in one write. The
+    /// manager loads a unit that is not loaded when its object is asked for.
+    pub fn unit_and_service(
+        &mut self,
+        unit: &str,
+    ) -> zbus::Result<(HashMap<String, OwnedValue>, HashMap<String, OwnedValue>)> {
+        let path = unit_path(unit);
+        let calls = [UNIT, SERVICE_INTERFACE].map(|interface| {
+            Message::method_call(path.as_str(), "GetAll")?
+                .destination(SERVICE)?
+                .interface(PROPERTIES)?
+                .build(&(interface,))
+        });
+        let mut serials = Vec::new();
+        for call in calls {
+            serials.push(self.wire.send(&call?)?);
+        }
+        let unit = self.reply(serials[0])?.body().deserialize()?;
+        let service = self.reply(serials[1])?.body().deserialize()?;
+        Ok((unit, service))
+    }
+
+    pub fn set_unit_properties(
+        &mut self,
+        unit: &str,
+        runtime: bool,
+        properties: Vec<(&str, Value<'_>)>,
+    ) -> zbus::Result<()> {
+        self.call(&manager_call(
+            "SetUnitProperties",
+            &(unit, runtime, properties),
+        )?)
+        .map(drop)
+    }
+
+    pub fn reload(&mut self) -> zbus::Result<()> {
+        self.call(&manager_call("Reload", &())?).map(drop)
+    }
+
+    pub fn restart_unit(&mut self, unit: &str) -> zbus::Result<OwnedObjectPath> {
+        self.call(&manager_call("RestartUnit", &(unit, "replace"))?)?
+            .body()
+            .deserialize()
     }
 
     /// Waits until a change of `unit`'s ActiveState says it is inactive or failed; false if the
