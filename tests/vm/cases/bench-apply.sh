@@ -52,8 +52,9 @@ expect_eq "apply's unit: the main PID" "$pid" "$(unit_prop ovm-bench-apply.servi
 expect_eq "apply's unit: the last MemoryMax" "$last" "$(unit_prop ovm-bench-apply.service MemoryMax)"
 expect_eq "set-property's unit: the last MemoryMax" "$last" "$(unit_prop ovm-bench-setprop.service MemoryMax)"
 expect_eq "the edited unit: the last MemoryMax" "$last" "$(unit_prop "$hand" MemoryMax)"
-expect_eq "the edited unit: its cgroup's memory.max" "$last" \
-  "$(cat "/sys/fs/cgroup$(unit_prop "$hand" ControlGroup)/memory.max")"
+# Not a check of ours: from systemd 257 on a reload leaves the running unit's cgroup as it was,
+# which is why apply sets the limits with SetUnitProperties (see README, apply).
+note "edit + daemon-reload: MemoryMax $(unit_prop "$hand" MemoryMax), its cgroup's memory.max $(cat "/sys/fs/cgroup$(unit_prop "$hand" ControlGroup)/memory.max")"
 # medians FILE: the median in ms of each column difference, then the first over the second and
 # (with three or more) the first over the third.
 medians() {
@@ -105,14 +106,5 @@ echo "bench-apply (transient): ociunit-apply=${tmine}ms set-property-runtime=${t
 usys stop ovm-bench-tapply.service ovm-bench-trun.service "$hand" >/dev/null 2>&1
 as_dev rm -f "$unit_file"
 
-# The bus traffic of one apply (systemctl talks to the manager over its private socket, which a
-# bus monitor does not see).
-printf '%s\n' "${config/@/777000000}" | as_dev tee "$ours/config.json" >/dev/null
-as_dev timeout 8 busctl --user monitor --json=short >"$OVM_OUT/apply.bus" 2>/dev/null &
-monitor=$!
-sleep 2
-as_dev ociunit apply "$ours" >/dev/null 2>&1
-wait "$monitor"
-note "D-Bus method calls of one apply: $(grep '"type":"method_call"' "$OVM_OUT/apply.bus" | sed -n 's/.*"member":"\([^"]*\)".*/\1/p' | tr '\n' ' ')"
 expect_rc "uninstall (apply's unit)" 0 as_dev ociunit uninstall ovm-bench-apply.service
 expect_rc "uninstall (set-property's unit)" 0 as_dev ociunit uninstall ovm-bench-setprop.service
