@@ -188,17 +188,9 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         },
         ..apply.request.clone()
     };
-    // Invalid input is an error before the bus is needed; the plan is made again below for
-    // the version the manager reports (unless one was given), which the opening reads faster
-    // than `systemctl --version` starts.
-    let unit_name = compile::checked(
-        &bundle,
-        &Request {
-            quiet: true,
-            ..request.clone()
-        },
-    )?
-    .unit;
+    // The plan is made once the manager has said its version (unless one was given), which the
+    // opening reads faster than `systemctl --version` starts.
+    let unit_name = compile::unit_name(&bundle, request.name.as_deref())?;
     let dir = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?;
     let path = dir.join(&unit_name);
     // Held from reading the installed unit to the reload, so that what is compared is what is
@@ -226,11 +218,21 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             path.display()
         )));
     }
-    let bus = opening.and_then(|opening| opening.finish(manager_kind));
-    let mut bus = bus.map_err(|err| match previous {
-        Some(_) => err,
-        None => Error::Host(format!("{}; and {err}", not_installed())),
-    })?;
+    let mut bus = match opening.and_then(|opening| opening.finish(manager_kind)) {
+        Ok(bus) => bus,
+        Err(err) => {
+            // Invalid input is an error of its own, with or without a manager to ask.
+            let quiet = Request {
+                quiet: true,
+                ..request.clone()
+            };
+            compile::checked(&bundle, &quiet)?;
+            return Err(match previous {
+                Some(_) => err,
+                None => Error::Host(format!("{}; and {err}", not_installed())),
+            });
+        }
+    };
     let systemd = match apply.systemd {
         Some(version) => version,
         None => crate::target::supported(bus.version)
