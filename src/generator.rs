@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
@@ -26,7 +26,7 @@ use crate::output;
 use crate::plan::container::Container;
 use crate::regular_file::{self, Links, NotRead};
 use crate::render::{escape, unit};
-use crate::runtime::Choice;
+use crate::runtime::{self, Choice, Runtime};
 use crate::target::{Manager, Target};
 
 /// The name ociunit answers to as a generator: a link of this name to `ociunit` in
@@ -236,9 +236,10 @@ struct Outcome {
 /// daemon-reload; the outcomes come back in the entries' order, so the log and the previews
 /// read as if they were made one by one.
 fn build_all(request: &GenerateRequest, entries: &[Entry]) -> Vec<Outcome> {
-    // Asking the runtime for its version costs a process per bundle; under `auto` (and for a
-    // path) the answer is the same for all of them, and giving it skips only the asking.
-    let version = Mutex::new(request.runtime_version.clone());
+    // The runtime is the same for every bundle, and finding it costs a `PATH` search and a
+    // process (`--version`): done once, by the first bundle that runs as a container, while
+    // the others that need it wait.
+    let runtime = OnceLock::new();
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -250,7 +251,7 @@ fn build_all(request: &GenerateRequest, entries: &[Entry]) -> Vec<Outcome> {
             let Some(entry) = entries.get(index) else {
                 return done;
             };
-            done.push((index, build(request, entry, &version)));
+            done.push((index, build(request, entry, &runtime)));
         }
     };
     let mut outcomes: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
@@ -266,7 +267,10 @@ fn build_all(request: &GenerateRequest, entries: &[Entry]) -> Vec<Outcome> {
     outcomes.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
-fn build(request: &GenerateRequest, entry: &Entry, version: &Mutex<Option<String>>) -> Outcome {
+/// The runtime of a run, found once: see [`build_all`].
+type Located = OnceLock<Result<Option<Runtime>, Error>>;
+
+fn build(request: &GenerateRequest, entry: &Entry, runtime: &Located) -> Outcome {
     let (name, path, unit) = match entry {
         Entry::Skipped(message) => {
             return Outcome {
@@ -277,8 +281,7 @@ fn build(request: &GenerateRequest, entry: &Entry, version: &Mutex<Option<String
         Entry::Bundle { name, path, unit } => (name, path, unit),
     };
     let mut outcome = Outcome::default();
-    let known = version.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let plan = match compile_one(request, name, path, known) {
+    let plan = match compile_one(request, name, path, runtime) {
         Ok((plan, warnings)) => {
             outcome
                 .messages
@@ -313,12 +316,6 @@ fn build(request: &GenerateRequest, entry: &Entry, version: &Mutex<Option<String
             return outcome;
         }
     };
-    if matches!(request.runtime, Choice::Auto | Choice::Path(_)) {
-        if let Some(container) = &plan.container {
-            *version.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(container.runtime.version.clone());
-        }
-    }
     let result = unit::render(&plan, &request.launcher)
         .and_then(|text| {
             Ok(Files {
@@ -382,8 +379,14 @@ fn compile_one(
     request: &GenerateRequest,
     name: &str,
     path: &Path,
-    version: Option<String>,
+    runtime: &Located,
 ) -> Result<(crate::plan::Plan, Vec<String>), Error> {
+    let bundle = crate::bundle::Bundle::load(path)?;
+    let mode = runtime::resolve_with(&bundle, &request.runtime, || {
+        runtime
+            .get_or_init(|| runtime::locate(&request.runtime, request.runtime_version.as_deref()))
+            .clone()
+    })?;
     let compile_request = Request {
         name: Some(name.to_owned()),
         target: Target {
@@ -393,9 +396,8 @@ fn compile_one(
         best_effort: false,
         manager_uid: request.manager_uid,
         container: ContainerRequest {
-            runtime: request.runtime.clone(),
-            version,
             home: ConfigHome::Persistent(Some(request.output.join(CONFIG_SUBDIR))),
+            resolved: Some(mode),
             ..ContainerRequest::default()
         },
         strict: false,
@@ -403,7 +405,7 @@ fn compile_one(
         overrides: Vec::new(),
     };
     // The warnings go to the generator's log, not to stderr as `compile::checked` would.
-    compile::with_warnings(&crate::bundle::Bundle::load(path)?, &compile_request)
+    compile::with_warnings(&bundle, &compile_request)
 }
 
 /// The targets the bundle's [`ENABLE_FILE`] names; none without the file.

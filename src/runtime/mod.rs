@@ -136,8 +136,19 @@ impl Mode {
 /// Decides the mode. `version` (`--runtime-version`) skips running the runtime to ask, so a unit
 /// can be compiled for another machine, or deterministically for a snapshot.
 pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Result<Mode, Error> {
+    resolve_with(bundle, choice, || locate(choice, version))
+}
+
+/// [`resolve`] with the runtime [`locate`] finds for `choice`, asked for only when the bundle
+/// runs as a container. It depends on the host alone, so a generator locates it once for all
+/// its bundles rather than searching `PATH` and running `--version` for each.
+pub fn resolve_with(
+    bundle: &Bundle,
+    choice: &Choice,
+    runtime: impl FnOnce() -> Result<Option<Runtime>, Error>,
+) -> Result<Mode, Error> {
     let rootfs = root_fs(bundle);
-    let (kind_or_path, why) = match choice {
+    let why = match choice {
         Choice::None => {
             return Ok(Mode::Host {
                 why: "--runtime none: process.args runs on the host, in the unit".into(),
@@ -145,10 +156,7 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
         }
         Choice::Auto => match &rootfs {
             RootFs::Populated(dir) => {
-                let Some((kind, path)) = Kind::ALL
-                    .into_iter()
-                    .find_map(|k| find_in_path(k.name()).map(|p| (k, p)))
-                else {
+                let Some(runtime) = runtime()? else {
                     return Err(Error::Usage(format!(
                         "{}: root.path {} is a root file system, so the bundle runs as a \
                          container, but neither crun nor runc is installed: apt install crun \
@@ -157,16 +165,12 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
                         dir.display()
                     )));
                 };
-                return probe(
-                    kind,
-                    path,
-                    version,
-                    format!(
-                        "root.path {} is a non-empty directory, and {} was the first runtime found",
-                        dir.display(),
-                        kind.name()
-                    ),
+                let why = format!(
+                    "root.path {} is a non-empty directory, and {} was the first runtime found",
+                    dir.display(),
+                    runtime.kind.name()
                 );
+                return Ok(Mode::Container { runtime, why });
             }
             other => {
                 return Ok(Mode::Host {
@@ -177,8 +181,8 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
                 });
             }
         },
-        Choice::Kind(kind) => (Ok(*kind), format!("--runtime {}", kind.name())),
-        Choice::Path(path) => (Err(path.clone()), format!("--runtime {}", path.display())),
+        Choice::Kind(kind) => format!("--runtime {}", kind.name()),
+        Choice::Path(path) => format!("--runtime {}", path.display()),
     };
     if let RootFs::Missing(_) | RootFs::Empty(_) | RootFs::Unset = rootfs {
         return Err(Error::Usage(format!(
@@ -187,8 +191,25 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
             rootfs.describe()
         )));
     }
-    match kind_or_path {
-        Ok(kind) => {
+    let runtime = runtime()?.expect("a named runtime is found, or not installed: an error");
+    Ok(Mode::Container { runtime, why })
+}
+
+/// The runtime `choice` names on this host, with its version; `None` for `none`, and for `auto`
+/// when neither runtime is installed.
+pub fn locate(choice: &Choice, version: Option<&str>) -> Result<Option<Runtime>, Error> {
+    let (kind, path) = match choice {
+        Choice::None => return Ok(None),
+        Choice::Auto => {
+            let found = Kind::ALL
+                .into_iter()
+                .find_map(|k| find_in_path(k.name()).map(|p| (k, p)));
+            match found {
+                Some(found) => found,
+                None => return Ok(None),
+            }
+        }
+        Choice::Kind(kind) => {
             // With a version given, the unit is for another machine (or a snapshot): the path
             // must not depend on this one.
             let path = match version {
@@ -203,28 +224,22 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
                     kind.debian_path()
                 ))
             })?;
-            probe(kind, path, version, why)
+            (*kind, path)
         }
-        Err(path) => {
-            let kind = Kind::from_program(&path).expect("checked by Choice::parse");
-            probe(kind, path, version, why)
-        }
-    }
-}
-
-fn probe(kind: Kind, path: PathBuf, version: Option<&str>, why: String) -> Result<Mode, Error> {
+        Choice::Path(path) => (
+            Kind::from_program(path).expect("checked by Choice::parse"),
+            path.clone(),
+        ),
+    };
     let version = match version {
         Some(version) => version.to_owned(),
         None => ask_version(kind, &path)?,
     };
-    Ok(Mode::Container {
-        runtime: Runtime {
-            kind,
-            path,
-            version,
-        },
-        why,
-    })
+    Ok(Some(Runtime {
+        kind,
+        path,
+        version,
+    }))
 }
 
 /// `crun --version` prints `crun version 1.21`, `runc --version` prints `runc version 1.1.15`,
