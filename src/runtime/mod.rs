@@ -319,7 +319,7 @@ fn root_fs(bundle: &Bundle) -> RootFs {
         return RootFs::Unset;
     };
     let dir = config::absolute_root(&bundle.dir, root.path());
-    if std::fs::canonicalize(&dir).is_ok_and(|dir| dir == Path::new("/")) {
+    if is_host_root(&dir) {
         return RootFs::Host;
     }
     match std::fs::read_dir(&dir).map(|mut entries| entries.next().is_none()) {
@@ -327,6 +327,16 @@ fn root_fs(bundle: &Bundle) -> RootFs {
         Ok(true) => RootFs::Empty(dir),
         Ok(false) => RootFs::Populated(dir),
     }
+}
+
+/// Whether `dir` resolves to `/`. Only the root's own inode can, so the inodes are compared
+/// first: resolving the path costs a `readlink` per component, for every bundle a generator
+/// reads.
+fn is_host_root(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let inode = |path: &Path| std::fs::metadata(path).map(|m| (m.dev(), m.ino()));
+    inode(dir).is_ok_and(|found| inode(Path::new("/")).is_ok_and(|root| root == found))
+        && std::fs::canonicalize(dir).is_ok_and(|dir| dir == Path::new("/"))
 }
 
 #[cfg(test)]
