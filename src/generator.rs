@@ -165,7 +165,8 @@ struct Files<'a> {
     compiles: bool,
     unit: String,
     text: String,
-    container: Option<&'a Container>,
+    /// The container and its config's text.
+    container: Option<(&'a Container, String)>,
     wanted_by: Vec<String>,
 }
 
@@ -378,14 +379,14 @@ fn build(host: &Host, entry: &Entry) -> Outcome {
             return outcome;
         }
     };
-    let result = unit::render(&plan, &request.launcher)
-        .and_then(|text| {
+    let result = unit::render_with_config(&plan, &request.launcher)
+        .and_then(|(text, config)| {
             Ok(Files {
                 bundle: path,
                 compiles: true,
                 unit: plan.unit.clone(),
                 text,
-                container: plan.container.as_ref(),
+                container: plan.container.as_ref().zip(config),
                 wanted_by: wanted_by(path, request.manager)?,
             })
         })
@@ -582,16 +583,19 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
             unit: files.unit.clone(),
             path,
             compiles: files.compiles,
-            runtime_config: files.container.map(|container| RuntimeConfig {
-                path: container.config_dir.join("config.json"),
-                bytes: container.config_text().len(),
-            }),
+            runtime_config: files
+                .container
+                .as_ref()
+                .map(|(container, config)| RuntimeConfig {
+                    path: container.config_dir.join("config.json"),
+                    bytes: config.len(),
+                }),
             links: links.iter().map(|dir| dir.join(&files.unit)).collect(),
             text: files.text.clone(),
         }));
     }
-    if let Some(container) = files.container {
-        output::write_runtime_config(container)?;
+    if let Some((container, config)) = &files.container {
+        output::write_config_text(container, config)?;
     }
     output::write_atomically(&path, files.text.as_bytes())?;
     for dir in &links {

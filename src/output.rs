@@ -195,10 +195,16 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), Error> {
 /// Writes a container's derived config, ociunit's own file, atomically, creating its directory;
 /// returns its path.
 pub fn write_runtime_config(container: &Container) -> Result<PathBuf, Error> {
+    write_config_text(container, &container.config_text())
+}
+
+/// [`write_runtime_config`] for a caller that has the config's text already
+/// ([`Container::config_text`], as `render::unit::render_with_config` returns it).
+pub fn write_config_text(container: &Container, text: &str) -> Result<PathBuf, Error> {
     let dir = &container.config_dir;
     fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
     let path = dir.join("config.json");
-    write_atomically(&path, container.config_text().as_bytes())?;
+    write_atomically(&path, text.as_bytes())?;
     Ok(path)
 }
 
