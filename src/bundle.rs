@@ -158,7 +158,6 @@ fn read_like_runc(document: &mut Cow<Value>) -> Result<Vec<Reading>, (String, St
         });
     }
     let base = "linux.resources.hugepageLimits";
-    let pointer = "/linux/resources/hugepageLimits";
     // A key that spells one of the two otherwise than it is written below, or a second one.
     let misspelled = |entry: &Value| {
         entry.as_object().is_some_and(|entry| {
@@ -169,11 +168,20 @@ fn read_like_runc(document: &mut Cow<Value>) -> Result<Vec<Reading>, (String, St
             })
         })
     };
-    if !matches!(document.pointer(pointer), Some(Value::Array(limits)) if limits.iter().any(misspelled))
-    {
+    fn limits(document: &Value) -> Option<&Value> {
+        document
+            .get("linux")?
+            .get("resources")?
+            .get("hugepageLimits")
+    }
+    if !matches!(limits(document), Some(Value::Array(limits)) if limits.iter().any(misspelled)) {
         return Ok(readings);
     }
-    let Some(Value::Array(limits)) = document.to_mut().pointer_mut(pointer) else {
+    let resources = document
+        .to_mut()
+        .get_mut("linux")
+        .and_then(|l| l.get_mut("resources"));
+    let Some(Value::Array(limits)) = resources.and_then(|r| r.get_mut("hugepageLimits")) else {
         return Ok(readings);
     };
     for (index, entry) in limits.iter_mut().enumerate() {
