@@ -595,9 +595,11 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
         }));
     }
     if let Some((container, config)) = &files.container {
-        output::write_config_text(container, config)?;
+        let dir = &container.config_dir;
+        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
+        output::write_new(&dir.join("config.json"), config.as_bytes())?;
     }
-    output::write_atomically(&path, files.text.as_bytes())?;
+    output::write_new(&path, files.text.as_bytes())?;
     for dir in &links {
         fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
         let link = dir.join(&files.unit);
