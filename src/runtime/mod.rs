@@ -8,6 +8,7 @@ pub mod config;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -344,11 +345,13 @@ fn is_empty(dir: &Path) -> rustix::io::Result<bool> {
 
 /// Whether `dir` resolves to `/`. Only the root's own inode can, so the inodes are compared
 /// first: resolving the path costs a `readlink` per component, for every bundle a generator
-/// reads.
+/// reads (and the root's inode is looked up once).
 fn is_host_root(dir: &Path) -> bool {
     use std::os::unix::fs::MetadataExt;
-    let inode = |path: &Path| std::fs::metadata(path).map(|m| (m.dev(), m.ino()));
-    inode(dir).is_ok_and(|found| inode(Path::new("/")).is_ok_and(|root| root == found))
+    static ROOT: OnceLock<Option<(u64, u64)>> = OnceLock::new();
+    let inode = |path: &Path| std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+    let root = *ROOT.get_or_init(|| inode(Path::new("/")));
+    root.is_some_and(|root| inode(dir) == Some(root))
         && std::fs::canonicalize(dir).is_ok_and(|dir| dir == Path::new("/"))
 }
 
