@@ -601,8 +601,14 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
     }
     output::write_new(&path, files.text.as_bytes())?;
     for dir in &links {
-        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
         let link = dir.join(&files.unit);
+        // The bundles that want a target all link into one directory, there after the first:
+        // the link is tried first, and only when that fails is the directory made (or why it
+        // cannot be said), then the link tried again.
+        if std::os::unix::fs::symlink(&link_target, &link).is_ok() {
+            continue;
+        }
+        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
         match std::os::unix::fs::symlink(&link_target, &link) {
             Ok(()) => {}
             Err(err)
