@@ -3,11 +3,13 @@
 # Podman's Quadlet generator over N equivalent .container files, interleaved.
 #
 # Each bundle is a container-mode bundle (a rootfs directory, process.args, a memory, pids and
-# CPU limit); each .container file asks Quadlet for the same container (Image=, Exec=, the
-# limits through PodmanArgs= since Quadlet has no keys for them). Both generators write into a
-# fresh output directory per run, as systemd runs them at daemon-reload: ociunit as
-# `ociunit-generator OUT OUT OUT` with the bundles directory given, Quadlet as
-# `quadlet -user OUT` with QUADLET_UNIT_DIRS (and once `-dryrun`, which prints instead).
+# CPU limit), enabled by an empty `enable` file; each .container file asks Quadlet for the same
+# container (Image=, Exec=, the limits through PodmanArgs= since Quadlet has no keys for them),
+# and `[Install] WantedBy=default.target` for the same link in default.target.wants/. Both
+# generators write into a fresh output directory per run, as systemd runs them at
+# daemon-reload: ociunit as `ociunit-generator OUT OUT OUT` with the bundles directory given,
+# Quadlet as `quadlet -user OUT` with QUADLET_UNIT_DIRS (and once `-dryrun`, which prints
+# instead).
 # Runs are interleaved (ours, theirs, ours, …), each into an emptied directory (emptying it is
 # not timed: systemd does that before it runs the generators); the medians of the wall time,
 # their ratio, and the medians of the CPU time (user + system, the generator's children
@@ -46,6 +48,7 @@ for ((i = 0; i < n; i++)); do
   "linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}, {"type": "user"}],
             "resources": {"memory": {"limit": %d}, "pids": {"limit": 100}, "cpu": {"shares": 1024}}}}\n' \
     $((1000000000 + i * 4096)) >"$b/config.json"
+  : >"$b/enable"
   printf '[Container]\nImage=localhost/demo:latest\nExec=cat /sys/fs/cgroup/memory.max\nPodmanArgs=--memory %d --pids-limit 100 --cpu-shares 1024\n\n[Install]\nWantedBy=default.target\n' \
     $((1000000000 + i * 4096)) >"$work/quadlet/app$i.container"
 done
@@ -55,8 +58,11 @@ empty() { rm -rf "${out:?}"/*; }
 ours() { "$work/ociunit-generator" --user --bundles "$work/bundles" "$out" "$out" "$out"; }
 theirs() { QUADLET_UNIT_DIRS=$work/quadlet "$quadlet" -user "$out" "$out" "$out" 2>/dev/null; }
 
-empty; ours; [ "$(find "$out" -maxdepth 1 -type f -name '*.service' | wc -l)" = "$n" ] || { echo "generator.sh: ociunit did not write $n units" >&2; exit 1; }
-empty; theirs; [ "$(find "$out" -maxdepth 1 -type f -name '*.service' | wc -l)" = "$n" ] || { echo "generator.sh: Quadlet did not write $n units" >&2; exit 1; }
+# Each writes N units and N links to them.
+wrote() { [ "$(find "$out" -maxdepth 1 -type f -name '*.service' | wc -l)" = "$n" ] &&
+  [ "$(find "$out/default.target.wants" -type l | wc -l)" = "$n" ]; }
+empty; ours; wrote || { echo "generator.sh: ociunit did not write $n units and links" >&2; exit 1; }
+empty; theirs; wrote || { echo "generator.sh: Quadlet did not write $n units and links" >&2; exit 1; }
 QUADLET_UNIT_DIRS=$work/quadlet "$quadlet" -user -dryrun >/dev/null 2>&1
 
 # One line per run: ours, then theirs, each as wall, user and system seconds.
