@@ -12,10 +12,12 @@
 //! the parsed spec is serialized again and compared with the document: an object that came from
 //! an array, or a value that came from nowhere, is an error at its path.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::Spec;
-use serde_json::Value;
+use serde::Deserialize;
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, InputError, Location, shown};
@@ -110,11 +112,15 @@ fn read_config(config: &Path) -> Result<Vec<u8>, InputError> {
 }
 
 fn parse_spec(config: &Path, raw: &Value) -> Result<(Spec, Vec<Reading>), Error> {
-    let mut document = raw.clone();
+    let mut document = Cow::Borrowed(raw);
     let readings = read_like_runc(&mut document)
         .map_err(|(path, message)| InputError::at(config, path, message))?;
-    let spec: Spec = serde_path_to_error::deserialize(&document)
-        .map_err(|err| type_error(config, &document, &err))?;
+    // Tracking the path costs an allocation per key, and only an error needs it.
+    let spec = match Spec::deserialize(&*document) {
+        Ok(spec) => spec,
+        Err(_) => serde_path_to_error::deserialize(&*document)
+            .map_err(|err| type_error(config, &document, &err))?,
+    };
     let mut errors = Vec::new();
     let parsed = serde_json::to_value(&spec).unwrap_or(Value::Null);
     shape_errors(&document, &parsed, &mut Vec::new(), &mut errors);
@@ -136,22 +142,46 @@ const LIMIT_SPELLING: &str =
     "read as limit: runc's Go JSON decoder matches keys without regard to case";
 
 /// Rewrites `document` where runc and crun read it differently from oci-spec-rs; says what was
-/// rewritten, or why it cannot be.
-fn read_like_runc(document: &mut Value) -> Result<Vec<Reading>, (String, String)> {
+/// rewritten, or why it cannot be. Most documents need no rewriting, and are not copied.
+fn read_like_runc(document: &mut Cow<Value>) -> Result<Vec<Reading>, (String, String)> {
     let mut readings = Vec::new();
-    if let Some(Value::Object(process)) = document.get_mut("process") {
-        // Go's decoder leaves a field at its zero value for null, as for absent.
-        if process.get("user").is_none_or(Value::is_null) {
+    // Go's decoder leaves a field at its zero value for null, as for absent.
+    let no_user = |process: &Map<String, Value>| process.get("user").is_none_or(Value::is_null);
+    if matches!(document.get("process"), Some(Value::Object(process)) if no_user(process)) {
+        if let Some(Value::Object(process)) = document.to_mut().get_mut("process") {
             process.insert("user".to_owned(), Value::Object(Default::default()));
-            readings.push(Reading {
-                path: "process.user".to_owned(),
-                value: Value::Null,
-                why: USER_DEFAULT,
-            });
         }
+        readings.push(Reading {
+            path: "process.user".to_owned(),
+            value: Value::Null,
+            why: USER_DEFAULT,
+        });
     }
     let base = "linux.resources.hugepageLimits";
-    let Some(Value::Array(limits)) = document.pointer_mut("/linux/resources/hugepageLimits") else {
+    // A key that spells one of the two otherwise than it is written below, or a second one.
+    let misspelled = |entry: &Value| {
+        entry.as_object().is_some_and(|entry| {
+            entry.keys().any(|key| {
+                ["pageSize", "limit"]
+                    .iter()
+                    .any(|canonical| key.eq_ignore_ascii_case(canonical) && key != canonical)
+            })
+        })
+    };
+    fn limits(document: &Value) -> Option<&Value> {
+        document
+            .get("linux")?
+            .get("resources")?
+            .get("hugepageLimits")
+    }
+    if !matches!(limits(document), Some(Value::Array(limits)) if limits.iter().any(misspelled)) {
+        return Ok(readings);
+    }
+    let resources = document
+        .to_mut()
+        .get_mut("linux")
+        .and_then(|l| l.get_mut("resources"));
+    let Some(Value::Array(limits)) = resources.and_then(|r| r.get_mut("hugepageLimits")) else {
         return Ok(readings);
     };
     for (index, entry) in limits.iter_mut().enumerate() {

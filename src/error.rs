@@ -69,7 +69,7 @@ impl fmt::Display for InputError {
 }
 
 /// Everything that can make a command fail.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Error {
     /// The bundle is invalid; every problem found is listed.
     Input(Vec<InputError>),

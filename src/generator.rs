@@ -14,11 +14,12 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::Serialize;
 
+use crate::bundle::Bundle;
 use crate::compile::{self, ConfigHome, ContainerRequest, Request};
 use crate::error::{Error, InputError, Location};
 use crate::lifecycle;
@@ -26,8 +27,8 @@ use crate::output;
 use crate::plan::container::Container;
 use crate::regular_file::{self, Links, NotRead};
 use crate::render::{escape, unit};
-use crate::runtime::Choice;
-use crate::target::{Manager, Target};
+use crate::runtime::{self, Choice, Mode, Runtime};
+use crate::target::{self, Manager, Target};
 
 /// The name ociunit answers to as a generator: a link of this name to `ociunit` in
 /// `system-generators/` and `user-generators/` runs `ociunit generate`.
@@ -70,7 +71,8 @@ pub fn scope_from_env() -> Option<Manager> {
 #[derive(Clone, Debug)]
 pub struct GenerateRequest {
     pub manager: Manager,
-    pub systemd: u32,
+    /// `None`: [`target::local_target`], which runs `systemctl --version`.
+    pub systemd: Option<u32>,
     pub manager_uid: u32,
     pub bundles: PathBuf,
     /// The normal output directory (systemd's first argument).
@@ -163,24 +165,58 @@ struct Files<'a> {
     compiles: bool,
     unit: String,
     text: String,
-    container: Option<&'a Container>,
+    /// The container and its config's text.
+    container: Option<(&'a Container, String)>,
     wanted_by: Vec<String>,
 }
 
 /// Writes (or, with `dry_run`, previews) a unit for every declared bundle; `log` gets one line
-/// per error and warning, in the bundles' order. Fails only when the bundle directory cannot be
-/// read.
+/// per error and warning, in the bundles' order. Fails only when the systemd version is not
+/// one to compile for, or the output or the bundle directory cannot be made or read; then it
+/// writes and logs nothing.
 pub fn generate(
     request: &GenerateRequest,
     log: &mut dyn FnMut(&Message),
 ) -> Result<Generated, Error> {
-    if !request.dry_run {
-        fs::create_dir_all(&request.output)
-            .map_err(|err| Error::io("cannot create", &request.output, &err))?;
+    let host = Host {
+        request,
+        ready: OnceLock::new(),
+        runtime: OnceLock::new(),
+    };
+    let mut listing = Vec::new();
+    let (ready, outcomes) = std::thread::scope(|scope| {
+        // `systemctl --version` takes as long as a few hundred bundles do: it runs beside
+        // them, which wait for it only before they write.
+        if request.systemd.is_none() {
+            scope.spawn(|| host.ready());
+        }
+        let outcomes = declared(&request.bundles, &mut |message| {
+            listing.push(message.clone());
+        })
+        .map(|found| build_all(&host, &entries(found)));
+        (host.ready(), outcomes)
+    });
+    ready?;
+    let outcomes = outcomes?;
+    listing.iter().for_each(&mut *log);
+    let mut generated = Generated::default();
+    for outcome in outcomes {
+        outcome.messages.iter().for_each(&mut *log);
+        match outcome.built {
+            true => generated.units += 1,
+            false => generated.failed += 1,
+        }
+        generated.previews.extend(outcome.preview);
     }
+    Ok(generated)
+}
+
+/// The declared bundles as entries: a bundle whose name makes no unit name, or the unit name of
+/// a bundle before it, is skipped.
+fn entries(found: Vec<(String, PathBuf)>) -> Vec<Entry> {
     let mut made: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut entries = Vec::new();
-    for (name, path) in declared(&request.bundles, log)? {
+    for (name, path) in found {
         let skipped = |why: String| {
             Entry::Skipped(Message::Error(format!(
                 "{}: skipped: {why}",
@@ -201,16 +237,42 @@ pub fn generate(
             },
         });
     }
-    let mut generated = Generated::default();
-    for outcome in build_all(request, &entries) {
-        outcome.messages.iter().for_each(&mut *log);
-        match outcome.built {
-            true => generated.units += 1,
-            false => generated.failed += 1,
-        }
-        generated.previews.extend(outcome.preview);
+    entries
+}
+
+/// What every bundle of a run needs from the host, found once, by the first that needs it
+/// while the others wait.
+struct Host<'a> {
+    request: &'a GenerateRequest,
+    ready: OnceLock<Result<u32, Error>>,
+    runtime: OnceLock<Result<Option<Runtime>, Error>>,
+}
+
+impl Host<'_> {
+    /// The systemd version to compile for, once the output directory is there: the first
+    /// thing a run does that counts, before it writes anything.
+    fn ready(&self) -> Result<u32, Error> {
+        let request = self.request;
+        self.ready
+            .get_or_init(|| {
+                let systemd = request.systemd.map_or_else(target::local_target, Ok)?;
+                if !request.dry_run {
+                    fs::create_dir_all(&request.output)
+                        .map_err(|err| Error::io("cannot create", &request.output, &err))?;
+                }
+                Ok(systemd)
+            })
+            .clone()
     }
-    Ok(generated)
+
+    /// The runtime, the same for every bundle: finding it costs a `PATH` search and a process
+    /// (`--version`).
+    fn runtime(&self) -> Result<Option<Runtime>, Error> {
+        let request = self.request;
+        self.runtime
+            .get_or_init(|| runtime::locate(&request.runtime, request.runtime_version.as_deref()))
+            .clone()
+    }
 }
 
 /// A declared bundle: one to build, or one that gets no unit, and why.
@@ -235,10 +297,7 @@ struct Outcome {
 /// Builds the entries on every core, as systemd waits for its generators at every
 /// daemon-reload; the outcomes come back in the entries' order, so the log and the previews
 /// read as if they were made one by one.
-fn build_all(request: &GenerateRequest, entries: &[Entry]) -> Vec<Outcome> {
-    // Asking the runtime for its version costs a process per bundle; under `auto` (and for a
-    // path) the answer is the same for all of them, and giving it skips only the asking.
-    let version = Mutex::new(request.runtime_version.clone());
+fn build_all(host: &Host, entries: &[Entry]) -> Vec<Outcome> {
     let next = AtomicUsize::new(0);
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
@@ -250,7 +309,7 @@ fn build_all(request: &GenerateRequest, entries: &[Entry]) -> Vec<Outcome> {
             let Some(entry) = entries.get(index) else {
                 return done;
             };
-            done.push((index, build(request, entry, &version)));
+            done.push((index, build(host, entry)));
         }
     };
     let mut outcomes: Vec<(usize, Outcome)> = std::thread::scope(|scope| {
@@ -266,7 +325,8 @@ fn build_all(request: &GenerateRequest, entries: &[Entry]) -> Vec<Outcome> {
     outcomes.into_iter().map(|(_, outcome)| outcome).collect()
 }
 
-fn build(request: &GenerateRequest, entry: &Entry, version: &Mutex<Option<String>>) -> Outcome {
+fn build(host: &Host, entry: &Entry) -> Outcome {
+    let request = host.request;
     let (name, path, unit) = match entry {
         Entry::Skipped(message) => {
             return Outcome {
@@ -276,9 +336,15 @@ fn build(request: &GenerateRequest, entry: &Entry, version: &Mutex<Option<String
         }
         Entry::Bundle { name, path, unit } => (name, path, unit),
     };
+    let loaded = load(host, path);
+    let Ok(systemd) = host.ready() else {
+        // The run fails, and says why (see `generate`).
+        return Outcome::default();
+    };
     let mut outcome = Outcome::default();
-    let known = version.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let plan = match compile_one(request, name, path, known) {
+    let compiled =
+        loaded.and_then(|(bundle, mode)| compile_one(request, name, systemd, &bundle, mode));
+    let plan = match compiled {
         Ok((plan, warnings)) => {
             outcome
                 .messages
@@ -313,20 +379,14 @@ fn build(request: &GenerateRequest, entry: &Entry, version: &Mutex<Option<String
             return outcome;
         }
     };
-    if matches!(request.runtime, Choice::Auto | Choice::Path(_)) {
-        if let Some(container) = &plan.container {
-            *version.lock().unwrap_or_else(|e| e.into_inner()) =
-                Some(container.runtime.version.clone());
-        }
-    }
-    let result = unit::render(&plan, &request.launcher)
-        .and_then(|text| {
+    let result = unit::render_with_config(&plan, &request.launcher)
+        .and_then(|(text, config)| {
             Ok(Files {
                 bundle: path,
                 compiles: true,
                 unit: plan.unit.clone(),
                 text,
-                container: plan.container.as_ref(),
+                container: plan.container.as_ref().zip(config),
                 wanted_by: wanted_by(path, request.manager)?,
             })
         })
@@ -378,24 +438,31 @@ fn declared(dir: &Path, log: &mut dyn FnMut(&Message)) -> Result<Vec<(String, Pa
     Ok(found)
 }
 
+/// The bundle and how it runs: what is read before the systemd version is known.
+fn load(host: &Host, path: &Path) -> Result<(Bundle, Mode), Error> {
+    let bundle = Bundle::load(path)?;
+    let mode = runtime::resolve_with(&bundle, &host.request.runtime, || host.runtime())?;
+    Ok((bundle, mode))
+}
+
 fn compile_one(
     request: &GenerateRequest,
     name: &str,
-    path: &Path,
-    version: Option<String>,
+    systemd: u32,
+    bundle: &Bundle,
+    mode: Mode,
 ) -> Result<(crate::plan::Plan, Vec<String>), Error> {
     let compile_request = Request {
         name: Some(name.to_owned()),
         target: Target {
             manager: request.manager,
-            systemd: request.systemd,
+            systemd,
         },
         best_effort: false,
         manager_uid: request.manager_uid,
         container: ContainerRequest {
-            runtime: request.runtime.clone(),
-            version,
             home: ConfigHome::Persistent(Some(request.output.join(CONFIG_SUBDIR))),
+            resolved: Some(mode),
             ..ContainerRequest::default()
         },
         strict: false,
@@ -403,7 +470,7 @@ fn compile_one(
         overrides: Vec::new(),
     };
     // The warnings go to the generator's log, not to stderr as `compile::checked` would.
-    compile::with_warnings(&crate::bundle::Bundle::load(path)?, &compile_request)
+    compile::with_warnings(bundle, &compile_request)
 }
 
 /// The targets the bundle's [`ENABLE_FILE`] names; none without the file.
@@ -516,21 +583,32 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
             unit: files.unit.clone(),
             path,
             compiles: files.compiles,
-            runtime_config: files.container.map(|container| RuntimeConfig {
-                path: container.config_dir.join("config.json"),
-                bytes: container.config_text().len(),
-            }),
+            runtime_config: files
+                .container
+                .as_ref()
+                .map(|(container, config)| RuntimeConfig {
+                    path: container.config_dir.join("config.json"),
+                    bytes: config.len(),
+                }),
             links: links.iter().map(|dir| dir.join(&files.unit)).collect(),
             text: files.text.clone(),
         }));
     }
-    if let Some(container) = files.container {
-        output::write_runtime_config(container)?;
-    }
-    output::write_atomically(&path, files.text.as_bytes())?;
-    for dir in &links {
+    if let Some((container, config)) = &files.container {
+        let dir = &container.config_dir;
         fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
+        output::write_new(&dir.join("config.json"), config.as_bytes())?;
+    }
+    output::write_new(&path, files.text.as_bytes())?;
+    for dir in &links {
         let link = dir.join(&files.unit);
+        // The bundles that want a target all link into one directory, there after the first:
+        // the link is tried first, and only when that fails is the directory made (or why it
+        // cannot be said), then the link tried again.
+        if std::os::unix::fs::symlink(&link_target, &link).is_ok() {
+            continue;
+        }
+        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
         match std::os::unix::fs::symlink(&link_target, &link) {
             Ok(()) => {}
             Err(err)

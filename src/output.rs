@@ -202,6 +202,25 @@ pub fn write_runtime_config(container: &Container) -> Result<PathBuf, Error> {
     Ok(path)
 }
 
+/// Writes a file that is not there yet into a directory no one reads before its writer is
+/// done: a generator's, which systemd empties before it runs the generators and reads once
+/// they have exited. So no temporary file, fsync nor rename, a fifth of the generator's system
+/// time. A file already there (in a directory someone filled by hand) is replaced by
+/// [`write_atomically`]; one whose writing fails is removed.
+pub fn write_new(path: &Path, contents: &[u8]) -> Result<(), Error> {
+    let mut file = match File::options().write(true).create_new(true).open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+            return write_atomically(path, contents);
+        }
+        Err(err) => return Err(Error::io("cannot write", path, &err)),
+    };
+    file.write_all(contents).map_err(|err| {
+        let _ = fs::remove_file(path);
+        Error::io("cannot write", path, &err)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +243,27 @@ mod tests {
             text,
             force,
         )
+    }
+
+    /// A file already there, or a link, is replaced as `write_atomically` replaces it: the
+    /// link's target is left alone.
+    #[test]
+    fn write_new_creates_or_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.service");
+        write_new(&path, b"one").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"one");
+        write_new(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        let target = dir.path().join("target");
+        fs::write(&target, "kept").unwrap();
+        let link = dir.path().join("link.service");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_new(&link, b"three").unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "kept");
+        assert_eq!(fs::read(&link).unwrap(), b"three");
+        assert!(!fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 3);
     }
 
     #[test]

@@ -94,7 +94,9 @@ pub fn read(path: &Path, links: Links) -> Result<Vec<u8>, NotRead> {
     if u64::try_from(stat.st_size).unwrap_or(0) > MAX_SIZE {
         return Err(NotRead::TooLarge);
     }
-    let mut bytes = Vec::new();
+    // Sized for the whole file, so that it is read in one go rather than in doubling chunks
+    // (the generator reads every declared bundle's config at every daemon-reload).
+    let mut bytes = Vec::with_capacity(usize::try_from(stat.st_size).unwrap_or(0));
     std::fs::File::from(fd)
         .take(MAX_SIZE + 1)
         .read_to_end(&mut bytes)

@@ -2,6 +2,8 @@
 
 use std::process::Command;
 
+use crate::error::Error;
+
 /// systemd version assumed when the local one cannot be asked: Debian 12 and RHEL 9 ship 252.
 pub const FALLBACK_SYSTEMD: u32 = 252;
 
@@ -52,6 +54,16 @@ impl Manager {
 pub struct Target {
     pub manager: Manager,
     pub systemd: u32,
+}
+
+/// The version to compile for without `--systemd-version`: the local systemd's, else
+/// [`FALLBACK_SYSTEMD`]; a local one ociunit does not support is an error.
+pub fn local_target() -> Result<u32, Error> {
+    Ok(local_systemd_version()
+        .map(supported)
+        .transpose()
+        .map_err(|why| Error::Usage(format!("the local {why}; give --systemd-version")))?
+        .unwrap_or(FALLBACK_SYSTEMD))
 }
 
 /// The version of the local systemd, from `systemctl --version` ("systemd 252 (252.38-1~deb12u1)").

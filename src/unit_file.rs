@@ -44,19 +44,22 @@ fn content_hash(text_without_hash: &str) -> String {
 /// in it that value goes, with the value. [`seal`] and [`inspect`] both take this line, even
 /// where it is not the template's (the fuzzer found a file whose first line was one).
 fn unsealed(text: &str) -> (String, Option<(usize, String)>) {
-    let mut found = None;
-    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
     for line in text.split_inclusive('\n') {
-        match line.strip_prefix(UNIT_HASH_KEY) {
-            Some(value) if found.is_none() => {
-                out.push_str(UNIT_HASH_KEY);
-                found = Some((out.len(), value.trim_end().to_owned()));
-                out.push('\n');
-            }
-            _ => out.push_str(line),
+        if let Some(value) = line.strip_prefix(UNIT_HASH_KEY) {
+            let rest = &text[start + line.len()..];
+            // With room for the hash that `seal` puts in.
+            let mut out = String::with_capacity(text.len() + 64);
+            out.push_str(&text[..start]);
+            out.push_str(UNIT_HASH_KEY);
+            let at = out.len();
+            out.push('\n');
+            out.push_str(rest);
+            return (out, Some((at, value.trim_end().to_owned())));
         }
+        start += line.len();
     }
-    (out, found)
+    (text.to_owned(), None)
 }
 
 /// Fills in the `UnitSha256=` line the template leaves empty.

@@ -92,16 +92,9 @@ impl RuntimeArgs {
     }
 }
 
-/// `--systemd-version`, else the local systemd's, else [`target::FALLBACK_SYSTEMD`].
+/// `--systemd-version`, else [`target::local_target`].
 pub(super) fn systemd_target(explicit: Option<u32>) -> Result<u32, Error> {
-    match explicit {
-        Some(version) => Ok(version),
-        None => Ok(target::local_systemd_version()
-            .map(target::supported)
-            .transpose()
-            .map_err(|why| Error::Usage(format!("the local {why}; give --systemd-version")))?
-            .unwrap_or(target::FALLBACK_SYSTEMD)),
-    }
+    explicit.map_or_else(target::local_target, Ok)
 }
 
 /// `--systemd-version`: a number, no older than ociunit supports.

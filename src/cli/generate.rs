@@ -10,7 +10,7 @@ use ociunit::error::Error;
 use ociunit::generator::{self, Message, Preview};
 use ociunit::target::Manager;
 
-use super::args::{ManagerArgs, RuntimeChoice, launcher, systemd_target, systemd_version};
+use super::args::{ManagerArgs, RuntimeChoice, launcher, systemd_version};
 use super::{print, print_json};
 
 /// The `--json` document's format; a change to its shape changes the string.
@@ -78,7 +78,7 @@ impl Generate {
         };
         let request = generator::GenerateRequest {
             manager,
-            systemd: systemd_target(self.systemd_version)?,
+            systemd: self.systemd_version,
             manager_uid: uid,
             bundles: match self.bundles {
                 Some(dir) => dir,

@@ -11,15 +11,23 @@ use std::fmt::Write;
 
 /// Characters that need no quoting in an ExecStart= word.
 fn is_plain(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "-_./:=,+@".contains(c)
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | ',' | '+' | '@')
 }
 
 /// One ExecStart= word, quoted if needed.
 pub fn exec_word(word: &str) -> String {
-    if !word.is_empty() && word.chars().all(is_plain) {
-        return word.to_owned();
-    }
     let mut quoted = String::with_capacity(word.len() + 2);
+    push_exec_word(&mut quoted, word);
+    quoted
+}
+
+/// [`exec_word`] appended to `quoted`: the command lines are built in one buffer, not a string
+/// per word (every unit has a few dozen words, and the generator writes a unit per bundle).
+fn push_exec_word(quoted: &mut String, word: &str) {
+    if !word.is_empty() && word.chars().all(is_plain) {
+        quoted.push_str(word);
+        return;
+    }
     quoted.push('"');
     for c in word.chars() {
         match c {
@@ -36,26 +44,35 @@ pub fn exec_word(word: &str) -> String {
         }
     }
     quoted.push('"');
-    quoted
 }
 
 /// A whole ExecStart= command line.
 pub fn exec_line(words: &[String]) -> String {
-    words
-        .iter()
-        .map(|w| exec_word(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    let mut line = String::new();
+    push_exec_line(&mut line, words);
+    line
+}
+
+fn push_exec_line(line: &mut String, words: &[String]) {
+    for (index, word) in words.iter().enumerate() {
+        if index > 0 {
+            line.push(' ');
+        }
+        push_exec_word(line, word);
+    }
 }
 
 /// A command line over several lines, one group of words per line, joined by systemd's line
 /// continuation (a backslash at the end of the line reads as a space).
 pub fn exec_lines(groups: &[Vec<String>]) -> String {
-    groups
-        .iter()
-        .map(|g| exec_line(g))
-        .collect::<Vec<_>>()
-        .join(" \\\n    ")
+    let mut lines = String::new();
+    for (index, group) in groups.iter().enumerate() {
+        if index > 0 {
+            lines.push_str(" \\\n    ");
+        }
+        push_exec_line(&mut lines, group);
+    }
+    lines
 }
 
 /// A setting value the compiler built (numbers, validated paths). `%` is doubled only where

@@ -22,9 +22,6 @@ fn environment() -> &'static Environment<'static> {
                 .build()
                 .expect("the default delimiters are valid"),
         );
-        env.add_filter("exec_lines", |groups: Vec<Vec<String>>| {
-            escape::exec_lines(&groups)
-        });
         env.add_filter("description", |text: String| escape::description(&text));
         env.add_filter("record", |text: String| escape::record(&text));
         for (name, source) in [

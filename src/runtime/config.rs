@@ -51,7 +51,7 @@ pub fn derive(raw: &Value, context: &Context) -> (Value, Vec<Adjustment>) {
         changes.push(Adjustment { path, what, strict });
     };
 
-    if let Some(root) = config.pointer_mut("/root/path") {
+    if let Some(root) = config.get_mut("root").and_then(|r| r.get_mut("path")) {
         let path = root.as_str().unwrap_or_default();
         if !Path::new(path).is_absolute() {
             let absolute = absolute_root(context.bundle_dir, Path::new(path));
@@ -148,7 +148,9 @@ pub fn derive(raw: &Value, context: &Context) -> (Value, Vec<Adjustment>) {
         }
     }
 
-    if !context.terminal && config.pointer("/process/terminal") == Some(&json!(true)) {
+    if !context.terminal
+        && config.get("process").and_then(|p| p.get("terminal")) == Some(&json!(true))
+    {
         config["process"]["terminal"] = json!(false);
         change(
             "process.terminal",

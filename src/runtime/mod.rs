@@ -8,6 +8,7 @@ pub mod config;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use serde::Serialize;
 
@@ -136,8 +137,19 @@ impl Mode {
 /// Decides the mode. `version` (`--runtime-version`) skips running the runtime to ask, so a unit
 /// can be compiled for another machine, or deterministically for a snapshot.
 pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Result<Mode, Error> {
+    resolve_with(bundle, choice, || locate(choice, version))
+}
+
+/// [`resolve`] with the runtime [`locate`] finds for `choice`, asked for only when the bundle
+/// runs as a container. It depends on the host alone, so a generator locates it once for all
+/// its bundles rather than searching `PATH` and running `--version` for each.
+pub fn resolve_with(
+    bundle: &Bundle,
+    choice: &Choice,
+    runtime: impl FnOnce() -> Result<Option<Runtime>, Error>,
+) -> Result<Mode, Error> {
     let rootfs = root_fs(bundle);
-    let (kind_or_path, why) = match choice {
+    let why = match choice {
         Choice::None => {
             return Ok(Mode::Host {
                 why: "--runtime none: process.args runs on the host, in the unit".into(),
@@ -145,10 +157,7 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
         }
         Choice::Auto => match &rootfs {
             RootFs::Populated(dir) => {
-                let Some((kind, path)) = Kind::ALL
-                    .into_iter()
-                    .find_map(|k| find_in_path(k.name()).map(|p| (k, p)))
-                else {
+                let Some(runtime) = runtime()? else {
                     return Err(Error::Usage(format!(
                         "{}: root.path {} is a root file system, so the bundle runs as a \
                          container, but neither crun nor runc is installed: apt install crun \
@@ -157,16 +166,12 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
                         dir.display()
                     )));
                 };
-                return probe(
-                    kind,
-                    path,
-                    version,
-                    format!(
-                        "root.path {} is a non-empty directory, and {} was the first runtime found",
-                        dir.display(),
-                        kind.name()
-                    ),
+                let why = format!(
+                    "root.path {} is a non-empty directory, and {} was the first runtime found",
+                    dir.display(),
+                    runtime.kind.name()
                 );
+                return Ok(Mode::Container { runtime, why });
             }
             other => {
                 return Ok(Mode::Host {
@@ -177,8 +182,8 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
                 });
             }
         },
-        Choice::Kind(kind) => (Ok(*kind), format!("--runtime {}", kind.name())),
-        Choice::Path(path) => (Err(path.clone()), format!("--runtime {}", path.display())),
+        Choice::Kind(kind) => format!("--runtime {}", kind.name()),
+        Choice::Path(path) => format!("--runtime {}", path.display()),
     };
     if let RootFs::Missing(_) | RootFs::Empty(_) | RootFs::Unset = rootfs {
         return Err(Error::Usage(format!(
@@ -187,8 +192,25 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
             rootfs.describe()
         )));
     }
-    match kind_or_path {
-        Ok(kind) => {
+    let runtime = runtime()?.expect("a named runtime is found, or not installed: an error");
+    Ok(Mode::Container { runtime, why })
+}
+
+/// The runtime `choice` names on this host, with its version; `None` for `none`, and for `auto`
+/// when neither runtime is installed.
+pub fn locate(choice: &Choice, version: Option<&str>) -> Result<Option<Runtime>, Error> {
+    let (kind, path) = match choice {
+        Choice::None => return Ok(None),
+        Choice::Auto => {
+            let found = Kind::ALL
+                .into_iter()
+                .find_map(|k| find_in_path(k.name()).map(|p| (k, p)));
+            match found {
+                Some(found) => found,
+                None => return Ok(None),
+            }
+        }
+        Choice::Kind(kind) => {
             // With a version given, the unit is for another machine (or a snapshot): the path
             // must not depend on this one.
             let path = match version {
@@ -203,28 +225,22 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
                     kind.debian_path()
                 ))
             })?;
-            probe(kind, path, version, why)
+            (*kind, path)
         }
-        Err(path) => {
-            let kind = Kind::from_program(&path).expect("checked by Choice::parse");
-            probe(kind, path, version, why)
-        }
-    }
-}
-
-fn probe(kind: Kind, path: PathBuf, version: Option<&str>, why: String) -> Result<Mode, Error> {
+        Choice::Path(path) => (
+            Kind::from_program(path).expect("checked by Choice::parse"),
+            path.clone(),
+        ),
+    };
     let version = match version {
         Some(version) => version.to_owned(),
         None => ask_version(kind, &path)?,
     };
-    Ok(Mode::Container {
-        runtime: Runtime {
-            kind,
-            path,
-            version,
-        },
-        why,
-    })
+    Ok(Some(Runtime {
+        kind,
+        path,
+        version,
+    }))
 }
 
 /// `crun --version` prints `crun version 1.21`, `runc --version` prints `runc version 1.1.15`,
@@ -304,14 +320,39 @@ fn root_fs(bundle: &Bundle) -> RootFs {
         return RootFs::Unset;
     };
     let dir = config::absolute_root(&bundle.dir, root.path());
-    if std::fs::canonicalize(&dir).is_ok_and(|dir| dir == Path::new("/")) {
+    if is_host_root(&dir) {
         return RootFs::Host;
     }
-    match std::fs::read_dir(&dir).map(|mut entries| entries.next().is_none()) {
+    match is_empty(&dir) {
         Err(_) => RootFs::Missing(dir),
         Ok(true) => RootFs::Empty(dir),
         Ok(false) => RootFs::Populated(dir),
     }
+}
+
+/// Whether the directory has no entries (one it cannot read has some). rustix's reader rather
+/// than `fs::read_dir`, which allocates 32 KiB for every bundle a generator reads.
+fn is_empty(dir: &Path) -> rustix::io::Result<bool> {
+    use rustix::fs::{Dir, Mode, OFlags};
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    for entry in Dir::new(rustix::fs::open(dir, flags, Mode::empty())?)? {
+        if !entry.is_ok_and(|e| matches!(e.file_name().to_bytes(), b"." | b"..")) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Whether `dir` resolves to `/`. Only the root's own inode can, so the inodes are compared
+/// first: resolving the path costs a `readlink` per component, for every bundle a generator
+/// reads (and the root's inode is looked up once).
+fn is_host_root(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    static ROOT: OnceLock<Option<(u64, u64)>> = OnceLock::new();
+    let inode = |path: &Path| std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()));
+    let root = *ROOT.get_or_init(|| inode(Path::new("/")));
+    root.is_some_and(|root| inode(dir) == Some(root))
+        && std::fs::canonicalize(dir).is_ok_and(|dir| dir == Path::new("/"))
 }
 
 #[cfg(test)]

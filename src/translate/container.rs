@@ -85,7 +85,10 @@ pub fn translate(raw: &Value, runtime: &str, adjustments: &[Adjustment], t: &mut
         t.field(adjustment.path, Value::Null)
             .to(adjustment_destination(adjustment));
     }
-    let namespaces = raw.pointer("/linux/namespaces").and_then(Value::as_array);
+    let namespaces = raw
+        .get("linux")
+        .and_then(|l| l.get("namespaces"))
+        .and_then(Value::as_array);
     let user_namespace = namespaces.is_some_and(|list| list.iter().any(|ns| ns["type"] == "user"));
     if t.target.manager == Manager::User && !user_namespace {
         t.field("linux.namespaces", namespaces)

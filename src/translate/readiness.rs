@@ -12,7 +12,7 @@ use crate::plan::property::{DbusValue, NOTIFY_ACCESS};
 pub const ANNOTATION: &str = "org.ociunit.notify";
 
 pub fn translate(raw: &Value, container: bool, t: &mut Translation) {
-    let Some(value) = raw.pointer("/annotations").and_then(|a| a.get(ANNOTATION)) else {
+    let Some(value) = raw.get("annotations").and_then(|a| a.get(ANNOTATION)) else {
         return;
     };
     let mapping = t.field(crate::bundle::member("annotations", ANNOTATION), value);

@@ -18,7 +18,7 @@ const SIGNALS: [&str; 31] = [
 ];
 
 pub fn translate(raw: &Value, t: &mut Translation) {
-    let Some(value) = raw.pointer("/annotations").and_then(|a| a.get(ANNOTATION)) else {
+    let Some(value) = raw.get("annotations").and_then(|a| a.get(ANNOTATION)) else {
         return;
     };
     let path = crate::bundle::member("annotations", ANNOTATION);
