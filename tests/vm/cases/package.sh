@@ -153,16 +153,19 @@ if ! rebooted; then
 fi
 
 # --- after the reboot -----------------------------------------------------------
-# The generators ran at boot (/run is new) and the managers started the
-# enabled units.
+# The generators ran at boot (/run is new), their wants links pulled the
+# enabled units into the managers' boot, and nothing else started them.
 check "the boot's user generator wrote ovm-pkg.service" test -f "$user_gen/ovm-pkg.service"
 check "the boot's system generator wrote ovm-pkg-sys.service" test -f "$sys_gen/ovm-pkg-sys.service"
 wait_file "$out" 90 || _bad "the enabled user unit did not run after the reboot"
 expect_eq "memory.max of the payload after the reboot" 999997440 "$(kv "$out" memory.max)"
 expect_eq "ovm-pkg after the reboot" active "$(usys is-active ovm-pkg.service 2>&1)"
+expect_match "ovm-pkg is wanted by" '(^| )default\.target( |$)' "$(unit_prop ovm-pkg.service WantedBy)"
 wait_file "$sout" 90 || _bad "the enabled system unit did not run after the reboot"
 expect_eq "memory.max of the system payload after the reboot" 999997440 "$(kv "$sout" memory.max)"
 expect_eq "ovm-pkg-sys after the reboot" active "$(systemctl is-active ovm-pkg-sys.service 2>&1)"
+expect_match "ovm-pkg-sys is wanted by" '(^| )multi-user\.target( |$)' \
+  "$(systemctl show -P WantedBy ovm-pkg-sys.service 2>&1)"
 
 # --- removal --------------------------------------------------------------------
 mapfile -t owned < <(dpkg -L ociunit)
