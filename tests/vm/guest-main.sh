@@ -21,10 +21,11 @@
 # writes the resume marker (the case, its counts and time) and exits with
 # $TESTBED_REBOOT_RC; the guest reboots and the runner runs this driver again
 # with the same arguments.  In that boot the cases with a result are skipped
-# (the root disk keeps the binaries and the variant), and the case runs again
-# from its top with OVM_REBOOTED=1, its work directory as it was, appending
-# to its log.  Any other reboot (a panic, a reset) ends the VM as before:
-# vm-run boots it again only after the runner's record of a request.
+# (the root disk keeps the variant; facts stay the first boot's), and the
+# case runs again from its top with OVM_REBOOTED=1, its work directory as it
+# was, appending to its log.  Any other reboot (a panic, a reset) ends the VM
+# as before: vm-run boots it again only after the runner's record of a
+# request.
 set -u
 SUITE=$1 VARIANT=$2
 shift 2
@@ -46,33 +47,31 @@ if [ "$BOOT" -gt 1 ]; then
   say "boot $BOOT: case $resume_case asked for this reboot, resuming it"
 fi
 
-# --- install the binaries, apply the delegation variant ----------------------
-# In the first boot only: the root disk keeps both across a reboot.
-U=/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service
-setup() {
-  for b in ociunit ociunit-launch; do
-    [ -f "$F/bin/$b" ] && install -m 755 "$F/bin/$b" "/usr/local/bin/$b"
-  done
-  # The snapshots' (and the default) launcher path.
-  mkdir -p /usr/libexec /usr/local/libexec
-  [ ! -f "$F/bin/ociunit-launch" ] || install -m 755 "$F/bin/ociunit-launch" /usr/libexec/ociunit-launch
-  install -m 755 "$F/guest/ovm-cgdump" /usr/local/libexec/ovm-cgdump
-  [ ! -f "$F/bin/ovm-dump" ] || install -m 755 "$F/bin/ovm-dump" /usr/local/libexec/ovm-dump
-  [ ! -f "$F/bin/ovm-notify" ] || install -m 755 "$F/bin/ovm-notify" /usr/local/libexec/ovm-notify
+# --- install the binaries -----------------------------------------------------
+for b in ociunit ociunit-launch; do
+  [ -f "$F/bin/$b" ] && install -m 755 "$F/bin/$b" "/usr/local/bin/$b"
+done
+# The snapshots' (and the default) launcher path.
+mkdir -p /usr/libexec /usr/local/libexec
+[ ! -f "$F/bin/ociunit-launch" ] || install -m 755 "$F/bin/ociunit-launch" /usr/libexec/ociunit-launch
+install -m 755 "$F/guest/ovm-cgdump" /usr/local/libexec/ovm-cgdump
+[ ! -f "$F/bin/ovm-dump" ] || install -m 755 "$F/bin/ovm-dump" /usr/local/libexec/ovm-dump
+[ ! -f "$F/bin/ovm-notify" ] || install -m 755 "$F/bin/ovm-notify" /usr/local/libexec/ovm-notify
 
-  if [ "$VARIANT" = stock ]; then
-    say "stock variant: removing the Delegate= drop-in, restarting user@1000.service"
-    rm -f /etc/systemd/system/user@.service.d/delegate.conf
-    systemctl daemon-reload
-    systemctl restart user@1000.service
-    for ((i = 0; i < 600; i++)); do
-      [ -S /run/user/1000/bus ] && [ -e "$U/cgroup.controllers" ] &&
-        [ "$(systemctl is-active user@1000.service)" = active ] && break
-      sleep 0.1
-    done
-  fi
-}
-[ "$BOOT" -gt 1 ] || setup
+# --- delegation variant -------------------------------------------------------
+# Only in the first boot: the drop-in stays removed across a reboot.
+U=/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service
+if [ "$VARIANT" = stock ] && [ "$BOOT" = 1 ]; then
+  say "stock variant: removing the Delegate= drop-in, restarting user@1000.service"
+  rm -f /etc/systemd/system/user@.service.d/delegate.conf
+  systemctl daemon-reload
+  systemctl restart user@1000.service
+  for ((i = 0; i < 600; i++)); do
+    [ -S /run/user/1000/bus ] && [ -e "$U/cgroup.controllers" ] &&
+      [ "$(systemctl is-active user@1000.service)" = active ] && break
+    sleep 0.1
+  done
+fi
 delegated=$(cat "$U/cgroup.controllers" 2>/dev/null)
 case "$VARIANT" in
   full) want="cpuset cpu io memory pids" ;;
