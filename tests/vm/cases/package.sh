@@ -6,7 +6,7 @@
 # The .deb is built on the host by tests/vm/run (cargo deb --no-build) into
 # $OVM_FILES/ociunit.deb. Everything up to the removal runs in the first boot;
 # then the guest reboots (the .deb, the bundles and the enable files stay on
-# the root disk) and the case runs again from here with `rebooted` true: the
+# the root disk) and the case runs again from the top with `rebooted` true: the
 # generators run at boot, and the enabled units must have been started by
 # dev's lingering user manager (default.target) and by the system manager
 # (multi-user.target), their payloads writing their memory.max again. Then
