@@ -12,17 +12,40 @@
 #   cases/NAME/log     the case's output
 #   cases/NAME/journal journal excerpt (failed cases only)
 #   cases/NAME/...     whatever the case put into $OVM_OUT
+#   resume             the marker of a reboot a case asked for (see below)
+#
+# Reboots: a case with "# reboot: yes" may call reboot_guest (lib.sh) once,
+# when the boot allows it (vm-run --allow-reboot, which tests/vm/run passes
+# for such a case; the runner then sets TESTBED_REBOOT_RC and TESTBED_BOOT).
+# The case exits 99 with its check counts in $OVM_REBOOT_STATE; this driver
+# writes the resume marker (the case, its counts and time) and exits with
+# $TESTBED_REBOOT_RC; the guest reboots and the runner runs this driver again
+# with the same arguments.  In that boot the cases with a result are skipped
+# (the root disk keeps the variant; facts stay the first boot's), and the
+# case runs again from its top with OVM_REBOOTED=1, its work directory as it
+# was, appending to its log.  Any other reboot (a panic, a reset) ends the VM
+# as before: vm-run boots it again only after the runner's record of a
+# request.
 set -u
 SUITE=$1 VARIANT=$2
 shift 2
 F=$TESTBED_FILES
 O=$TESTBED_OUT
+BOOT=${TESTBED_BOOT:-1}
+RESUME=$O/resume
 up() { local t _; read -r t _ </proc/uptime; echo "$t"; }
 # Progress also goes to the serial console (console.log, vm-run -v).
 say() { echo "guest-main[$(up)]: $*"; echo "guest-main[$(up)]: $*" >/dev/console 2>/dev/null; }
 
 # shellcheck disable=SC1091
 [ ! -f "$F/env" ] || { set -a; . "$F/env"; set +a; }
+
+resume_case=""
+if [ "$BOOT" -gt 1 ]; then
+  # shellcheck disable=SC1090
+  . "$RESUME"
+  say "boot $BOOT: case $resume_case asked for this reboot, resuming it"
+fi
 
 # --- install the binaries -----------------------------------------------------
 for b in ociunit ociunit-launch; do
@@ -36,8 +59,9 @@ install -m 755 "$F/guest/ovm-cgdump" /usr/local/libexec/ovm-cgdump
 [ ! -f "$F/bin/ovm-notify" ] || install -m 755 "$F/bin/ovm-notify" /usr/local/libexec/ovm-notify
 
 # --- delegation variant -------------------------------------------------------
+# Only in the first boot: the drop-in stays removed across a reboot.
 U=/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service
-if [ "$VARIANT" = stock ]; then
+if [ "$VARIANT" = stock ] && [ "$BOOT" = 1 ]; then
   say "stock variant: removing the Delegate= drop-in, restarting user@1000.service"
   rm -f /etc/systemd/system/user@.service.d/delegate.conf
   systemctl daemon-reload
@@ -58,7 +82,7 @@ esac
 sv=$(systemctl --version | awk 'NR==1{print $2}')
 OVM_SYSTEMD=${sv%%.*}
 OVM_SYSTEMD=${OVM_SYSTEMD%%[!0-9]*}
-{
+[ "$BOOT" -gt 1 ] || {
   echo "suite=$SUITE"
   echo "variant=$VARIANT"
   echo "systemd=$(systemctl --version | head -n1)"
@@ -77,30 +101,75 @@ fi
 export OVM_SUITE=$SUITE OVM_VARIANT=$VARIANT OVM_SYSTEMD OVM_FILES=$F
 export OVM_SEED=${OVM_SEED:-} CI=${CI:-}
 export LANG=C.UTF-8
-: >"$O/results.tsv"
+[ "$BOOT" -gt 1 ] || : >"$O/results.tsv"
 mkdir -p /home/dev/ovm /home/dev/.config/systemd/user
 chown dev:dev /home/dev/ovm /home/dev/.config /home/dev/.config/systemd /home/dev/.config/systemd/user
+declare -A finished=()
+while IFS=$'\t' read -r _ c _; do finished[$c]=1; done <"$O/results.tsv"
 
 cursor_now() { journalctl -q -n 1 -o export 2>/dev/null | sed -n 's/^__CURSOR=//p'; }
+# save_journal: the excerpt of the case's units (else of everything) since
+# $cursor, appended to $co/journal
+save_journal() {
+  local args=() after=() j="" u
+  journalctl --sync 2>/dev/null
+  if [ -s "$co/units" ]; then
+    while read -r u; do
+      [ -n "$u" ] || continue
+      [ ${#args[@]} -eq 0 ] || args+=(+)
+      args+=("_SYSTEMD_USER_UNIT=$u" + "USER_UNIT=$u" + "UNIT=$u")
+    done < <(sort -u "$co/units")
+    # The launcher's lines, even those that lost their unit fields.
+    args+=(+ SYSLOG_IDENTIFIER=ociunit-launch)
+  fi
+  [ -z "$cursor" ] || after=(--after-cursor="$cursor")
+  if [ ${#args[@]} -gt 0 ]; then
+    j=$(journalctl -b --no-pager -q -o short-monotonic "${after[@]}" "${args[@]}" 2>&1 | tail -n 300)
+  fi
+  [ -n "$j" ] || j=$(journalctl -b --no-pager -q -o short-monotonic "${after[@]}" 2>&1 | tail -n 150)
+  { [ "$BOOT" = 1 ] || echo "-- boot $BOOT --"; printf '%s\n' "$j"; } >>"$co/journal"
+}
 
 for c in "$@"; do
+  [ -z "${finished[$c]:-}" ] || continue
   file=$F/cases/$c.sh
   co=$O/cases/$c
-  mkdir -p "$co"
-  chown dev:dev "$co"
   work=/home/dev/ovm/$c
-  rm -rf "$work"
-  mkdir -p "$work"
-  chown dev:dev "$work"
   t=$(sed -n 's/^# *timeout: *\([0-9][0-9]*\).*/\1/p' "$file" | head -n1)
   t=${OVM_CASE_TIMEOUT:-${t:-180}}
-  cursor=$(cursor_now)
-  say "case $c (timeout ${t}s)"
+  # Whether the case may call reboot_guest, and if not why.
+  state=/run/ovm-reboot-$c refused=""
+  rm -f "$state"
+  if [ "$(sed -n 's/^# *reboot: *//p' "$file" | head -n1)" != yes ]; then
+    refused="the case does not declare '# reboot: yes'"
+  elif [ -z "${TESTBED_REBOOT_RC:-}" ]; then
+    refused="this boot does not allow reboots (vm-run --allow-reboot)"
+  fi
+  passed=0 failed=0 rebooted="" before=0
+  cursor=""
+  if [ "$c" = "$resume_case" ]; then
+    # The second phase: the work directory and the log as the first left them.
+    rebooted=1 passed=$resume_passed failed=$resume_failed refused="one reboot per case, and it had it"
+    away=$(awk -v a="$resume_clock" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b-a}')
+    before=$(awk -v a="$resume_secs" -v b="$away" 'BEGIN{printf "%.1f", a+b}')
+    echo "  info  boot $BOOT: ${away}s after reboot_guest (the guest's clock, to a second)" >>"$co/log"
+    say "case $c after the reboot (timeout ${t}s)"
+  else
+    mkdir -p "$co"
+    chown dev:dev "$co"
+    rm -rf "$work"
+    mkdir -p "$work"
+    chown dev:dev "$work"
+    cursor=$(cursor_now)
+    say "case $c (timeout ${t}s)"
+  fi
   t0=$(up)
   rc=0
-  OVM_CASE=$c OVM_WORK=$work OVM_OUT=$co \
+  OVM_CASE=$c OVM_WORK=$work OVM_OUT=$co OVM_REBOOTED=$rebooted \
+    OVM_REBOOT_STATE=$state OVM_REBOOT_REFUSED=$refused \
     timeout -k 5 "$t" bash -c '
       . "$1" || exit 1
+      OVM_CHECKS_PASSED=$3 OVM_CHECKS_FAILED=$4
       cd "$OVM_WORK" || exit 1
       . "$2"
       if [ "$OVM_CHECKS_FAILED" -gt 0 ]; then
@@ -109,37 +178,25 @@ for c in "$@"; do
       fi
       if [ "$OVM_CHECKS_PASSED" -eq 0 ]; then echo "FAIL: the case made no checks"; exit 1; fi
       echo "all $OVM_CHECKS_PASSED checks passed"
-      exit 0' ovm-case "$F/lib.sh" "$file" </dev/null >"$co/log" 2>&1 || rc=$?
+      exit 0' ovm-case "$F/lib.sh" "$file" "$passed" "$failed" </dev/null >>"$co/log" 2>&1 || rc=$?
   t1=$(up)
-  secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.1f", b-a}')
+  secs=$(awk -v a="$t0" -v b="$t1" -v c="$before" 'BEGIN{printf "%.1f", b-a+c}')
+  # reboot_guest: the first phase is over; the units keep running into the reboot.
+  if [ "$rc" = 99 ] && [ -s "$state" ]; then
+    . "$state"
+    [ "$OVM_CHECKS_FAILED" = 0 ] || save_journal
+    printf 'resume_case=%q resume_passed=%d resume_failed=%d resume_secs=%s resume_clock=%s\n' \
+      "$c" "$OVM_CHECKS_PASSED" "$OVM_CHECKS_FAILED" "$secs" "$EPOCHREALTIME" >"$RESUME"
+    say "case $c: rebooting the guest (${secs}s so far)"
+    exit "$TESTBED_REBOOT_RC"
+  fi
   case $rc in
     0) st=PASS ;;
     77) st=SKIP ;;
     124|137) st=FAIL; echo "FAIL: timed out after ${t}s" >>"$co/log" ;;
     *) st=FAIL ;;
   esac
-  if [ "$st" = FAIL ]; then
-    journalctl --sync 2>/dev/null
-    args=()
-    if [ -s "$co/units" ]; then
-      while read -r u; do
-        [ -n "$u" ] || continue
-        [ ${#args[@]} -eq 0 ] || args+=(+)
-        args+=("_SYSTEMD_USER_UNIT=$u" + "USER_UNIT=$u" + "UNIT=$u")
-      done < <(sort -u "$co/units")
-      # The launcher's lines, even those that lost their unit fields.
-      args+=(+ SYSLOG_IDENTIFIER=ociunit-launch)
-    fi
-    after=()
-    [ -z "$cursor" ] || after=(--after-cursor="$cursor")
-    if [ ${#args[@]} -gt 0 ]; then
-      journalctl -b --no-pager -q -o short-monotonic "${after[@]}" "${args[@]}" 2>&1 |
-        tail -n 300 >"$co/journal"
-    fi
-    if [ ! -s "$co/journal" ]; then
-      journalctl -b --no-pager -q -o short-monotonic "${after[@]}" 2>&1 | tail -n 150 >"$co/journal"
-    fi
-  fi
+  [ "$st" != FAIL ] || save_journal
   # Leave a clean manager for the next case.
   if [ -s "$co/units" ]; then
     mapfile -t us < <(sort -u "$co/units")

@@ -15,6 +15,7 @@
 #   OVM_WORK      a fresh directory for the case, owned by dev
 #   OVM_OUT       the case's result directory (comes back to the host)
 #   OVM_SEED      the round-trip seed
+#   OVM_REBOOTED  1 when the case runs again after its reboot_guest, else ""
 #   CI            as on the host
 #   DEV_UNITS     /home/dev/.config/systemd/user
 #
@@ -96,6 +97,28 @@ _show() { local v=${1//$'\n'/\\n}; printf "'%s'" "${v:0:300}"; }
 case_skip() { echo "SKIP: $*"; exit 77; }
 # case_fail REASON: stop here, the case is a FAIL
 case_fail() { echo "FAIL: $*"; exit 1; }
+
+# --- reboots -----------------------------------------------------------------
+
+# reboot_guest: end the case's first phase here and reboot the guest (once per
+# case; the case needs "# reboot: yes" among its first lines).  Its check
+# counts are kept; after the boot the case runs again from its top with
+# `rebooted` true, in the same $OVM_WORK, appending to its log.  Its EXIT trap
+# does not run now (the case sets it again from its top); what it started runs
+# into the shutdown.  The root disk (/etc, /home, /var, the installed
+# packages) is kept, /run and the journal start afresh.
+reboot_guest() {
+  if [ -n "${OVM_REBOOT_REFUSED:-}" ] || [ -z "${OVM_REBOOT_STATE:-}" ]; then
+    case_fail "reboot_guest: ${OVM_REBOOT_REFUSED:-only guest-main runs a case across a reboot}"
+  fi
+  printf 'OVM_CHECKS_PASSED=%d OVM_CHECKS_FAILED=%d\n' "$OVM_CHECKS_PASSED" "$OVM_CHECKS_FAILED" \
+    >"$OVM_REBOOT_STATE"
+  note "rebooting the guest ($OVM_CHECKS_PASSED checks passed, $OVM_CHECKS_FAILED failed so far)"
+  trap - EXIT
+  exit 99   # guest-main's code for "reboot, then run me again"
+}
+# rebooted: true in the run of a case after its reboot_guest
+rebooted() { [ -n "${OVM_REBOOTED:-}" ]; }
 
 # in_ci: true when running for CI (CI=true on the host)
 in_ci() { [ "${CI:-}" = true ]; }
