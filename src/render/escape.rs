@@ -14,15 +14,9 @@ fn is_plain(c: char) -> bool {
     c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':' | '=' | ',' | '+' | '@')
 }
 
-/// One ExecStart= word, quoted if needed.
-pub fn exec_word(word: &str) -> String {
-    let mut quoted = String::with_capacity(word.len() + 2);
-    push_exec_word(&mut quoted, word);
-    quoted
-}
-
-/// [`exec_word`] appended to `quoted`: the command lines are built in one buffer, not a string
-/// per word (every unit has a few dozen words, and the generator writes a unit per bundle).
+/// One ExecStart= word, quoted if needed, appended to `quoted`: the command lines are built in
+/// one buffer, not a string per word (every unit has a few dozen words, and the generator
+/// writes a unit per bundle).
 fn push_exec_word(quoted: &mut String, word: &str) {
     if !word.is_empty() && word.chars().all(is_plain) {
         quoted.push_str(word);
@@ -258,6 +252,7 @@ mod tests {
 
     #[test]
     fn dangerous_words() {
+        let exec_word = |word: &str| exec_line(&[word.to_owned()]);
         assert_eq!(exec_word("plain-word_1.0"), "plain-word_1.0");
         assert_eq!(exec_word(""), "\"\"");
         assert_eq!(exec_word(";"), "\";\"");

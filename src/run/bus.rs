@@ -221,10 +221,7 @@ impl Bus {
         let calls = [
             get(&path, UNIT, "ActiveState")?,
             get(&path, UNIT, "InvocationID")?,
-            Message::method_call(path.as_str(), "GetAll")?
-                .destination(SERVICE)?
-                .interface(PROPERTIES)?
-                .build(&(interface,))?,
+            get_all(&path, interface)?,
         ];
         let serials: Vec<NonZeroU32> = calls
             .iter()
@@ -245,16 +242,11 @@ impl Bus {
         unit: &str,
     ) -> zbus::Result<(HashMap<String, OwnedValue>, HashMap<String, OwnedValue>)> {
         let path = unit_path(unit);
-        let calls = [UNIT, SERVICE_INTERFACE].map(|interface| {
-            Message::method_call(path.as_str(), "GetAll")?
-                .destination(SERVICE)?
-                .interface(PROPERTIES)?
-                .build(&(interface,))
-        });
-        let mut serials = Vec::new();
-        for call in calls {
-            serials.push(self.wire.send(&call?)?);
-        }
+        let calls = [get_all(&path, UNIT)?, get_all(&path, SERVICE_INTERFACE)?];
+        let serials: Vec<NonZeroU32> = calls
+            .iter()
+            .map(|call| self.wire.send(call))
+            .collect::<std::io::Result<_>>()?;
         let unit = self.reply(serials[0])?.body().deserialize()?;
         let service = self.reply(serials[1])?.body().deserialize()?;
         Ok((unit, service))
@@ -591,6 +583,10 @@ fn method<'a>(path: &'a str, interface: &'a str, member: &'a str) -> zbus::Resul
 /// A Properties.Get call.
 fn get(path: &str, interface: &str, property: &str) -> zbus::Result<Message> {
     method(path, PROPERTIES, "Get")?.build(&(interface, property))
+}
+
+fn get_all(path: &str, interface: &str) -> zbus::Result<Message> {
+    method(path, PROPERTIES, "GetAll")?.build(&(interface,))
 }
 
 /// The value in a Properties.Get reply.

@@ -192,7 +192,8 @@ pub fn resolve_with(
             rootfs.describe()
         )));
     }
-    let runtime = runtime()?.expect("a named runtime is found, or not installed: an error");
+    // `locate` finds a named runtime or says why it cannot.
+    let runtime = runtime()?.ok_or_else(|| Error::Host(format!("{why}: no such runtime")))?;
     Ok(Mode::Container { runtime, why })
 }
 
