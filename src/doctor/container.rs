@@ -24,7 +24,7 @@ fn runtime(mode: &Mode) -> Check {
             format!(
                 "{} {} ({}): {why}",
                 runtime.kind.name(),
-                runtime.version,
+                runtime.version_shown(),
                 runtime.path.display()
             ),
         ),

@@ -106,7 +106,7 @@ pub fn text(plan: &Plan) -> Result<String, Error> {
                 Mode::Container { runtime, why } => format!(
                     "as a container, with {} {} ({}): {why}",
                     runtime.kind.name(),
-                    runtime.version,
+                    runtime.version_shown(),
                     runtime.path.display()
                 ),
             },

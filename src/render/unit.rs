@@ -87,7 +87,7 @@ pub fn render_with_config(plan: &Plan, launcher: &Path) -> Result<(String, Optio
         .as_ref()
         .zip(config.as_deref())
         .map(|(c, text)| ContainerRecord {
-            runtime: format!("{} {}", c.runtime.kind.name(), c.runtime.version),
+            runtime: format!("{} {}", c.runtime.kind.name(), c.runtime.version_shown()),
             config: c
                 .config_dir
                 .join("config.json")

@@ -73,7 +73,8 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     let opening = Opening::start(manager_kind, via);
     let bundle = Bundle::load(&run.bundle)?;
     let wanted = &run.request.container;
-    let mode = crate::runtime::resolve(&bundle, &wanted.runtime, wanted.version.as_deref())?;
+    let mode =
+        crate::runtime::resolve_for_run(&bundle, &wanted.runtime, wanted.version.as_deref())?;
     let unit = unit_name(&bundle, run)?;
     let mut run = run.clone();
     run.request.container.resolved = Some(mode);

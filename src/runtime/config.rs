@@ -160,12 +160,12 @@ pub fn derive(raw: &Value, context: &Context) -> (Value, Vec<Adjustment>) {
     }
 
     let version = config["ociVersion"].as_str().unwrap_or_default();
-    if context.runtime.refuses_newer_oci_versions() && !version.contains("1.0") {
+    if context.runtime.refuses_oci_version(version) {
         change(
             "ociVersion",
             format!(
                 "1.0.2: crun {} refuses {version:?} (before 1.14.2 it accepts only 1.0.x)",
-                context.runtime.version
+                context.runtime.version_shown()
             ),
             false,
         );
@@ -192,7 +192,7 @@ mod tests {
         Runtime {
             kind,
             path: format!("/usr/bin/{}", kind.name()).into(),
-            version: version.into(),
+            version: Some(version.into()),
         }
     }
 

@@ -66,16 +66,34 @@ impl Kind {
 pub struct Runtime {
     pub kind: Kind,
     pub path: PathBuf,
-    /// As the runtime prints it (`1.21`, `1.1.5+ds1`), or as `--runtime-version` gave it.
-    pub version: String,
+    /// As the runtime prints it (`1.21`, `1.1.5+ds1`), or as `--runtime-version` gave it;
+    /// `None` when `run` did not ask, because nothing it gives the runtime depends on it
+    /// ([`version_matters`]): asking is a process of its own, on the start path.
+    pub version: Option<String>,
 }
 
 impl Runtime {
     /// crun before 1.14.2 refuses any `ociVersion` without "1.0" in it (`unknown version
     /// specified`), so 1.1.0 passes by accident and 1.2.0 fails (crun commits 4532a388, 0860c0ff).
-    pub fn refuses_newer_oci_versions(&self) -> bool {
-        self.kind == Kind::Crun && version_below(&self.version, (1, 14, 2))
+    /// A version not asked for counts as old.
+    pub fn refuses_oci_version(&self, oci_version: &str) -> bool {
+        version_matters(self.kind, oci_version)
+            && self
+                .version
+                .as_deref()
+                .is_none_or(|version| version_below(version, (1, 14, 2)))
     }
+
+    /// The version for reports, which always asked for it.
+    pub fn version_shown(&self) -> &str {
+        self.version.as_deref().unwrap_or("(version not asked)")
+    }
+}
+
+/// Whether the runtime's version changes the config ociunit derives for a bundle with this
+/// `ociVersion` ([`Runtime::refuses_oci_version`]).
+pub fn version_matters(kind: Kind, oci_version: &str) -> bool {
+    kind == Kind::Crun && !oci_version.contains("1.0")
 }
 
 /// What `--runtime` asked for.
@@ -140,6 +158,19 @@ pub fn resolve(bundle: &Bundle, choice: &Choice, version: Option<&str>) -> Resul
     resolve_with(bundle, choice, || locate(choice, version))
 }
 
+/// [`resolve`] for `run`, which asks the runtime for its version only when the config it
+/// derives depends on it: a transient unit records no version.
+pub fn resolve_for_run(
+    bundle: &Bundle,
+    choice: &Choice,
+    version: Option<&str>,
+) -> Result<Mode, Error> {
+    let oci_version = bundle.spec.version();
+    resolve_with(bundle, choice, || {
+        locate_asking(choice, version, |kind| version_matters(kind, oci_version))
+    })
+}
+
 /// [`resolve`] with the runtime [`locate`] finds for `choice`, asked for only when the bundle
 /// runs as a container. It depends on the host alone, so a generator locates it once for all
 /// its bundles rather than searching `PATH` and running `--version` for each.
@@ -200,6 +231,15 @@ pub fn resolve_with(
 /// The runtime `choice` names on this host, with its version; `None` for `none`, and for `auto`
 /// when neither runtime is installed.
 pub fn locate(choice: &Choice, version: Option<&str>) -> Result<Option<Runtime>, Error> {
+    locate_asking(choice, version, |_| true)
+}
+
+/// [`locate`], running `--version` only when `ask` says the version is needed.
+fn locate_asking(
+    choice: &Choice,
+    version: Option<&str>,
+    ask: impl FnOnce(Kind) -> bool,
+) -> Result<Option<Runtime>, Error> {
     let (kind, path) = match choice {
         Choice::None => return Ok(None),
         Choice::Auto => {
@@ -234,8 +274,9 @@ pub fn locate(choice: &Choice, version: Option<&str>) -> Result<Option<Runtime>,
         ),
     };
     let version = match version {
-        Some(version) => version.to_owned(),
-        None => ask_version(kind, &path)?,
+        Some(version) => Some(version.to_owned()),
+        None if ask(kind) => Some(ask_version(kind, &path)?),
+        None => None,
     };
     Ok(Some(Runtime {
         kind,
@@ -375,21 +416,38 @@ mod tests {
 
     #[test]
     fn old_crun_refuses_new_oci_versions() {
-        let crun = |version: &str| Runtime {
+        let crun = |version: Option<&str>| Runtime {
             kind: Kind::Crun,
             path: "/usr/bin/crun".into(),
-            version: version.into(),
+            version: version.map(str::to_owned),
         };
-        assert!(crun("1.8.1").refuses_newer_oci_versions());
-        assert!(crun("1.14.1").refuses_newer_oci_versions());
-        assert!(!crun("1.14.2").refuses_newer_oci_versions());
-        assert!(!crun("1.21").refuses_newer_oci_versions());
-        assert!(crun("garbage").refuses_newer_oci_versions());
+        let refuses = |version| crun(version).refuses_oci_version("1.2.0");
+        assert!(refuses(Some("1.8.1")));
+        assert!(refuses(Some("1.14.1")));
+        assert!(!refuses(Some("1.14.2")));
+        assert!(!refuses(Some("1.21")));
+        assert!(refuses(Some("garbage")));
+        assert!(refuses(None));
+        assert!(!crun(Some("1.8.1")).refuses_oci_version("1.0.2-dev"));
+        assert!(!crun(None).refuses_oci_version("1.0.0"));
         let runc = Runtime {
             kind: Kind::Runc,
-            ..crun("1.1.5+ds1")
+            ..crun(None)
         };
-        assert!(!runc.refuses_newer_oci_versions());
+        assert!(!runc.refuses_oci_version("1.2.0"));
+    }
+
+    #[test]
+    fn run_asks_for_the_version_only_when_it_matters() {
+        let choice = Choice::Path("/nonexistent/crun".into());
+        let not_asked = locate_asking(&choice, None, |kind| version_matters(kind, "1.0.2"));
+        assert!(
+            matches!(not_asked, Ok(Some(Runtime { version: None, .. }))),
+            "{not_asked:?}"
+        );
+        let asked = locate_asking(&choice, None, |kind| version_matters(kind, "1.2.0"));
+        assert!(asked.is_err(), "{asked:?}");
+        assert!(!version_matters(Kind::Runc, "1.2.0"));
     }
 
     #[test]
