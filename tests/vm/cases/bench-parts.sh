@@ -1,0 +1,59 @@
+# bench-parts: where the start path's time goes, part by part, interleaved: the start-up of ociunit, ociunit-launch and systemd-run alone; systemd-run --wait of /bin/true and of ociunit's own launcher command line; ociunit run against both; the runtime's --version that container mode skips
+# suites: trixie
+# variants: full
+# timeout: 900
+need_ociunit
+
+n=${OVM_BENCH_RUNS:-20}
+b=$OVM_WORK/ovm-parts
+bundle "$b" '{
+  "ociVersion": "1.0.2",
+  "process": {"user": {"uid": 0, "gid": 0}, "cwd": "/", "args": ["/bin/true"], "env": ["PATH=/usr/bin:/bin"]},
+  "linux": {"resources": {"memory": {"limit": 1000000000}, "pids": {"limit": 100}, "cpu": {"shares": 1024}}}
+}'
+props="-p Delegate=yes -p MemoryMax=1000000000 -p TasksMax=100 -p CPUWeight=100"
+# What `ociunit run --service` sends for this bundle (checked below against its --dry-run).
+extra="-p DelegateSubgroup=payload"
+launcher="/usr/local/bin/ociunit-launch --leaf payload --controllers memory,cpu,pids --write memory.max=1000000000 --write cpu.weight=100 --write pids.max=100 --env PATH=/usr/bin:/bin --clear-env -- /bin/true"
+dry=$(as_dev ociunit run --service --wait --dry-run "$b" 2>&1)
+expect_match "the launcher line is ociunit's own" '"--leaf","payload","--controllers","memory,cpu,pids"' "$dry"
+# One line per part: NAME|COMMAND (word-split, no quoting needed).
+cat >"$OVM_OUT/parts" <<PARTS
+true|/bin/true
+ociunit --version|ociunit --version
+ociunit-launch --version|ociunit-launch --version
+systemd-run --version|systemd-run --version
+crun --version|crun --version
+systemd-run --wait /bin/true|systemd-run --user --wait -q $props -p Type=exec /bin/true
+systemd-run --wait ociunit-launch|systemd-run --user --wait -q $props -p Type=exec $extra $launcher
+ociunit run --service --wait|ociunit run --service --wait -q $b
+systemd-run --scope /bin/true|systemd-run --user --scope -q $props /bin/true
+systemd-run --scope ociunit-launch|systemd-run --user --scope -q $props $launcher
+ociunit run --scope|ociunit run --scope -q $b
+PARTS
+cat >"$OVM_WORK/parts.sh" <<'SCRIPT'
+#!/bin/bash
+n=$1
+mapfile -t parts <"$2"
+for ((i = 0; i < n; i++)); do
+  line=""
+  for p in "${parts[@]}"; do
+    t0=$EPOCHREALTIME
+    ${p#*|} >/dev/null 2>&1 || echo "failed: ${p%%|*}" >&2
+    t1=$EPOCHREALTIME
+    line+="$((${t1/./} - ${t0/./})) "
+  done
+  echo "$line"
+done
+SCRIPT
+chmod +x "$OVM_WORK/parts.sh"
+as_dev "$OVM_WORK/parts.sh" "$n" "$OVM_OUT/parts" >"$OVM_OUT/times" 2>"$OVM_OUT/parts.err"
+expect_eq "no failed run" "" "$(sort "$OVM_OUT/parts.err" | uniq -c | head -5)"
+awk 'function median(x, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
+    return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
+  NR == FNR { sub(/\|.*/, ""); name[FNR] = $0; next }
+  { for (c = 1; c <= NF; c++) d[c, FNR] = $c; rows = FNR; k = NF }
+  END { for (c = 1; c <= k; c++) { for (r = 1; r <= rows; r++) x[r] = d[c, r]; printf "%8.1f ms  %s\n", median(x, rows) / 1000, name[c] } }' \
+  "$OVM_OUT/parts" "$OVM_OUT/times" >"$OVM_OUT/medians.txt"
+while read -r line; do note "$line"; done <"$OVM_OUT/medians.txt"
+note "runs: $n of each part, interleaved; medians"
