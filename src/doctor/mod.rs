@@ -243,6 +243,7 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
             no_block: false,
             strict: false,
             quiet: true,
+            failed_start_is_a_result: true,
         };
         run::start(bus, plan, &start)?;
         drop(writer);
