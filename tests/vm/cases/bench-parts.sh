@@ -36,24 +36,22 @@ cat >"$OVM_WORK/parts.sh" <<'SCRIPT'
 n=$1
 mapfile -t parts <"$2"
 for ((i = 0; i < n; i++)); do
-  line=""
+  line=$EPOCHREALTIME
   for p in "${parts[@]}"; do
-    t0=$EPOCHREALTIME
     ${p#*|} >/dev/null 2>&1 || echo "failed: ${p%%|*}" >&2
-    t1=$EPOCHREALTIME
-    line+="$((${t1/./} - ${t0/./})) "
+    line+=" $EPOCHREALTIME"
   done
-  echo "$line"
+  echo "${line//./}"
 done
 SCRIPT
 chmod +x "$OVM_WORK/parts.sh"
 as_dev "$OVM_WORK/parts.sh" "$n" "$OVM_OUT/parts" >"$OVM_OUT/times" 2>"$OVM_OUT/parts.err"
 expect_eq "no failed run" "" "$(sort "$OVM_OUT/parts.err" | uniq -c | head -5)"
-awk 'function median(x, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (x[j] < x[i]) { t = x[i]; x[i] = x[j]; x[j] = t }
-    return (n % 2) ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
-  NR == FNR { sub(/\|.*/, ""); name[FNR] = $0; next }
-  { for (c = 1; c <= NF; c++) d[c, FNR] = $c; rows = FNR; k = NF }
-  END { for (c = 1; c <= k; c++) { for (r = 1; r <= rows; r++) x[r] = d[c, r]; printf "%8.1f ms  %s\n", median(x, rows) / 1000, name[c] } }' \
-  "$OVM_OUT/parts" "$OVM_OUT/times" >"$OVM_OUT/medians.txt"
+read -ra medians < <(bench_medians "$OVM_OUT/times")
+i=0
+while IFS='|' read -r name _; do
+  printf '%8s ms  %s\n' "${medians[i]}" "$name"
+  i=$((i + 1))
+done <"$OVM_OUT/parts" >"$OVM_OUT/medians.txt"
 while read -r line; do note "$line"; done <"$OVM_OUT/medians.txt"
 note "runs: $n of each part, interleaved; medians"
