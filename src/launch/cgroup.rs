@@ -45,6 +45,7 @@ pub fn setup(spec: &LaunchSpec, host: &Host) -> Result<Vec<LaunchError>, LaunchE
     }
     let tree = Tree::enter(host, leaf_name, spec.supervisor.as_deref())?;
     tree.enable_controllers(&spec.needed_controllers())?;
+    tree.stay_entered()?;
     let mut skipped = Vec::new();
     for write in &spec.writes {
         match tree.write(write) {
@@ -63,6 +64,16 @@ pub struct Tree {
     delegated: OwnedFd,
     leaf_path: PathBuf,
     leaf: OwnedFd,
+    /// Where the launcher moved itself, when it did; see [`Tree::stay_entered`].
+    entered: Option<Entered>,
+}
+
+/// The cgroup the launcher moved itself into: its leaf, or the `--supervisor` one.
+struct Entered {
+    /// The supervisor cgroup, open; `None` for the leaf.
+    supervisor: Option<OwnedFd>,
+    path: PathBuf,
+    pid: u32,
 }
 
 impl Tree {
@@ -94,27 +105,72 @@ impl Tree {
         let child =
             |name: &str, create: bool| open_child(&delegated, &delegated_path, name, create);
         let own_fd = child(own_name, !in_own)?;
-        if !in_own {
-            let procs = delegated_path.join(own_name).join("cgroup.procs");
-            write_at(&own_fd, "cgroup.procs", &host.pid.to_string()).map_err(|errno| {
-                LaunchError::Sys {
-                    what: format!("cannot move pid {} into {}", host.pid, procs.display()),
-                    errno,
-                    fix: not_writable_fix(errno),
-                }
-            })?;
-        }
-        let leaf = match supervisor {
-            Some(_) => child(leaf_name, true)?,
-            None => own_fd,
+        let (leaf, own_fd) = match supervisor {
+            Some(_) => (child(leaf_name, true)?, Some(own_fd)),
+            None => (own_fd, None),
         };
-        Ok(Tree {
+        let entered = (!in_own).then(|| Entered {
+            supervisor: own_fd,
+            path: delegated_path.join(own_name),
+            pid: host.pid,
+        });
+        let tree = Tree {
             delegated_cgroup,
             leaf_path: delegated_path.join(leaf_name),
             delegated_path,
             delegated,
             leaf,
+            entered,
+        };
+        tree.move_in()?;
+        Ok(tree)
+    }
+
+    /// Moves the launcher into the cgroup it runs in, unless systemd started it there; again
+    /// when it is there already, which the kernel takes as a no-op.
+    fn move_in(&self) -> Result<(), LaunchError> {
+        let Some(entered) = &self.entered else {
+            return Ok(());
+        };
+        let dir = entered.supervisor.as_ref().unwrap_or(&self.leaf);
+        write_at(dir, "cgroup.procs", &entered.pid.to_string()).map_err(|errno| {
+            let procs = entered.path.join("cgroup.procs");
+            LaunchError::Sys {
+                what: format!("cannot move pid {} into {}", entered.pid, procs.display()),
+                errno,
+                fix: not_writable_fix(errno),
+            }
         })
+    }
+
+    /// Makes sure the launcher is still in the cgroup it moved itself into, and stays there.
+    ///
+    /// systemd before 256 (and later ones without `CLONE_INTO_CGROUP`) attaches a new unit
+    /// process to the unit's cgroup twice: in the child, and again in the manager once fork(2)
+    /// returns there. On a loaded host the manager's attach can come after the launcher moved
+    /// itself, and puts it back beside its leaf. Once the unit's cgroup has a controller enabled
+    /// for its children and a populated child, the kernel refuses any move into it (the
+    /// no-internal-process rule), and systemd ignores that failure. So the launcher makes sure
+    /// one is enabled, then moves itself once more, which undoes an attach that came before.
+    /// A unit with no controller delegated at all stays open to the late attach.
+    fn stay_entered(&self) -> Result<(), LaunchError> {
+        if self.entered.is_none() {
+            return Ok(());
+        }
+        let enabled = read_at(&self.delegated, "cgroup.subtree_control").unwrap_or_default();
+        if enabled.trim().is_empty() {
+            let available = read_at(&self.delegated, "cgroup.controllers").unwrap_or_default();
+            let available: Vec<&str> = available.split_whitespace().collect();
+            // pids: the cheapest, and systemd's TasksMax= accounts with it anyway.
+            if let Some(pin) = available
+                .iter()
+                .find(|c| **c == "pids")
+                .or(available.first())
+            {
+                self.enable_controllers(&[(*pin).to_owned()])?;
+            }
+        }
+        self.move_in()
     }
 
     /// Opens a running unit's delegated cgroup (`ControlGroup`, below the cgroup `mount`) and
@@ -144,6 +200,7 @@ impl Tree {
             delegated_path,
             delegated,
             leaf,
+            entered: None,
         })
     }
 
@@ -186,9 +243,14 @@ impl Tree {
                 fix,
             });
         }
-        enable(needed, |value| {
-            write_at(&self.delegated, "cgroup.subtree_control", value)
-        })
+        enable(
+            needed,
+            |value| write_at(&self.delegated, "cgroup.subtree_control", value),
+            || {
+                // The manager's late attach (see `stay_entered`) is the usual cause; undo it.
+                let _ = self.move_in();
+            },
+        )
         .map_err(|(value, errno)| self.enable_error(&value, errno))
     }
 
@@ -201,11 +263,20 @@ impl Tree {
                  priority"
                     .to_owned(),
             ),
-            Errno::BUSY => Some(format!(
-                "processes other than the payload are in {} (a cgroup with controllers enabled for \
-                 its children may hold no processes)",
-                self.delegated_path.display()
-            )),
+            Errno::BUSY => {
+                let procs = read_at(&self.delegated, "cgroup.procs").unwrap_or_default();
+                let pids: Vec<&str> = procs.split_whitespace().collect();
+                Some(format!(
+                    "processes other than the payload are in {} (pids: {}; a cgroup with \
+                     controllers enabled for its children may hold no processes)",
+                    self.delegated_path.display(),
+                    if pids.is_empty() {
+                        "none left".to_owned()
+                    } else {
+                        pids.join(" ")
+                    }
+                ))
+            }
             _ => not_writable_fix(errno),
         };
         let path = self.delegated_path.join("cgroup.subtree_control");
@@ -277,22 +348,25 @@ fn open_child(
 }
 
 /// Writes `+c1 +c2 …` in one go, the common case; if the kernel refuses, retries one controller
-/// at a time so that the error names the controller at fault, waiting out EBUSY for a moment.
+/// at a time so that the error names the controller at fault, waiting out EBUSY for a moment
+/// and calling `busy` before each retry.
 fn enable(
     controllers: &[String],
     mut write: impl FnMut(&str) -> Result<(), Errno>,
+    mut busy: impl FnMut(),
 ) -> Result<(), (String, Errno)> {
     let all: Vec<String> = controllers.iter().map(|c| format!("+{c}")).collect();
     if write(&all.join(" ")).is_ok() {
         return Ok(());
     }
     for value in all {
-        let mut busy = 0;
+        let mut retries = 0;
         loop {
             match write(&value) {
                 Ok(()) => break,
-                Err(Errno::BUSY) if busy < EBUSY_RETRIES => {
-                    busy += 1;
+                Err(Errno::BUSY) if retries < EBUSY_RETRIES => {
+                    retries += 1;
+                    busy();
                     sleep(Duration::from_millis(1));
                 }
                 Err(errno) => return Err((value, errno)),
@@ -623,39 +697,81 @@ mod tests {
     fn falls_back_to_one_controller_at_a_time() {
         let needed = ["cpu".to_owned(), "memory".to_owned()];
         let mut seen = Vec::new();
-        let result = enable(&needed, |value| {
-            seen.push(value.to_owned());
-            if value.contains(' ') {
-                Err(Errno::INVAL)
-            } else {
-                Ok(())
-            }
-        });
+        let result = enable(
+            &needed,
+            |value| {
+                seen.push(value.to_owned());
+                if value.contains(' ') {
+                    Err(Errno::INVAL)
+                } else {
+                    Ok(())
+                }
+            },
+            || panic!("not busy"),
+        );
         assert_eq!(result, Ok(()));
         assert_eq!(seen, ["+cpu +memory", "+cpu", "+memory"]);
     }
 
     #[test]
-    fn waits_out_a_busy_controller_for_a_bounded_time() {
+    fn waits_out_a_busy_controller_for_a_bounded_time_undoing_a_late_attach() {
         let needed = ["cpu".to_owned(), "pids".to_owned()];
         let mut calls = 0;
-        let result = enable(&needed, |value| {
-            calls += 1;
-            match (value, calls) {
-                ("+cpu", 2..=4) => Err(Errno::BUSY),
-                ("+cpu" | "+pids", _) => Ok(()),
-                _ => Err(Errno::BUSY),
-            }
-        });
-        assert_eq!((result, calls), (Ok(()), 6));
+        let mut moves = 0;
+        let result = enable(
+            &needed,
+            |value| {
+                calls += 1;
+                match (value, calls) {
+                    ("+cpu", 2..=4) => Err(Errno::BUSY),
+                    ("+cpu" | "+pids", _) => Ok(()),
+                    _ => Err(Errno::BUSY),
+                }
+            },
+            || moves += 1,
+        );
+        assert_eq!((result, calls, moves), (Ok(()), 6, 3));
 
         let mut calls = 0;
-        let result = enable(&needed, |_| {
-            calls += 1;
-            Err(Errno::BUSY)
-        });
+        let result = enable(
+            &needed,
+            |_| {
+                calls += 1;
+                Err(Errno::BUSY)
+            },
+            || {},
+        );
         assert_eq!(result, Err(("+cpu".to_owned(), Errno::BUSY)));
         assert_eq!(calls, 1 + EBUSY_RETRIES + 1);
+    }
+
+    /// A leaf the launcher moved itself into gets a controller enabled above it even when the
+    /// bundle needs none, so that systemd's late attach cannot pull the payload out of it.
+    #[test]
+    fn pins_the_leaf_with_pids_when_nothing_else_is_enabled() {
+        let fake = Fake::new("cpu memory pids");
+        fake.leaf(&["cgroup.procs"]);
+        let control = format!("{UNIT}/cgroup.subtree_control");
+        assert!(fake.setup(&["--leaf", "payload"]).unwrap().is_empty());
+        assert_eq!(fake.read(&control), "+pids");
+        assert_eq!(fake.read(&leaf_file("cgroup.procs")), "4242");
+
+        let fake = Fake::new("memory");
+        fake.leaf(&["cgroup.procs"]);
+        assert!(fake.setup(&["--leaf", "payload"]).unwrap().is_empty());
+        assert_eq!(fake.read(&control), "+memory");
+
+        let fake = Fake::new("");
+        fake.leaf(&["cgroup.procs"]);
+        assert!(fake.setup(&["--leaf", "payload"]).unwrap().is_empty());
+        assert_eq!(fake.read(&control), "", "nothing to enable");
+
+        // Started in its leaf by systemd (DelegateSubgroup=, from 254 on): no late attach.
+        let fake = Fake::new("cpu memory pids");
+        fake.leaf(&["cgroup.procs"]);
+        fake.setup_in(&format!("{UNIT}/payload"), &["--leaf", "payload"])
+            .unwrap();
+        assert_eq!(fake.read(&control), "");
     }
 
     #[test]

@@ -41,6 +41,24 @@ expect_eq "MainPID runs sleep" sleep "$(cat "/proc/$main/comm" 2>&1)"
 expect_eq "the unit's own cgroup has no processes" "" "$(cat "$cg/cgroup.procs")"
 usys stop "$u"
 
+# 1b. Nothing to enable or write, only the leaf: the launcher still enables pids
+#     above it, so that systemd's second attach of the new process (from the
+#     manager, before 256; late on a busy host) cannot pull the payload back out of
+#     its leaf. Root plays that late attach here: the kernel must refuse it.
+u=ovm-launch-pin.service
+out=$OVM_WORK/launch-pin.txt
+note_unit "$u"
+expect_rc "systemd-run --user $u (launcher, --leaf only)" 0 as_dev systemd-run --user --quiet \
+  --unit="$u" -p Delegate=yes "$L" --leaf payload -- /usr/local/libexec/ovm-cgdump "$out" sleep 600
+wait_file "$out" 30 || _bad "the payload did not write $out"
+cg=$(unit_cgroup "$u")
+expect_eq "--leaf only: pids enabled in the unit's cgroup.subtree_control" pids "$(cat "$cg/cgroup.subtree_control")"
+main=$(unit_prop "$u" MainPID)
+late=$( { echo "$main" >"$cg/cgroup.procs"; } 2>&1) && late=moved
+expect_match "a late attach to the unit's cgroup is refused" 'busy' "$late"
+expect_match "the payload is still in its leaf" "/$u/payload\$" "$(cut -d: -f3 "/proc/$main/cgroup")"
+usys stop "$u"
+
 # 2. With DelegateSubgroup=payload (systemd >= 254) the launcher already runs
 #    in the leaf and must not nest another one.
 if systemd_at_least 254; then

@@ -40,9 +40,13 @@ shopt -s nullglob
 for e in "$OVM_OUT"/start-*.err; do [ -s "$e" ] && { sed -n '1,3s/^/    | /p' "$e"; break; }; done
 
 # Every payload reports; the units end (inactive, collected) with none failed.
+# On systemd 252 this is where the manager's late attach of a busy start shows
+# (ociunit-launch's stay_entered): a launcher pulled back beside its leaf.
+# (A failed unit is collected at once: look for one every 5 s, not for 4 minutes.)
 for ((s = 0; s < 240; s++)); do
   seen=("$out"/[0-9]*)
   [ ${#seen[@]} -ge $n ] && break
+  ((s % 5 == 4)) && [ -n "$(usys list-units --plain --no-legend --state=failed 'ovm-load-*' 2>/dev/null)" ] && break
   sleep 1
 done
 t2=${EPOCHREALTIME/./}
@@ -57,19 +61,22 @@ for ((s = 0; s < 240; s++)); do
 done
 t3=${EPOCHREALTIME/./}
 expect_empty "all $n units ended and were collected (none failed)" "$left"
+[ -z "$left" ] || journalctl -q --no-pager -o cat -t ociunit-launch -n 3 | sed 's/^/    | /'
 note "all ended within $(( (t3 - t0) / 1000 )) ms"
 
 # Each payload's own leaf held its own bundle's limit.
-wrong=0 checked=0
+right=0 wrong=0
 for ((i = 0; i < n; i++)); do
-  read -r m cg <"$out/$i" 2>/dev/null || { wrong=$((wrong + 1)); continue; }
-  checked=$((checked + 1))
-  if [ "$m" != $(( (64 + i) << 20 )) ] || [[ $cg != */ovm-load-$i.service/payload ]]; then
+  [ -e "$out/$i" ] || continue
+  read -r m cg <"$out/$i"
+  if [ "$m" = $(( (64 + i) << 20 )) ] && [[ $cg == */ovm-load-$i.service/payload ]]; then
+    right=$((right + 1))
+  else
     wrong=$((wrong + 1))
     [ "$wrong" -le 3 ] && note "payload $i: memory.max $m in $cg"
   fi
 done
-expect_eq "payloads that read their own bundle's memory.max in their own leaf" "$n of $n" "$((checked - wrong)) of $n"
+expect_eq "payloads that read their own bundle's memory.max in their own leaf" "$n of $n" "$right of $n"
 leftover=("$MANAGER"/ovm-load-* "$MANAGER"/*.slice/ovm-load-*)
 expect_eq "cgroups left" 0 "${#leftover[@]}"
 usys reset-failed 2>/dev/null
