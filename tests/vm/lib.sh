@@ -265,6 +265,41 @@ bench_hog_start() {
 }
 bench_hog_stop() { [ -z "${OVM_HOG_PID:-}" ] || { kill "$OVM_HOG_PID"; wait "$OVM_HOG_PID" 2>/dev/null; }; }
 
+# bench_interleave DEFS N: N rounds of the parts DEFS defines (a bash file that sets
+# parts=(FUNCTION ...) and defines each FUNCTION, called with the round's number), as dev in
+# one process (so runuser's cost is not counted). The order alternates, forward in even rounds
+# and backward in odd ones: a unit's stop leaves the manager work (its cgroup's removal, the
+# garbage collection) that the next command otherwise always pays for the same neighbour.
+# Prints per round the cumulative time of the parts in DEFS's order (µs, from 0), for
+# bench_medians.
+bench_interleave() {
+  cat >"$OVM_WORK/interleave.sh" <<'SCRIPT'
+#!/bin/bash
+source "$1"
+declare -A took
+for ((i = 0; i < $2; i++)); do
+  order=("${parts[@]}")
+  if ((i % 2)); then
+    order=()
+    for ((k = ${#parts[@]} - 1; k >= 0; k--)); do order+=("${parts[k]}"); done
+  fi
+  for part in "${order[@]}"; do
+    t=${EPOCHREALTIME/./}
+    "$part" "$i"
+    took[$part]=$((${EPOCHREALTIME/./} - t))
+  done
+  line=0 sum=0
+  for part in "${parts[@]}"; do
+    sum=$((sum + took[$part]))
+    line+=" $sum"
+  done
+  echo "$line"
+done
+SCRIPT
+  chmod +x "$OVM_WORK/interleave.sh"
+  as_dev "$OVM_WORK/interleave.sh" "$1" "$2"
+}
+
 # bench_medians FILE: FILE has lines of timestamps in µs, t0 t1 ... tk; prints the median of
 # each interval t(i+1)-t(i) in ms.
 bench_medians() {

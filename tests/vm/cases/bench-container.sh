@@ -1,4 +1,4 @@
-# bench-container: the demo container, interleaved (40 runs each): ociunit run --scope against crun --systemd-cgroup run, and ociunit run --service --wait against systemd-run --user --wait of the same crun command line
+# bench-container: the demo container, interleaved (40 runs each, the order alternating): ociunit run --scope against crun --systemd-cgroup run, and ociunit run --service --wait against systemd-run --user --wait of the same crun command line
 # suites: trixie
 # variants: full
 # timeout: 1500
@@ -15,41 +15,35 @@ as_dev env perl -0pi -e '
   s#"terminal": true#"terminal": false#;
   s#"resources": \{#"resources": {"memory": {"limit": 1000000000},#;' "$dir/config.json"
 
-# One script as dev, so runuser's cost is not counted; each line: five timestamps (µs).
-cat >"$OVM_WORK/bench.sh" <<'SCRIPT'
-#!/bin/bash
-n=$1 dir=$2 baseline=$3
-crun_cmd=(crun --root "$XDG_RUNTIME_DIR/bench-crun" run --bundle "$dir")
-for ((i = 0; i < n; i++)); do
-  t0=$EPOCHREALTIME
-  out=$(ociunit run --scope -q --runtime crun "$dir" 2>&1)
-  [ "$out" = 999997440 ] || echo "ociunit run --scope: $out" >&2
-  t1=$EPOCHREALTIME
-  out=$(crun --systemd-cgroup --root "$XDG_RUNTIME_DIR/bench-crun" run --bundle "$dir" "b$i" 2>&1)
-  [ "$out" = 999997440 ] || echo "crun --systemd-cgroup run: $out" >&2
-  t2=$EPOCHREALTIME
+# The parts, in the order bench_medians reports them.
+{
+  printf 'dir=%q baseline=%q\n' "$dir" "$OVM_BASELINE"
+  cat <<'DEFS'
+parts=(run_scope crun_scope run_service sd_service)
+[ -z "$baseline" ] || parts+=(baseline_scope baseline_service)
+demo() { [ "$2" = 999997440 ] || echo "$1: $2" >&2; }
+run_scope() { demo "ociunit run --scope" "$(ociunit run --scope -q --runtime crun "$dir" 2>&1)"; }
+crun_scope() {
+  demo "crun --systemd-cgroup run" \
+    "$(crun --systemd-cgroup --root "$XDG_RUNTIME_DIR/bench-crun" run --bundle "$dir" "b$1" 2>&1)"
+}
+run_service() {
   ociunit run --service --wait -q --runtime crun "$dir" >/dev/null 2>&1 || echo "ociunit run --service failed" >&2
-  t3=$EPOCHREALTIME
+}
+sd_service() {
   systemd-run --user --wait -q -p Delegate=yes -p MemoryMax=1000000000 -p Type=exec \
-    crun --cgroup-manager=disabled --root "$XDG_RUNTIME_DIR/bench-crun" run --bundle "$dir" "s$i" >/dev/null 2>&1 ||
+    crun --cgroup-manager=disabled --root "$XDG_RUNTIME_DIR/bench-crun" run --bundle "$dir" "s$1" >/dev/null 2>&1 ||
     echo "systemd-run --wait crun failed" >&2
-  t4=$EPOCHREALTIME
-  if [ -n "$baseline" ]; then
-    out=$("$baseline" run --scope -q --runtime crun "$dir" 2>&1)
-    [ "$out" = 999997440 ] || echo "baseline run --scope: $out" >&2
-    t5=$EPOCHREALTIME
-    "$baseline" run --service --wait -q --runtime crun "$dir" >/dev/null 2>&1 || echo "baseline run --service failed" >&2
-    t6=$EPOCHREALTIME
-    echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./} ${t5/./} ${t6/./}"
-  else
-    echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./}"
-  fi
-done
-SCRIPT
-chmod +x "$OVM_WORK/bench.sh"
+}
+baseline_scope() { demo "baseline run --scope" "$("$baseline" run --scope -q --runtime crun "$dir" 2>&1)"; }
+baseline_service() {
+  "$baseline" run --service --wait -q --runtime crun "$dir" >/dev/null 2>&1 || echo "baseline run --service failed" >&2
+}
+DEFS
+} >"$OVM_WORK/bench.defs"
 for hog in ${OVM_BENCH_HOG:-0}; do
   bench_hog_start "$hog"
-  as_dev "$OVM_WORK/bench.sh" "$n" "$dir" "$OVM_BASELINE" >"$OVM_OUT/times-$hog" 2>"$OVM_OUT/bench-$hog.err"
+  bench_interleave "$OVM_WORK/bench.defs" "$n" >"$OVM_OUT/times-$hog" 2>"$OVM_OUT/bench-$hog.err"
   bench_hog_stop
   expect_eq "no failed run (hog $hog)" "" "$(sort -u "$OVM_OUT/bench-$hog.err" | head -5)"
   read -r scope crun service sdrun bscope bservice < <(bench_medians "$OVM_OUT/times-$hog")

@@ -1,4 +1,4 @@
-# bench-run: ociunit run against systemd-run with the same properties, interleaved: --scope against systemd-run --user --scope, --service --wait against systemd-run --user --wait
+# bench-run: ociunit run against systemd-run with the same properties, interleaved (the order alternating): --scope against systemd-run --user --scope, --service --wait against systemd-run --user --wait
 # suites: trixie
 # variants: full
 # timeout: 1200
@@ -12,35 +12,23 @@ bundle "$OVM_WORK/ovm-bench" '{
 }'
 # What `ociunit run --dry-run` sends for this bundle, besides the launcher's command line.
 props=(-p Delegate=yes -p MemoryMax=1000000000 -p TasksMax=100 -p CPUWeight=100)
-# Time each command in µs, as dev, inside one runuser (so runuser's cost is not counted).
-cat >"$OVM_WORK/bench.sh" <<'SCRIPT'
-#!/bin/bash
-n=$1 bundle=$2 baseline=$3; shift 3
-for ((i = 0; i < n; i++)); do
-  t0=$EPOCHREALTIME
-  ociunit run --scope -q "$bundle" >/dev/null 2>&1 || echo "ociunit run --scope failed" >&2
-  t1=$EPOCHREALTIME
-  systemd-run --user --scope -q "$@" /bin/true >/dev/null 2>&1 || echo "systemd-run --scope failed" >&2
-  t2=$EPOCHREALTIME
-  ociunit run --service --wait -q "$bundle" >/dev/null 2>&1 || echo "ociunit run --service failed" >&2
-  t3=$EPOCHREALTIME
-  systemd-run --user --wait -q "$@" -p Type=exec /bin/true >/dev/null 2>&1 || echo "systemd-run --wait failed" >&2
-  t4=$EPOCHREALTIME
-  if [ -n "$baseline" ]; then
-    "$baseline" run --scope -q "$bundle" >/dev/null 2>&1 || echo "baseline run --scope failed" >&2
-    t5=$EPOCHREALTIME
-    "$baseline" run --service --wait -q "$bundle" >/dev/null 2>&1 || echo "baseline run --service failed" >&2
-    t6=$EPOCHREALTIME
-    echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./} ${t5/./} ${t6/./}"
-  else
-    echo "${t0/./} ${t1/./} ${t2/./} ${t3/./} ${t4/./}"
-  fi
-done
-SCRIPT
-chmod +x "$OVM_WORK/bench.sh"
+# The parts, in the order bench_medians reports them; the arguments are fixed here.
+{
+  printf 'bundle=%q baseline=%q props=(%s)\n' "$OVM_WORK/ovm-bench" "$OVM_BASELINE" "$(printf '%q ' "${props[@]}")"
+  cat <<'DEFS'
+parts=(run_scope sd_scope run_service sd_service)
+[ -z "$baseline" ] || parts+=(baseline_scope baseline_service)
+run_scope() { ociunit run --scope -q "$bundle" >/dev/null 2>&1 || echo "ociunit run --scope failed" >&2; }
+sd_scope() { systemd-run --user --scope -q "${props[@]}" /bin/true >/dev/null 2>&1 || echo "systemd-run --scope failed" >&2; }
+run_service() { ociunit run --service --wait -q "$bundle" >/dev/null 2>&1 || echo "ociunit run --service failed" >&2; }
+sd_service() { systemd-run --user --wait -q "${props[@]}" -p Type=exec /bin/true >/dev/null 2>&1 || echo "systemd-run --wait failed" >&2; }
+baseline_scope() { "$baseline" run --scope -q "$bundle" >/dev/null 2>&1 || echo "baseline run --scope failed" >&2; }
+baseline_service() { "$baseline" run --service --wait -q "$bundle" >/dev/null 2>&1 || echo "baseline run --service failed" >&2; }
+DEFS
+} >"$OVM_WORK/bench.defs"
 for hog in ${OVM_BENCH_HOG:-0}; do
   bench_hog_start "$hog"
-  as_dev "$OVM_WORK/bench.sh" "$n" "$OVM_WORK/ovm-bench" "$OVM_BASELINE" "${props[@]}" >"$OVM_OUT/times-$hog" 2>"$OVM_OUT/bench-$hog.err"
+  bench_interleave "$OVM_WORK/bench.defs" "$n" >"$OVM_OUT/times-$hog" 2>"$OVM_OUT/bench-$hog.err"
   bench_hog_stop
   expect_eq "no failed run (hog $hog)" "" "$(sort -u "$OVM_OUT/bench-$hog.err" | head -5)"
   read -r scope sdscope service sdservice bscope bservice < <(bench_medians "$OVM_OUT/times-$hog")
