@@ -121,7 +121,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         no_block: run.no_block,
         strict: run.request.strict,
         quiet: run.request.quiet,
-        failed_start_is_a_result: false,
+        failed_start_is_a_result: run.mode == Mode::Service && (run.wait || run.pipe),
     };
     start(&mut bus, &mut plan, &starting)?;
     match run.mode {
@@ -140,6 +140,9 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         }
         Mode::Service if run.wait || run.pipe => {
             let outcome = wait::until_done(&mut bus, &unit)?;
+            if outcome.never_ran() {
+                return Err(start_failed(&unit, &outcome.result, manager_kind));
+            }
             wait::report(&unit, &outcome, run.json, run.request.quiet);
             Ok(outcome.exit_status())
         }
@@ -252,8 +255,9 @@ pub struct Start<'a> {
     pub strict: bool,
     pub quiet: bool,
     /// A failed start job is not an error: the caller holds a reference on the unit and reads
-    /// its result. doctor's trial: a launcher that refuses at once can end before the manager
-    /// has seen it start, which fails the job (systemd 252), and its line is the finding.
+    /// its result. A payload that ends at once can end before the manager has seen it start,
+    /// which fails the job (systemd 252): `run --wait` still owes its exit status (the
+    /// launcher's 125 included), and for doctor's trial the launcher's line is the finding.
     pub failed_start_is_a_result: bool,
 }
 
@@ -321,16 +325,19 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<(), Error>
     match bus.job_result(&job).as_deref() {
         Some("done") => Ok(()),
         Some("failed") if start.failed_start_is_a_result => Ok(()),
-        Some(result) => Err(Error::Host(format!(
-            "{unit}: the start job ended with \"{result}\" (see journalctl {}--unit {unit})",
-            if plan.target.manager == crate::target::Manager::User {
-                "--user "
-            } else {
-                ""
-            }
-        ))),
+        Some(result) => Err(start_failed(unit, result, plan.target.manager)),
         None => Err(Error::Host(format!(
             "{unit}: lost the connection to the manager while starting"
         ))),
     }
+}
+
+fn start_failed(unit: &str, result: &str, manager: crate::target::Manager) -> Error {
+    let user = match manager {
+        crate::target::Manager::User => "--user ",
+        crate::target::Manager::System => "",
+    };
+    Error::Host(format!(
+        "{unit}: the start job ended with \"{result}\" (see journalctl {user}--unit {unit})"
+    ))
 }

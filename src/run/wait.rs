@@ -34,6 +34,12 @@ impl Outcome {
         }
     }
 
+    /// The unit failed before its main process ran (a dependency, a resource, a refused
+    /// setting): there is no exit status to pass on.
+    pub fn never_ran(&self) -> bool {
+        self.code == 0 && self.result != "success"
+    }
+
     pub fn termination(&self) -> String {
         termination(self.code, self.status)
     }
@@ -159,5 +165,36 @@ pub fn size(bytes: u64) -> String {
         format!("{bytes}B")
     } else {
         format!("{value:.1}{}", units[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ended(result: &str, code: i32, status: i32) -> Outcome {
+        Outcome {
+            result: result.to_owned(),
+            code,
+            status,
+            runtime_usec: 0,
+            cpu_nsec: None,
+            memory_peak: None,
+            invocation_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_launcher_that_refused_passes_its_status_on() {
+        let refused = ended("exit-code", 1, 125);
+        assert!(!refused.never_ran());
+        assert_eq!(refused.exit_status(), 125);
+    }
+
+    #[test]
+    fn a_unit_without_a_main_process_has_no_status_to_pass_on() {
+        assert!(ended("resources", 0, 0).never_ran());
+        assert!(!ended("success", 0, 0).never_ran());
+        assert_eq!(ended("signal", 2, 9).exit_status(), 137);
     }
 }
