@@ -123,7 +123,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         quiet: run.request.quiet,
         failed_start_is_a_result: run.mode == Mode::Service && (run.wait || run.pipe),
     };
-    start(&mut bus, &mut plan, &starting)?;
+    let started = start(&mut bus, &mut plan, &starting)?;
     match run.mode {
         Mode::Scope => {
             // plan() refused the bundle if the launcher could not apply everything.
@@ -140,8 +140,10 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         }
         Mode::Service if run.wait || run.pipe => {
             let outcome = wait::until_done(&mut bus, &unit)?;
-            if outcome.never_ran() {
-                return Err(start_failed(&unit, &outcome.result, manager_kind));
+            if let Started::Failed(err) = started {
+                if !outcome.launcher_ran() {
+                    return Err(err);
+                }
             }
             wait::report(&unit, &outcome, run.json, run.request.quiet);
             Ok(outcome.exit_status())
@@ -262,7 +264,15 @@ pub struct Start<'a> {
 }
 
 /// StartTransientUnit, handling leftovers and refused properties, then waits for the job.
-pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<(), Error> {
+/// How the start job ended, for a caller that reads the unit's result after it
+/// ([`Start::failed_start_is_a_result`]).
+pub enum Started {
+    Done,
+    /// The job failed; the error says so, where the unit's result does not say more.
+    Failed(Error),
+}
+
+pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, Error> {
     let unit = start.unit.as_str();
     let warn = |message: &str| {
         if !start.quiet {
@@ -320,11 +330,15 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<(), Error>
         }
     };
     if start.no_block {
-        return Ok(());
+        return Ok(Started::Done);
     }
     match bus.job_result(&job).as_deref() {
-        Some("done") => Ok(()),
-        Some("failed") if start.failed_start_is_a_result => Ok(()),
+        Some("done") => Ok(Started::Done),
+        Some("failed") if start.failed_start_is_a_result => Ok(Started::Failed(start_failed(
+            unit,
+            "failed",
+            plan.target.manager,
+        ))),
         Some(result) => Err(start_failed(unit, result, plan.target.manager)),
         None => Err(Error::Host(format!(
             "{unit}: lost the connection to the manager while starting"

@@ -34,10 +34,16 @@ impl Outcome {
         }
     }
 
-    /// The unit failed before its main process ran (a dependency, a resource, a refused
-    /// setting): there is no exit status to pass on.
-    pub fn never_ran(&self) -> bool {
-        self.code == 0 && self.result != "success"
+    /// Whether the launcher ran, after a failed start job: a main process that exited with
+    /// one of systemd's own statuses (200 to 255: 231/APPARMOR, 203/EXEC, …) failed in the
+    /// manager's child before the exec, and one that never existed (a dependency, a
+    /// resource) has no status at all; then the job's failure is the thing to report.
+    pub fn launcher_ran(&self) -> bool {
+        match self.code {
+            1 => !(200..=255).contains(&self.status),
+            2 | 3 => true,
+            _ => false,
+        }
     }
 
     pub fn termination(&self) -> String {
@@ -187,14 +193,16 @@ mod tests {
     #[test]
     fn a_launcher_that_refused_passes_its_status_on() {
         let refused = ended("exit-code", 1, 125);
-        assert!(!refused.never_ran());
+        assert!(refused.launcher_ran());
         assert_eq!(refused.exit_status(), 125);
+        assert!(ended("signal", 2, 9).launcher_ran());
+        assert_eq!(ended("signal", 2, 9).exit_status(), 137);
     }
 
     #[test]
-    fn a_unit_without_a_main_process_has_no_status_to_pass_on() {
-        assert!(ended("resources", 0, 0).never_ran());
-        assert!(!ended("success", 0, 0).never_ran());
-        assert_eq!(ended("signal", 2, 9).exit_status(), 137);
+    fn a_start_that_failed_in_systemd_has_no_status_to_pass_on() {
+        assert!(!ended("exit-code", 1, 231).launcher_ran());
+        assert!(!ended("exit-code", 1, 203).launcher_ran());
+        assert!(!ended("resources", 0, 0).launcher_ran());
     }
 }

@@ -58,6 +58,16 @@ install -m 755 "$F/guest/ovm-cgdump" /usr/local/libexec/ovm-cgdump
 [ ! -f "$F/bin/ovm-dump" ] || install -m 755 "$F/bin/ovm-dump" /usr/local/libexec/ovm-dump
 [ ! -f "$F/bin/ovm-notify" ] || install -m 755 "$F/bin/ovm-notify" /usr/local/libexec/ovm-notify
 
+# --- the guest kernel under TCG ----------------------------------------------
+# The first cgroup with a CPU quota turns the scheduler's cfs_bandwidth_used static key on and
+# the last one to go turns it off; each turn patches the kernel's text (an int3, then the jump).
+# Under qemu's multi-threaded TCG a vCPU in enqueue_entity once hit that int3 after the patch
+# was done ("Oops: int3", a panic; trixie, 6.12, in a clean-clone CI run). The cases start and
+# stop units with CPUQuota= hundreds of times per boot; one quota that stays keeps the key on,
+# so it turns once per boot, here, before any case runs. 1000% never throttles 2 CPUs.
+systemd-run --quiet --unit ovm-cfs-bandwidth-key -p CPUQuota=1000% sleep infinity ||
+  say "could not start ovm-cfs-bandwidth-key.service: the cfs_bandwidth_used key still turns"
+
 # --- delegation variant -------------------------------------------------------
 # Only in the first boot: the drop-in stays removed across a reboot.
 U=/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service
