@@ -50,6 +50,14 @@ pub struct RunRequest {
     pub dry_run: bool,
 }
 
+impl RunRequest {
+    /// `--wait` and `--pipe` follow the service to its end: over the bus, holding a reference
+    /// on the unit, and its result is this command's.
+    fn follows_service(&self) -> bool {
+        self.mode == Mode::Service && (self.wait || self.pipe)
+    }
+}
+
 /// Runs the bundle; returns the exit status `ociunit run` should end with. In scope mode a
 /// successful run does not return: this process becomes the payload.
 pub fn run(run: &RunRequest) -> Result<i32, Error> {
@@ -66,9 +74,10 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     // runtime for its version (a process of its own) take the manager's answer off the time
     // to start.
     let manager_kind = run.request.target.manager;
-    let via = match run.mode {
-        Mode::Service if run.wait || run.pipe => Via::Bus,
-        _ => Via::Private,
+    let via = if run.follows_service() {
+        Via::Bus
+    } else {
+        Via::Private
     };
     let opening = Opening::start(manager_kind, via);
     let bundle = Bundle::load(&run.bundle)?;
@@ -121,7 +130,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         no_block: run.no_block,
         strict: run.request.strict,
         quiet: run.request.quiet,
-        failed_start_is_a_result: run.mode == Mode::Service && (run.wait || run.pipe),
+        failed_start_is_a_result: run.follows_service(),
     };
     let started = start(&mut bus, &mut plan, &starting)?;
     match run.mode {
@@ -138,7 +147,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
             eprintln!("ociunit: {err}");
             Ok(err.exit_code())
         }
-        Mode::Service if run.wait || run.pipe => {
+        Mode::Service if run.follows_service() => {
             let outcome = wait::until_done(&mut bus, &unit)?;
             if let Started::Failed(err) = started {
                 if !outcome.launcher_ran() {
@@ -217,7 +226,7 @@ fn transient(run: &RunRequest, pid: u32) -> Transient<'_> {
 
 fn options(run: &RunRequest) -> RunOptions {
     RunOptions {
-        add_ref: run.mode == Mode::Service && (run.wait || run.pipe),
+        add_ref: run.follows_service(),
         ..run.options.clone()
     }
 }
@@ -263,7 +272,6 @@ pub struct Start<'a> {
     pub failed_start_is_a_result: bool,
 }
 
-/// StartTransientUnit, handling leftovers and refused properties, then waits for the job.
 /// How the start job ended, for a caller that reads the unit's result after it
 /// ([`Start::failed_start_is_a_result`]).
 pub enum Started {
@@ -272,6 +280,7 @@ pub enum Started {
     Failed(Error),
 }
 
+/// StartTransientUnit, handling leftovers and refused properties, then waits for the job.
 pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, Error> {
     let unit = start.unit.as_str();
     let warn = |message: &str| {
