@@ -6,9 +6,8 @@
 //! wrong. Every file must be in the table and every entry must have a file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
+use crate::test::{LAUNCHER, Output, Test, repo};
 
 /// Where the error must point.
 #[derive(Clone, Copy, Debug)]
@@ -594,19 +593,12 @@ const REQUIRED: &str = "missing: runtime-spec requires this field";
 /// `process`; see [`freebsd_section_is_dropped_not_checked`].
 const FREEBSD_ONLY: &str = "rs-freebsd-vnet-disable";
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn bad(name: &str) -> PathBuf {
     repo().join("tests/bad").join(format!("{name}.json"))
 }
 
 fn ociunit(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ociunit"))
-        .args(args)
-        .output()
-        .expect("cannot run ociunit")
+    Test::new().args(args).run()
 }
 
 /// The target every bad config is compiled for, and the other end of the range: invalid is
@@ -626,10 +618,6 @@ fn compile_for(bundle: &Path, target: &[&str], extra: &[&str]) -> Output {
     ociunit(&args)
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
 /// The prefix the error line must start with (after `ociunit: `).
 fn expected(file: &Path, at: At) -> String {
     let file = file.display();
@@ -646,11 +634,11 @@ fn check(name: &str, at: At, word: &str, target: &[&str]) -> Result<(), String> 
     let out_dir = tempfile::tempdir().unwrap();
     let unit = out_dir.path().join("bad.service");
     let out = compile_for(&file, target, &["-o", unit.to_str().unwrap()]);
-    let err = stderr(&out);
+    let err = &out.stderr;
     let prefix = expected(&file, at);
     let mut problems = Vec::new();
-    if out.status.code() != Some(2) {
-        problems.push(format!("exit status {:?}, not 2", out.status.code()));
+    if out.status != Some(2) {
+        problems.push(format!("exit status {:?}, not 2", out.status));
     }
     match err.lines().find(|line| line.starts_with(&prefix)) {
         None => problems.push(format!("no line starts with {prefix:?}")),
@@ -736,8 +724,8 @@ fn the_table_and_the_corpus_match() {
 fn freebsd_section_is_dropped_not_checked() {
     let file = bad(FREEBSD_ONLY);
     let out = compile(&file, &[]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = &out.stderr;
+    assert_eq!(out.status, Some(2), "{err}");
     let errors: Vec<&str> = err
         .lines()
         .filter(|l| !l.starts_with("ociunit: warning: "))
@@ -759,8 +747,8 @@ fn freebsd_section_is_dropped_not_checked() {
         "252",
         "--json",
     ]);
-    assert_eq!(out.status.code(), Some(2), "explain: {}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status, Some(2), "explain: {}", out.stderr);
+    let json = out.json();
     let freebsd = json["fields"]
         .as_array()
         .unwrap()
@@ -776,8 +764,8 @@ fn a_missing_bundle_is_invalid_input() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("no-such-bundle");
     let out = compile(&missing, &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    assert_eq!(out.status, Some(2));
+    let err = &out.stderr;
     assert!(
         err.starts_with(&format!("ociunit: {}: ", missing.display())),
         "{err}"
@@ -786,8 +774,8 @@ fn a_missing_bundle_is_invalid_input() {
 
     // A directory without config.json: the error names the config.json it looked for.
     let out = compile(dir.path(), &[]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = stderr(&out);
+    assert_eq!(out.status, Some(2));
+    let err = &out.stderr;
     let config = dir.path().join("config.json");
     assert!(
         err.starts_with(&format!("ociunit: {}: ", config.display())),
@@ -807,8 +795,8 @@ fn a_relative_launcher_is_a_usage_error() {
         "--launcher",
         "bin/ociunit-launch",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("must be an absolute path"));
+    assert_eq!(out.status, Some(2));
+    assert!(out.stderr.contains("must be an absolute path"));
 }
 
 /// A dropped field is a warning; `--strict` makes it an error (exit 2) and then nothing is
@@ -826,16 +814,16 @@ fn strict_turns_a_drop_into_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let unit = dir.path().join("res-network.service");
     let out = compile(&bundle, &["-o", unit.to_str().unwrap()]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(0), "{err}");
+    let err = &out.stderr;
+    assert_eq!(out.status, Some(0), "{err}");
     assert_eq!(err.lines().collect::<Vec<_>>().len(), 1, "{err}");
     assert!(err.starts_with(&warning), "{err}");
     assert!(unit.is_file(), "the unit was not written");
     std::fs::remove_file(&unit).unwrap();
 
     let out = compile(&bundle, &["--strict", "-o", unit.to_str().unwrap()]);
-    let err = stderr(&out);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let err = &out.stderr;
+    assert_eq!(out.status, Some(2), "{err}");
     let error = format!(
         "ociunit: {}: linux.resources.network: dropped: ",
         config.display()
@@ -847,7 +835,7 @@ fn strict_turns_a_drop_into_an_error() {
 
     // A bundle that drops nothing compiles under --strict too.
     let out = compile(&repo().join("tests/bundles/res-memory"), &["--strict"]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
 }
 
 /// A bad bundle compiled with `-o` over an existing generated unit leaves that unit as it was.
@@ -857,14 +845,14 @@ fn a_bad_bundle_leaves_an_existing_unit_alone() {
     let unit = dir.path().join("app.service");
     let good = repo().join("tests/bundles/minimal");
     let out = compile(&good, &["-o", unit.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
     let before = std::fs::read(&unit).unwrap();
 
     let out = compile(
         &bad("memory-limit-negative"),
         &["-o", unit.to_str().unwrap()],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(out.status, Some(2), "{}", out.stderr);
     assert_eq!(std::fs::read(&unit).unwrap(), before);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
@@ -933,9 +921,9 @@ fn units_systemd_would_not_load_are_refused() {
         let file = dir.path().join(format!("big-{index}.json"));
         std::fs::write(&file, config.to_string()).unwrap();
         let out = compile(&file, &[]);
-        let err = stderr(&out);
+        let err = &out.stderr;
         let prefix = expected(&file, At::Path(path));
-        assert_eq!(out.status.code(), Some(2), "{path}: {err}");
+        assert_eq!(out.status, Some(2), "{path}: {err}");
         assert!(out.stdout.is_empty(), "{path}: a unit was printed");
         assert!(
             err.lines()
@@ -954,7 +942,7 @@ fn units_systemd_would_not_load_are_refused() {
     let file = dir.path().join("20000-weights.json");
     std::fs::write(&file, config.to_string()).unwrap();
     let out = compile(&file, &[]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
 }
 
 /// A message quotes a long value cut, with its length, wherever the value is.
@@ -973,8 +961,8 @@ fn long_values_are_cut_in_messages() {
         let file = dir.path().join(format!("long-{index}.json"));
         std::fs::write(&file, config.to_string()).unwrap();
         let out = compile(&file, &[]);
-        let err = stderr(&out);
-        assert_eq!(out.status.code(), Some(2), "{err}");
+        let err = &out.stderr;
+        assert_eq!(out.status, Some(2), "{err}");
         assert!(
             err.len() < 1000,
             "case {index}: {} bytes of message",

@@ -3,98 +3,49 @@
 //! in the VM suite (`tests/vm/cases/container.sh`); here a stand-in `crun` that only answers
 //! `--version` is enough, since compiling never starts the runtime.
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
-const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
+use crate::test::{LAUNCHER, Test};
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+/// A scratch directory with the stand-in `crun` on `bin/`.
+fn scratch() -> Test {
+    Test::new().stand_in_crun()
 }
 
-/// A scratch directory with a stand-in `crun` on `bin/` and a state directory.
-struct Scratch {
-    dir: tempfile::TempDir,
-}
-
-impl Scratch {
-    fn new() -> Scratch {
-        let dir = tempfile::tempdir().unwrap();
-        let bin = dir.path().join("bin");
-        std::fs::create_dir(&bin).unwrap();
-        let crun = bin.join("crun");
-        std::fs::write(
-            &crun,
-            "#!/bin/sh\necho 'crun version 1.21'\necho 'commit: x'\n",
-        )
-        .unwrap();
-        std::fs::set_permissions(&crun, std::fs::Permissions::from_mode(0o755)).unwrap();
-        Scratch { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `ociunit ARGS` with only the scratch `bin/` on `PATH` (no runtime at all when `with_crun`
-    /// is false), and the scratch state directory.
-    fn ociunit(&self, with_crun: bool, args: &[&str]) -> Output {
-        let path = if with_crun {
-            self.path("bin")
-        } else {
-            self.path("empty")
-        };
-        let state = self.path("state");
-        let state_dir = ["--state-dir", state.to_str().unwrap()];
-        Command::new(env!("CARGO_BIN_EXE_ociunit"))
-            .args(args)
-            .args(if args[0] == "list" {
-                &[][..]
-            } else {
-                &state_dir[..]
-            })
-            .env("PATH", path)
-            .output()
-            .expect("cannot run ociunit")
-    }
-
-    /// A copy of a corpus bundle whose root file system is `rootfs` (created with `files`).
-    fn bundle(&self, from: &str, files: &[&str]) -> PathBuf {
-        let dir = self.path("bundle");
-        std::fs::create_dir_all(dir.join("rootfs")).unwrap();
-        let config = repo().join("tests/bundles").join(from).join("config.json");
-        std::fs::copy(config, dir.join("config.json")).unwrap();
-        for file in files {
-            std::fs::write(dir.join("rootfs").join(file), "").unwrap();
-        }
-        dir
+/// `ociunit ARGS` with only the scratch `bin/` on `PATH` (no runtime at all when `with_crun`
+/// is false), and the scratch state directory.
+fn ociunit(test: &Test, with_crun: bool, args: &[&str]) -> Test {
+    let path = if with_crun { "bin" } else { "empty" };
+    let run = test.clone().env("PATH", test.path(path)).args(args);
+    if args[0] == "list" {
+        run
+    } else {
+        run.arg("--state-dir").arg(test.path("state"))
     }
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// A copy of a corpus bundle whose root file system is `rootfs` (created with `files`).
+fn bundle(test: &Test, from: &str, files: &[&str]) -> PathBuf {
+    let dir = test.copy_bundle(from, "bundle");
+    std::fs::create_dir(dir.join("rootfs")).unwrap();
+    for file in files {
+        test.write(&format!("bundle/rootfs/{file}"), "");
+    }
+    dir
 }
 
-fn explain_mode(
-    scratch: &Scratch,
-    with_crun: bool,
-    bundle: &Path,
-    extra: &[&str],
-) -> serde_json::Value {
+fn explain_mode(test: &Test, with_crun: bool, bundle: &Path, extra: &[&str]) -> serde_json::Value {
     let mut args = vec!["explain", bundle.to_str().unwrap(), "--user", "--json"];
     args.extend(extra);
-    let out = scratch.ociunit(with_crun, &args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let json = ociunit(test, with_crun, &args).status(0).run().json();
     json["mode"].clone()
 }
 
 #[test]
 fn auto_runs_a_bundle_with_a_root_file_system_as_a_container() {
-    let scratch = Scratch::new();
-    let bundle = scratch.bundle("container-crun", &["busybox"]);
-    let mode = explain_mode(&scratch, true, &bundle, &[]);
+    let test = scratch();
+    let bundle = bundle(&test, "container-crun", &["busybox"]);
+    let mode = explain_mode(&test, true, &bundle, &[]);
     assert_eq!(mode["kind"], "container", "{mode}");
     assert_eq!(mode["runtime"]["kind"], "crun");
     assert_eq!(mode["runtime"]["version"], "1.21", "asked crun --version");
@@ -106,26 +57,26 @@ fn auto_runs_a_bundle_with_a_root_file_system_as_a_container() {
         "{mode}"
     );
 
-    let mode = explain_mode(&scratch, true, &bundle, &["--runtime", "none"]);
+    let mode = explain_mode(&test, true, &bundle, &["--runtime", "none"]);
     assert_eq!(mode["kind"], "host", "{mode}");
 }
 
 #[test]
 fn auto_runs_a_bundle_without_a_root_file_system_on_the_host() {
-    let scratch = Scratch::new();
-    let empty = scratch.bundle("container-crun", &[]);
-    let mode = explain_mode(&scratch, true, &empty, &[]);
+    let test = scratch();
+    let empty = bundle(&test, "container-crun", &[]);
+    let mode = explain_mode(&test, true, &empty, &[]);
     assert_eq!(mode["kind"], "host", "{mode}");
     assert!(mode["why"].as_str().unwrap().contains("is empty"), "{mode}");
 
     // A root of `/` is the host's own, as bundles written for host mode say.
-    let host = scratch.path("host-root");
+    let host = test.path("host-root");
     std::fs::create_dir(&host).unwrap();
     let config = std::fs::read_to_string(empty.join("config.json")).unwrap();
     let mut config: serde_json::Value = serde_json::from_str(&config).unwrap();
     config["root"]["path"] = "/".into();
     std::fs::write(host.join("config.json"), config.to_string()).unwrap();
-    let mode = explain_mode(&scratch, true, &host, &[]);
+    let mode = explain_mode(&test, true, &host, &[]);
     assert_eq!(mode["kind"], "host", "{mode}");
     assert!(
         mode["why"].as_str().unwrap().contains("host's own /"),
@@ -133,39 +84,38 @@ fn auto_runs_a_bundle_without_a_root_file_system_on_the_host() {
     );
 
     // Forcing a container on an empty root is invalid input.
-    let out = scratch.ociunit(
+    let empty = empty.to_str().unwrap();
+    ociunit(
+        &test,
         true,
-        &[
-            "compile",
-            empty.to_str().unwrap(),
-            "--user",
-            "--runtime",
-            "crun",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("is empty"), "{}", stderr(&out));
+        &["compile", empty, "--user", "--runtime", "crun"],
+    )
+    .status(2)
+    .stderr_contains("is empty")
+    .run();
 }
 
 #[test]
 fn without_a_runtime_the_error_names_the_fix() {
-    let scratch = Scratch::new();
-    let bundle = scratch.bundle("container-crun", &["busybox"]);
-    let out = scratch.ociunit(false, &["compile", bundle.to_str().unwrap(), "--user"]);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(
-        err.contains("apt install crun") && err.contains("--runtime none"),
-        "{err}"
-    );
-    assert!(!scratch.path("state").exists(), "nothing may be written");
+    let test = scratch();
+    let bundle = bundle(&test, "container-crun", &["busybox"]);
+    ociunit(
+        &test,
+        false,
+        &["compile", bundle.to_str().unwrap(), "--user"],
+    )
+    .status(2)
+    .stderr_contains("apt install crun")
+    .stderr_contains("--runtime none")
+    .run();
+    assert!(!test.path("state").exists(), "nothing may be written");
 }
 
 #[test]
 fn strict_refuses_what_ociunit_would_add() {
     // container-crun has no cgroup namespace (generated on a host without cgroup v2).
-    let scratch = Scratch::new();
-    let bundle = scratch.bundle("container-crun", &["busybox"]);
+    let test = scratch();
+    let bundle = bundle(&test, "container-crun", &["busybox"]);
     let args = [
         "compile",
         bundle.to_str().unwrap(),
@@ -173,69 +123,49 @@ fn strict_refuses_what_ociunit_would_add() {
         "--launcher",
         LAUNCHER,
     ];
-    let out = scratch.ociunit(true, &args);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let mut strict = args.to_vec();
-    strict.push("--strict");
-    let out = scratch.ociunit(true, &strict);
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out)
-            .contains("linux.namespaces: added: in the runtime's config: a cgroup namespace added"),
-        "{}",
-        stderr(&out)
-    );
+    ociunit(&test, true, &args).status(0).run();
+    ociunit(&test, true, &[&args[..], &["--strict"]].concat())
+        .status(2)
+        .stderr_contains(
+            "linux.namespaces: added: in the runtime's config: a cgroup namespace added",
+        )
+        .run();
 }
 
 #[test]
 fn a_rootless_container_needs_a_user_namespace() {
-    let scratch = Scratch::new();
+    let test = scratch();
     // crun spec (rootful) has no user namespace: fine for --system, not for --user.
-    let bundle = scratch.bundle("container-crun-root", &["busybox"]);
-    let out = scratch.ociunit(
-        true,
-        &[
-            "compile",
-            bundle.to_str().unwrap(),
-            "--user",
-            "--launcher",
-            LAUNCHER,
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(
-        stderr(&out).contains("needs a user namespace"),
-        "{}",
-        stderr(&out)
-    );
-    let out = scratch.ociunit(
-        true,
-        &[
-            "compile",
-            bundle.to_str().unwrap(),
-            "--system",
-            "--launcher",
-            LAUNCHER,
-        ],
-    );
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bundle = bundle(&test, "container-crun-root", &["busybox"]);
+    let compile = |manager: &str| {
+        let bundle = bundle.to_str().unwrap();
+        ociunit(
+            &test,
+            true,
+            &["compile", bundle, manager, "--launcher", LAUNCHER],
+        )
+    };
+    compile("--user")
+        .status(2)
+        .stderr_contains("needs a user namespace")
+        .run();
+    compile("--system").status(0).run();
 }
 
 /// `compile -o` writes the derived config first and records its hash; `diff` shows a change made
 /// to it by hand, `list` calls it changed.
 #[test]
 fn the_lifecycle_sees_drift_of_the_derived_config() {
-    let scratch = Scratch::new();
-    let bundle = scratch.bundle("container-crun", &["busybox"]);
-    let units = scratch.path("units");
+    let test = scratch();
+    let bundle = bundle(&test, "container-crun", &["busybox"]);
+    let units = test.path("units");
     std::fs::create_dir(&units).unwrap();
     let unit = units.join("bundle.service");
     let target = [bundle.to_str().unwrap(), "--user", "--launcher", LAUNCHER];
     let mut compile = vec!["compile", "-o", unit.to_str().unwrap()];
     compile.extend(target);
-    let out = scratch.ociunit(true, &compile);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let config = scratch.path("state/bundle/config.json");
+    ociunit(&test, true, &compile).status(0).run();
+    let config = test.path("state/bundle/config.json");
     let text = std::fs::read_to_string(&config).unwrap();
     assert!(
         std::fs::read_to_string(&unit)
@@ -245,34 +175,24 @@ fn the_lifecycle_sees_drift_of_the_derived_config() {
 
     let mut diff = vec!["diff", "--unit-dir", units.to_str().unwrap()];
     diff.extend(target);
-    let out = scratch.ociunit(true, &diff);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "no difference yet: {}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    // No difference yet.
+    ociunit(&test, true, &diff).status(0).run();
 
     std::fs::write(&config, text.replace("\"cat\"", "\"rm\"")).unwrap();
-    let out = scratch.ociunit(true, &diff);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let shown = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        shown.contains("-      \"rm\",") && shown.contains("+      \"cat\","),
-        "{shown}"
-    );
+    ociunit(&test, true, &diff)
+        .status(1)
+        .stdout_contains("-      \"rm\",")
+        .stdout_contains("+      \"cat\",")
+        .run();
 
-    let out = scratch.ociunit(
+    let units = units.to_str().unwrap();
+    let listed = ociunit(
+        &test,
         true,
-        &[
-            "list",
-            "--user",
-            "--unit-dir",
-            units.to_str().unwrap(),
-            "--json",
-        ],
-    );
-    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        &["list", "--user", "--unit-dir", units, "--json"],
+    )
+    .run()
+    .json();
     assert_eq!(
         listed["units"][0]["runtime_config_state"], "changed",
         "{listed}"

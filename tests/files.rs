@@ -5,64 +5,31 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
+use crate::test::{LAUNCHER, Output, Test, bundle};
+
+/// Shorter than the default: each of these runs takes milliseconds unless it hangs.
 const DEADLINE: Duration = Duration::from_secs(20);
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+fn ociunit<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Output {
+    Test::new().args(args).deadline(DEADLINE).run()
 }
 
-/// Runs ociunit with its output in files and kills it at the deadline.
-fn ociunit(args: &[&str]) -> Run {
-    let dir = tempfile::tempdir().unwrap();
-    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ociunit"))
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(fs::File::create(&out).unwrap())
-        .stderr(fs::File::create(&err).unwrap())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if start.elapsed() > DEADLINE {
-            child.kill().unwrap();
-            child.wait().unwrap();
-            panic!("ociunit {args:?} did not finish in {DEADLINE:?}");
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    Run {
-        code: status.code(),
-        stdout: fs::read_to_string(out).unwrap(),
-        stderr: fs::read_to_string(err).unwrap(),
-    }
-}
-
-fn compile(bundle: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "compile",
-        bundle.to_str().unwrap(),
+fn compile(bundle: &Path, extra: &[&str]) -> Output {
+    let bundle = bundle.to_str().unwrap();
+    let target = [
         "--system",
         "--systemd-version",
         "252",
         "--launcher",
         LAUNCHER,
     ];
-    args.extend(extra);
-    ociunit(&args)
+    ociunit([&["compile", bundle][..], &target, extra].concat())
 }
 
 fn minimal() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/minimal")
+    bundle("minimal")
 }
 
 fn mkfifo(path: &Path) {
@@ -95,7 +62,7 @@ fn config_json_must_be_a_regular_file() {
         (&urandom, urandom.clone(), "a character device"),
     ] {
         let run = compile(bundle, &[]);
-        assert_eq!(run.code, Some(2), "{}", run.stderr);
+        assert_eq!(run.status, Some(2), "{}", run.stderr);
         assert_eq!(
             run.stderr.trim_end(),
             format!(
@@ -115,13 +82,13 @@ fn config_json_through_a_symlink_and_the_size_limit() {
     fs::create_dir(&linked).unwrap();
     std::os::unix::fs::symlink(minimal().join("config.json"), linked.join("config.json")).unwrap();
     let run = compile(&linked, &[]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
 
     let large = dir.path().join("large.json");
     let file = fs::File::create(&large).unwrap();
     file.set_len(16 * 1024 * 1024 + 1).unwrap();
     let run = compile(&large, &[]);
-    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert_eq!(run.status, Some(2), "{}", run.stderr);
     assert!(
         run.stderr
             .contains("cannot read the bundle's config: larger than 16 MiB"),
@@ -146,7 +113,7 @@ fn output_onto_a_device_or_fifo_is_refused() {
                 &minimal(),
                 &[&["-o", target.to_str().unwrap()], force].concat(),
             );
-            assert_eq!(run.code, Some(1), "{target:?} {force:?}: {}", run.stderr);
+            assert_eq!(run.status, Some(1), "{target:?} {force:?}: {}", run.stderr);
             assert!(
                 run.stderr.starts_with(&format!(
                     "ociunit: {}: {what}, not a regular file",
@@ -173,7 +140,7 @@ fn output_onto_a_symlink_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let unit = dir.path().join("real.service");
     let run = compile(&minimal(), &["-o", unit.to_str().unwrap()]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
     let before = fs::read(&unit).unwrap();
     let link = dir.path().join("link.service");
     std::os::unix::fs::symlink(&unit, &link).unwrap();
@@ -182,7 +149,7 @@ fn output_onto_a_symlink_is_refused() {
             &minimal(),
             &[&["-o", link.to_str().unwrap()], force].concat(),
         );
-        assert_eq!(run.code, Some(1), "{}", run.stderr);
+        assert_eq!(run.status, Some(1), "{}", run.stderr);
         assert!(run.stderr.contains("a symbolic link"), "{}", run.stderr);
     }
     assert!(fs::symlink_metadata(&link).unwrap().is_symlink());
@@ -197,13 +164,13 @@ fn output_over_another_bundles_unit() {
     let dir = tempfile::tempdir().unwrap();
     let unit = dir.path().join("app.service");
     let unit_arg = unit.to_str().unwrap();
-    let other = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bundles/res-memory");
+    let other = bundle("res-memory");
     let run = compile(&other, &["-o", unit_arg]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
     let theirs = fs::read(&unit).unwrap();
 
     let run = compile(&minimal(), &["-o", unit_arg]);
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains(&format!(
             "was generated from another bundle ({})",
@@ -215,7 +182,7 @@ fn output_over_another_bundles_unit() {
     assert_eq!(fs::read(&unit).unwrap(), theirs);
 
     let run = compile(&minimal(), &["-o", unit_arg, "--force"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
     let backup = dir.path().join("app.service.ociunit-backup");
     assert_eq!(fs::read(&backup).unwrap(), theirs);
     assert!(
@@ -226,30 +193,28 @@ fn output_over_another_bundles_unit() {
 
     let roundabout = minimal().join("../minimal");
     let run = compile(&roundabout, &["-o", unit_arg]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
 }
 
 /// `-o -` is stdout, as everywhere else: no file named `-`.
 #[test]
 fn output_dash_is_stdout() {
-    let dir = tempfile::tempdir().unwrap();
-    let run = Command::new(env!("CARGO_BIN_EXE_ociunit"))
-        .current_dir(dir.path())
-        .args(["compile", minimal().to_str().unwrap(), "--system"])
+    let test = Test::new()
+        .arg("compile")
+        .arg(minimal())
         .args([
+            "--system",
             "--systemd-version",
             "252",
             "--launcher",
             LAUNCHER,
-            "-o",
-            "-",
         ])
-        .output()
-        .unwrap();
-    assert_eq!(run.status.code(), Some(0));
-    let stdout = String::from_utf8(run.stdout).unwrap();
-    assert!(stdout.contains("[X-Ociunit]"), "{stdout}");
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        .args(["-o", "-"])
+        .deadline(DEADLINE)
+        .status(0)
+        .stdout_contains("[X-Ociunit]");
+    test.run();
+    assert_eq!(fs::read_dir(test.scratch()).unwrap().count(), 0);
 }
 
 /// `diff`, `list` and `uninstall` meet a FIFO in the unit directory without hanging.
@@ -269,19 +234,24 @@ fn lifecycle_commands_do_not_read_a_fifo() {
         "--unit-dir",
         unit_dir,
     ]);
-    assert_eq!(run.code, Some(2), "diff exits 2 on errors: {}", run.stderr);
+    assert_eq!(
+        run.status,
+        Some(2),
+        "diff exits 2 on errors: {}",
+        run.stderr
+    );
     assert!(
         run.stderr.contains("a FIFO, not a regular file"),
         "{}",
         run.stderr
     );
     let run = ociunit(&["list", "--system", "--unit-dir", unit_dir, "--json"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert_eq!(run.status, Some(0), "{}", run.stderr);
     let listed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(listed["format"], "ociunit-list/1");
     assert_eq!(listed["units"], serde_json::json!([]));
     let run = ociunit(&["uninstall", "minimal", "--system", "--unit-dir", unit_dir]);
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    assert_eq!(run.status, Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains("a FIFO, not a regular file"),
         "{}",

@@ -7,23 +7,11 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+
+use crate::test::{Test, repo};
 
 const REGENERATE: &str = "regenerate doc/ as tests/generated.rs says";
-
-fn ociunit(args: &[&str]) -> Vec<u8> {
-    let out = Command::new(env!("CARGO_BIN_EXE_ociunit"))
-        .args(args)
-        .output()
-        .expect("cannot run ociunit");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out.stdout
-}
 
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fs::read_dir(dir)
@@ -36,15 +24,20 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn doc() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/doc"))
+fn doc() -> PathBuf {
+    repo().join("doc")
 }
 
 #[test]
 fn the_committed_man_pages_are_current() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("man");
-    ociunit(&["man", "--dir", out.to_str().unwrap()]);
+    let test = Test::new();
+    let out = test.path("man");
+    test.clone()
+        .arg("man")
+        .arg("--dir")
+        .arg(&out)
+        .status(0)
+        .run();
     let generated = files(&out);
     let committed = files(&doc().join("man"));
     assert_eq!(
@@ -66,17 +59,18 @@ fn the_committed_man_pages_are_current() {
 #[test]
 fn the_committed_completions_are_current() {
     for shell in ["bash", "zsh", "fish"] {
-        let script = ociunit(&["completions", shell]);
+        let script = Test::new()
+            .args(["completions", shell])
+            .status(0)
+            .run()
+            .stdout;
         let path = doc().join(format!("completions/ociunit.{shell}"));
         let committed = fs::read(&path).unwrap_or_default();
         assert!(
-            committed == script,
+            committed == script.as_bytes(),
             "{} is stale: {REGENERATE}",
             path.display()
         );
-        assert!(
-            String::from_utf8_lossy(&script).contains("explain"),
-            "{shell}"
-        );
+        assert!(script.contains("explain"), "{shell}");
     }
 }

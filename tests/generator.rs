@@ -9,128 +9,93 @@
 //! repository as `[REPO]`; review them as
 //! tests/snapshots.rs says.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Command;
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+use crate::test::{LAUNCHER, OCIUNIT, Test, repo};
+
+/// The stand-in `crun`, and the declared bundles in `bundles`.
+fn scratch(bundles: &str) -> Test {
+    let test = Test::new().stand_in_crun();
+    declare(&test, bundles);
+    test
 }
 
-struct Scratch {
-    dir: tempfile::TempDir,
+fn declare(test: &Test, dir: &str) {
+    let bundle = |name: &str, from: &str, enable: Option<&str>| {
+        let bundle = test.copy_bundle(from, &format!("{dir}/{name}"));
+        if let Some(targets) = enable {
+            fs::write(bundle.join("enable"), targets).unwrap();
+        }
+        bundle
+    };
+    bundle(
+        "host",
+        "rich",
+        Some("multi-user.target\n# and\ngraphical.target\n"),
+    );
+    let container = bundle("container", "container-crun", Some(""));
+    fs::create_dir(container.join("rootfs")).unwrap();
+    fs::write(container.join("rootfs/sh"), "").unwrap();
+    let bad = bundle("bad", "minimal", Some(""));
+    fs::write(
+        bad.join("config.json"),
+        r#"{"ociVersion": "1.0.2", "process": {"args": ["x"], "cwd": "/"},
+            "linux": {"resources": {"memory": {"limit": "1G"}}}}"#,
+    )
+    .unwrap();
+    let dir = test.path(dir);
+    std::os::unix::fs::symlink(crate::test::bundle("minimal"), dir.join("minimal")).unwrap();
+    std::os::unix::fs::symlink(test.path("nowhere"), dir.join("dangling")).unwrap();
+    fs::write(dir.join("README"), "not a bundle\n").unwrap();
+    fs::create_dir(dir.join(".hidden")).unwrap();
 }
 
-impl Scratch {
-    /// A stand-in `crun` on `bin/`, and the declared bundles in `bundles`.
-    fn new(bundles: &str) -> Scratch {
-        let scratch = Scratch {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        common::stand_in_crun(&scratch.path("bin"));
-        scratch.declare(&scratch.path(bundles));
-        scratch
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn declare(&self, dir: &Path) {
-        let bundle = |name: &str, from: &str, enable: Option<&str>| {
-            let bundle = dir.join(name);
-            fs::create_dir_all(&bundle).unwrap();
-            let config = repo().join("tests/bundles").join(from).join("config.json");
-            fs::copy(config, bundle.join("config.json")).unwrap();
-            if let Some(targets) = enable {
-                fs::write(bundle.join("enable"), targets).unwrap();
-            }
-            bundle
-        };
-        bundle(
-            "host",
-            "rich",
-            Some("multi-user.target\n# and\ngraphical.target\n"),
-        );
-        let container = bundle("container", "container-crun", Some(""));
-        fs::create_dir(container.join("rootfs")).unwrap();
-        fs::write(container.join("rootfs/sh"), "").unwrap();
-        let bad = bundle("bad", "minimal", Some(""));
-        fs::write(
-            bad.join("config.json"),
-            r#"{"ociVersion": "1.0.2", "process": {"args": ["x"], "cwd": "/"},
-                "linux": {"resources": {"memory": {"limit": "1G"}}}}"#,
-        )
-        .unwrap();
-        std::os::unix::fs::symlink(repo().join("tests/bundles/minimal"), dir.join("minimal"))
-            .unwrap();
-        std::os::unix::fs::symlink(self.path("nowhere"), dir.join("dangling")).unwrap();
-        fs::write(dir.join("README"), "not a bundle\n").unwrap();
-        fs::create_dir(dir.join(".hidden")).unwrap();
-    }
-
-    /// `ociunit ARGS` (or the generator link, `program`) with only the stand-in on `PATH` (and
-    /// `/bin` for the stand-in's shell).
-    fn run(&self, program: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
-        let path = format!("{}:/usr/bin:/bin", self.path("bin").display());
-        let mut command = Command::new(program);
-        command
-            .args(args)
-            .env("PATH", path)
-            .env_remove("SYSTEMD_SCOPE");
-        for (key, value) in env {
-            command.env(key, value);
-        }
-        command.output().expect("cannot run ociunit")
-    }
-
-    fn generate(&self, args: &[&str]) -> Output {
-        let bundles = self.path("bundles");
-        let mut all = vec!["generate"];
-        all.extend(common::SYSTEM_257);
-        all.extend(["--bundles", bundles.to_str().unwrap()]);
-        all.extend(args);
-        self.run(Path::new(env!("CARGO_BIN_EXE_ociunit")), &all, &[])
-    }
-
-    /// Every file and link below `dir`, sorted, as `--- PATH` and its contents or target.
-    fn tree(&self, dir: &Path) -> String {
-        let mut paths = BTreeSet::new();
-        let mut todo = vec![dir.to_owned()];
-        while let Some(dir) = todo.pop() {
-            for entry in fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() && !path.is_symlink() {
-                    todo.push(path);
-                } else {
-                    paths.insert(path);
-                }
-            }
-        }
-        let mut out = String::new();
-        for path in paths {
-            let shown = path.strip_prefix(dir).unwrap().display().to_string();
-            match fs::read_link(&path) {
-                Ok(target) => out.push_str(&format!("--- {shown} -> {}\n", target.display())),
-                Err(_) => {
-                    out.push_str(&format!("--- {shown}\n"));
-                    out.push_str(&fs::read_to_string(&path).unwrap());
-                }
-            }
-        }
-        out
-    }
-
-    fn snapshot(&self, name: &str, contents: &str) {
-        common::snapshot(self.dir.path(), name, contents);
-    }
+/// `ociunit generate` for the system manager of systemd 257, with the stand-in's version:
+/// nothing is asked of the host.
+fn generate(test: &Test, args: &[&str]) -> Test {
+    test.clone()
+        .args([
+            "generate",
+            "--system",
+            "--systemd-version",
+            "257",
+            "--launcher",
+            LAUNCHER,
+        ])
+        .args(["--runtime-version", "1.21", "--bundles"])
+        .arg(test.path("bundles"))
+        .args(args)
 }
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
+/// Every file and link below `dir`, sorted, as `--- PATH` and its contents or target.
+fn tree(dir: &Path) -> String {
+    let mut paths = BTreeSet::new();
+    let mut todo = vec![dir.to_owned()];
+    while let Some(dir) = todo.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() && !path.is_symlink() {
+                todo.push(path);
+            } else {
+                paths.insert(path);
+            }
+        }
+    }
+    let mut out = String::new();
+    for path in paths {
+        let shown = path.strip_prefix(dir).unwrap().display().to_string();
+        match fs::read_link(&path) {
+            Ok(target) => out.push_str(&format!("--- {shown} -> {}\n", target.display())),
+            Err(_) => {
+                out.push_str(&format!("--- {shown}\n"));
+                out.push_str(&fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    out
 }
 
 /// The output directory as systemd would load it, and the log: a unit per bundle, the invalid
@@ -138,14 +103,15 @@ fn stderr(out: &Output) -> String {
 /// container's config beside the units. Exit 2, since a bundle is invalid.
 #[test]
 fn a_directory_of_bundles_becomes_units() {
-    let scratch = Scratch::new("bundles");
-    let out = scratch.path("out");
-    let (early, late) = (scratch.path("early"), scratch.path("late"));
+    let test = scratch("bundles");
+    let out = test.path("out");
+    let (early, late) = (test.path("early"), test.path("late"));
     let dirs = [&out, &early, &late].map(|d| d.to_str().unwrap().to_owned());
-    let result = scratch.generate(&dirs.each_ref().map(String::as_str));
-    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
-    assert!(result.stdout.is_empty());
-    let tree = scratch.tree(&out);
+    let result = generate(&test, &dirs.each_ref().map(String::as_str))
+        .status(2)
+        .stdout("")
+        .run();
+    let tree = tree(&out);
     for file in [
         "--- bad.service\n",
         "--- container.service\n",
@@ -177,36 +143,35 @@ fn a_directory_of_bundles_becomes_units() {
             .current_dir(alone.path())
             .output();
         if let Ok(verify) = verify {
-            assert!(verify.status.success(), "{unit}: {}", stderr(&verify));
+            let said = String::from_utf8_lossy(&verify.stderr);
+            assert!(verify.status.success(), "{unit}: {said}");
             assert!(
-                stderr(&verify).is_empty() && verify.stdout.is_empty(),
-                "{unit}: {}",
-                stderr(&verify)
+                said.is_empty() && verify.stdout.is_empty(),
+                "{unit}: {said}"
             );
         }
     }
-    scratch.snapshot("generator@system", &tree);
-    scratch.snapshot("generator@system-log", &stderr(&result));
+    test.snapshot("generator@system", &tree);
+    test.snapshot("generator@system-log", &result.stderr);
 }
 
 /// `--dry-run` writes nothing and prints every unit the real run writes, and every error.
 #[test]
 fn dry_run_prints_what_it_would_write() {
-    let scratch = Scratch::new("bundles");
-    let out = scratch.path("out");
-    let dry = scratch.generate(&["--dry-run", out.to_str().unwrap()]);
-    assert_eq!(dry.status.code(), Some(2), "{}", stderr(&dry));
-    assert!(!out.exists(), "--dry-run wrote {}", out.display());
-    let printed = String::from_utf8(dry.stdout.clone()).unwrap();
-    assert!(
-        printed.contains(&format!(
+    let test = scratch("bundles");
+    let out = test.path("out");
+    let dry = generate(&test, &["--dry-run", out.to_str().unwrap()])
+        .status(2)
+        .stdout_contains(format!(
             "--- {}/multi-user.target.wants/container.service -> ../container.service\n",
             out.display()
-        )),
-        "{printed}"
-    );
-    let real = scratch.generate(&[out.to_str().unwrap()]);
-    assert_eq!(stderr(&real), stderr(&dry));
+        ))
+        .run();
+    assert!(!out.exists(), "--dry-run wrote {}", out.display());
+    let printed = &dry.stdout;
+    generate(&test, &[out.to_str().unwrap()])
+        .stderr(dry.stderr.clone())
+        .run();
     for unit in ["bad", "container", "dangling", "host", "minimal"] {
         let path = out.join(format!("{unit}.service"));
         let text = fs::read_to_string(&path).unwrap();
@@ -215,7 +180,7 @@ fn dry_run_prints_what_it_would_write() {
             "{unit}: not in\n{printed}"
         );
     }
-    let log = stderr(&dry);
+    let log = &dry.stderr;
     assert!(log.contains("linux.resources.memory.limit"), "{log}");
     assert!(log.contains("dangling"), "{log}");
     assert!(log.contains("README: skipped"), "{log}");
@@ -226,27 +191,22 @@ fn dry_run_prints_what_it_would_write() {
 /// beside the binary; nothing written outside the output directory.
 #[test]
 fn systemd_runs_it_by_its_link_name() {
-    let scratch = Scratch::new("config/ociunit/bundles");
-    let link = scratch.path("bin/ociunit-generator");
-    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_ociunit"), &link).unwrap();
-    let out = scratch.path("out");
-    let home = scratch.path("home");
-    let result = scratch.run(
-        &link,
-        &[
-            out.to_str().unwrap(),
-            "/nonexistent/early",
-            "/nonexistent/late",
-        ],
-        &[
-            ("SYSTEMD_SCOPE", Path::new("user")),
-            ("XDG_CONFIG_HOME", &scratch.path("config")),
-            ("HOME", &home),
-        ],
-    );
-    assert_eq!(result.status.code(), Some(2), "{}", stderr(&result));
+    let test = scratch("config/ociunit/bundles");
+    let link = test.path("bin/ociunit-generator");
+    std::os::unix::fs::symlink(OCIUNIT, &link).unwrap();
+    let out = test.path("out");
+    let home = test.path("home");
+    test.clone()
+        .program(&link)
+        .arg(&out)
+        .args(["/nonexistent/early", "/nonexistent/late"])
+        .env("SYSTEMD_SCOPE", "user")
+        .env("XDG_CONFIG_HOME", test.path("config"))
+        .env("HOME", &home)
+        .status(2)
+        .run();
     let unit = fs::read_to_string(out.join("container.service")).unwrap();
-    let launcher = Path::new(env!("CARGO_BIN_EXE_ociunit")).with_file_name("ociunit-launch");
+    let launcher = Path::new(OCIUNIT).with_file_name("ociunit-launch");
     assert!(unit.contains("Manager=user\n"), "{unit}");
     assert!(
         unit.contains(&format!("ExecStart={}", launcher.display())),
@@ -263,7 +223,7 @@ fn systemd_runs_it_by_its_link_name() {
         Path::new("../container.service")
     );
     assert!(!home.exists(), "wrote into the state directory");
-    let written: BTreeSet<String> = fs::read_dir(scratch.dir.path())
+    let written: BTreeSet<String> = fs::read_dir(test.scratch())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -273,14 +233,11 @@ fn systemd_runs_it_by_its_link_name() {
 /// Without an output directory, only `--dry-run` makes sense.
 #[test]
 fn the_output_directory_is_required() {
-    let scratch = Scratch::new("bundles");
-    let result = scratch.generate(&[]);
-    assert_eq!(result.status.code(), Some(2));
-    assert!(
-        stderr(&result).contains("NORMAL_DIR"),
-        "{}",
-        stderr(&result)
-    );
+    let test = scratch("bundles");
+    generate(&test, &[])
+        .status(2)
+        .stderr_contains("NORMAL_DIR")
+        .run();
 }
 
 /// tests/snapshots.rs leaves `generator@*` to this file: each one must be a snapshot it takes.
@@ -303,35 +260,35 @@ fn no_stray_generator_snapshots() {
 /// compiles, its links and the runtime's config; the log's errors and warnings; exit 2 still.
 #[test]
 fn dry_run_json_lists_every_unit_and_error() {
-    let scratch = Scratch::new("bundles");
-    let out = scratch.path("out");
-    let dry = scratch.generate(&["--dry-run", out.to_str().unwrap()]);
-    let json = scratch.generate(&["--dry-run", "--json", out.to_str().unwrap()]);
-    assert_eq!(json.status.code(), Some(2), "{}", stderr(&json));
-    assert_eq!(stderr(&json), stderr(&dry), "--json changes only stdout");
-    let mut report: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let test = scratch("bundles");
+    let out = test.path("out");
+    let dry = generate(&test, &["--dry-run", out.to_str().unwrap()]).run();
+    let json = generate(&test, &["--dry-run", "--json", out.to_str().unwrap()])
+        .status(2)
+        .run();
+    assert_eq!(json.stderr, dry.stderr, "--json changes only stdout");
+    let mut report = json.json();
     assert_eq!(report["format"], "ociunit-generate/1");
-    let printed = String::from_utf8_lossy(&dry.stdout);
     for unit in report["units"].as_array_mut().unwrap() {
         let text = unit.as_object_mut().unwrap().remove("text").unwrap();
         let path = unit["path"].as_str().unwrap();
         assert!(
-            printed.contains(&format!("--- {path}\n{}", text.as_str().unwrap())),
+            dry.stdout
+                .contains(&format!("--- {path}\n{}", text.as_str().unwrap())),
             "{path}: not as the text form prints it"
         );
     }
-    let log = stderr(&dry);
     let mut logged: Vec<String> = Vec::new();
     for (key, prefix) in [("errors", ""), ("warnings", "warning: ")] {
         for line in report[key].as_array().unwrap() {
             logged.push(format!("ociunit: {prefix}{}", line.as_str().unwrap()));
         }
     }
-    let mut lines: Vec<&str> = log.lines().collect();
+    let mut lines: Vec<&str> = dry.stderr.lines().collect();
     lines.sort();
     logged.sort();
     assert_eq!(lines, logged, "the log, sorted");
-    scratch.snapshot(
+    test.snapshot(
         "generator@dry-run-json",
         &serde_json::to_string_pretty(&report).unwrap(),
     );

@@ -4,117 +4,69 @@
 //! output is stable, `snapshots/json@*.snap` hold it, with the scratch directory as `[SCRATCH]`
 //! and the repository as `[REPO]`; review them as tests/snapshots.rs says.
 
-mod common;
-
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
+use crate::test::{LAUNCHER, Test, repo};
+
+/// A scratch directory with the stand-in `crun` and the unit directory `units/`.
+fn scratch() -> Test {
+    let test = Test::new().stand_in_crun();
+    fs::create_dir(test.path("units")).unwrap();
+    test
 }
 
-impl Run {
-    /// The command failed with `code`, said `message` on stderr, and printed no document.
-    fn fails(&self, code: i32, message: &str) {
-        assert_eq!(self.code, Some(code), "{}", self.stderr);
-        assert_eq!(self.stdout, "", "an error prints no document");
-        assert!(self.stderr.contains(message), "{}", self.stderr);
+/// `ociunit COMMAND BUNDLE` for the system manager of systemd 257 (with the stand-in's
+/// version: nothing is asked of the host), with the scratch state and unit directories, then
+/// `extra`.
+fn compiling(test: &Test, command: &str, bundle: &Path, extra: &[&str]) -> Test {
+    let units = test.path("units");
+    let mut compiling = test
+        .clone()
+        .arg(command)
+        .arg(bundle)
+        .args([
+            "--system",
+            "--systemd-version",
+            "257",
+            "--launcher",
+            LAUNCHER,
+        ])
+        .args(["--runtime-version", "1.21", "--state-dir"])
+        .arg(test.path("state"));
+    if command != "compile" {
+        compiling = compiling.arg("--unit-dir").arg(units);
     }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|err| panic!("{err}: {}\nstderr: {}", self.stdout, self.stderr))
-    }
+    compiling.args(extra)
 }
 
-/// A scratch directory with a stand-in `crun` on `bin/` (it only says its version, which
-/// `--runtime-version` makes unneeded) and the unit directory `units/`.
-struct Scratch {
-    dir: tempfile::TempDir,
+/// The corpus bundle `name`, or a copy of it with a root file system (container mode).
+fn bundle(test: &Test, name: &str, container: bool) -> PathBuf {
+    if !container {
+        return crate::test::bundle(name);
+    }
+    test.write(&format!("{name}/rootfs/sh"), "");
+    test.copy_bundle(name, name)
 }
 
-impl Scratch {
-    fn new() -> Scratch {
-        let scratch = Scratch {
-            dir: tempfile::tempdir().unwrap(),
-        };
-        common::stand_in_crun(&scratch.path("bin"));
-        fs::create_dir(scratch.path("units")).unwrap();
-        scratch
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `ociunit ARGS`, with the stand-in first on `PATH`.
-    fn ociunit(&self, args: &[&str]) -> Run {
-        let out = Command::new(env!("CARGO_BIN_EXE_ociunit"))
-            .args(args)
-            .env(
-                "PATH",
-                format!("{}:/usr/bin:/bin", self.path("bin").display()),
-            )
-            .output()
-            .expect("cannot run ociunit");
-        Run {
-            code: out.status.code(),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        }
-    }
-
-    /// `ociunit COMMAND BUNDLE` for the system manager of systemd 257, with the scratch state
-    /// and unit directories, then `extra`.
-    fn compiling(&self, command: &str, bundle: &Path, extra: &[&str]) -> Run {
-        let units = self.path("units");
-        let state = self.path("state");
-        let mut args = vec![command, bundle.to_str().unwrap()];
-        args.extend(common::SYSTEM_257);
-        args.extend(["--state-dir", state.to_str().unwrap()]);
-        if command != "compile" {
-            args.extend(["--unit-dir", units.to_str().unwrap()]);
-        }
-        args.extend(extra);
-        self.ociunit(&args)
-    }
-
-    /// The corpus bundle `name`, or a copy of it with a root file system (container mode).
-    fn bundle(&self, name: &str, container: bool) -> PathBuf {
-        let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/bundles")
-            .join(name);
-        if !container {
-            return corpus;
-        }
-        let bundle = self.path(name);
-        fs::create_dir_all(bundle.join("rootfs")).unwrap();
-        fs::write(bundle.join("rootfs/sh"), "").unwrap();
-        fs::copy(corpus.join("config.json"), bundle.join("config.json")).unwrap();
-        bundle
-    }
-
-    fn snapshot(&self, name: &str, json: &Value) {
-        let text = serde_json::to_string_pretty(json).unwrap();
-        common::snapshot(self.dir.path(), name, &text);
-    }
+fn snapshot(test: &Test, name: &str, json: &Value) {
+    test.snapshot(name, &serde_json::to_string_pretty(json).unwrap());
 }
 
 /// Without -o the unit is in the document; the warnings are in it and still on stderr.
 #[test]
 fn compile_to_stdout() {
-    let scratch = Scratch::new();
-    let run = scratch.compiling(
+    let test = scratch();
+    let run = compiling(
+        &test,
         "compile",
-        &scratch.bundle("seccomp-args", false),
+        &bundle(&test, "seccomp-args", false),
         &["--runtime", "none", "--json"],
-    );
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    )
+    .status(0)
+    .run();
     let json = run.json();
     assert_eq!(json["format"], "ociunit-compile/1");
     assert_eq!(json["path"], Value::Null);
@@ -132,24 +84,21 @@ fn compile_to_stdout() {
             run.stderr
         );
     }
-    scratch.snapshot("json@compile-stdout", &json);
+    snapshot(&test, "json@compile-stdout", &json);
 }
 
 /// With -o: the unit's path, the runtime's config it names, and the backup `--force` kept of
 /// a file ociunit did not write; no unit text.
 #[test]
 fn compile_to_a_file_in_container_mode() {
-    let scratch = Scratch::new();
-    let unit = scratch.path("units/web.service");
-    fs::write(&unit, "[Service]\nExecStart=/bin/mine\n").unwrap();
-    let bundle = scratch.bundle("container-crun", true);
+    let test = scratch();
+    let unit = test.write("units/web.service", "[Service]\nExecStart=/bin/mine\n");
+    let bundle = bundle(&test, "container-crun", true);
     let args = ["--name", "web", "--json", "-o", unit.to_str().unwrap()];
-    let refused = scratch.compiling("compile", &bundle, &args);
-    refused.fails(1, "refusing to replace");
+    let compile = compiling(&test, "compile", &bundle, &args);
+    compile.clone().fails(1, "refusing to replace").run();
 
-    let run = scratch.compiling("compile", &bundle, &[&args[..], &["--force"]].concat());
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let json = run.json();
+    let json = compile.arg("--force").status(0).run().json();
     assert_eq!(json["path"], unit.to_str().unwrap());
     assert_eq!(json.get("text"), None);
     let config = json["runtime_config"].as_str().unwrap();
@@ -159,18 +108,17 @@ fn compile_to_a_file_in_container_mode() {
         fs::read_to_string(backup).unwrap(),
         "[Service]\nExecStart=/bin/mine\n"
     );
-    scratch.snapshot("json@compile-file-container", &json);
+    snapshot(&test, "json@compile-file-container", &json);
 }
 
 /// diff: 1 and the diffs while the unit and the runtime's config are not installed, 0 once
 /// they are; an error exits 2 (never 1, which means "different") with nothing on stdout.
 #[test]
 fn diff_reports_each_file() {
-    let scratch = Scratch::new();
-    let bundle = scratch.bundle("container-crun", true);
-    let run = scratch.compiling("diff", &bundle, &["--json"]);
-    assert_eq!(run.code, Some(1), "{}", run.stderr);
-    let json = run.json();
+    let test = scratch();
+    let bundle = bundle(&test, "container-crun", true);
+    let diff = compiling(&test, "diff", &bundle, &["--json"]);
+    let json = diff.clone().status(1).run().json();
     assert_eq!(json["format"], "ociunit-diff/1");
     assert_eq!(json["different"], true);
     let files = json["files"].as_array().unwrap();
@@ -190,53 +138,53 @@ fn diff_reports_each_file() {
         );
     }
 
-    let unit = scratch.path("units/container-crun.service");
-    let compiled = scratch.compiling("compile", &bundle, &["-o", unit.to_str().unwrap()]);
-    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
-    let run = scratch.compiling("diff", &bundle, &["--json"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let json = run.json();
+    let unit = test.path("units/container-crun.service");
+    compiling(&test, "compile", &bundle, &["-o", unit.to_str().unwrap()])
+        .status(0)
+        .run();
+    let json = diff.clone().status(0).run().json();
     assert_eq!(json["different"], false);
-    scratch.snapshot("json@diff-same", &json);
+    snapshot(&test, "json@diff-same", &json);
 
     fs::write(bundle.join("config.json"), "{").unwrap();
-    let run = scratch.compiling("diff", &bundle, &["--json"]);
-    run.fails(2, "config.json:");
+    diff.fails(2, "config.json:").run();
 }
 
 /// diff exits 2 for a host error too, as diff(1) does.
 #[test]
 fn diff_exits_2_when_it_cannot_read_the_unit() {
-    let scratch = Scratch::new();
-    fs::create_dir(scratch.path("units/minimal.service")).unwrap();
+    let test = scratch();
+    fs::create_dir(test.path("units/minimal.service")).unwrap();
     for json in [&["--json"][..], &[]] {
-        let run = scratch.compiling(
+        compiling(
+            &test,
             "diff",
-            &scratch.bundle("minimal", false),
+            &bundle(&test, "minimal", false),
             &[&["--runtime", "none"], json].concat(),
-        );
-        run.fails(2, "a directory, not a regular file");
+        )
+        .fails(2, "a directory, not a regular file")
+        .run();
     }
 }
 
 /// install --dry-run: the files and the calls it would make, and nothing written.
 #[test]
 fn install_dry_run() {
-    let scratch = Scratch::new();
-    let bundle = scratch.bundle("container-crun", true);
-    let run = scratch.compiling(
+    let test = scratch();
+    let bundle = bundle(&test, "container-crun", true);
+    let install = compiling(
+        &test,
         "install",
         &bundle,
-        &["--dry-run", "--enable", "--now", "--json"],
+        &["--dry-run", "--enable", "--now"],
     );
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let json = run.json();
+    let json = install.clone().arg("--json").status(0).run().json();
     assert_eq!(json["format"], "ociunit-install/1");
-    assert_eq!(fs::read_dir(scratch.path("units")).unwrap().count(), 0);
-    assert!(!scratch.path("state").exists(), "nothing written");
-    scratch.snapshot("json@install-dry-run", &json);
+    assert_eq!(fs::read_dir(test.path("units")).unwrap().count(), 0);
+    assert!(!test.path("state").exists(), "nothing written");
+    snapshot(&test, "json@install-dry-run", &json);
 
-    let text = scratch.compiling("install", &bundle, &["--dry-run", "--enable", "--now"]);
+    let text = install.run();
     assert!(
         text.stdout.ends_with(
             "would call RestartUnit(\"container-crun.service\", \"replace\") and wait for the job\n"
@@ -249,69 +197,65 @@ fn install_dry_run() {
 /// list gives its array a format too; an unknown unit is refused before the bus is needed.
 #[test]
 fn list_and_the_error_paths_of_status_and_uninstall() {
-    let scratch = Scratch::new();
-    let bundle = scratch.bundle("minimal", false);
-    let unit = scratch.path("units/minimal.service");
-    let compiled = scratch.compiling(
+    let test = scratch();
+    let bundle = bundle(&test, "minimal", false);
+    let unit = test.path("units/minimal.service");
+    compiling(
+        &test,
         "compile",
         &bundle,
         &["--runtime", "none", "-o", unit.to_str().unwrap()],
-    );
-    assert_eq!(compiled.code, Some(0), "{}", compiled.stderr);
-    let units = scratch.path("units");
+    )
+    .status(0)
+    .run();
+    let units = test.path("units");
     let units = units.to_str().unwrap();
-    let run = scratch.ociunit(&["list", "--system", "--unit-dir", units, "--json"]);
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let json = run.json();
+    let json = test
+        .clone()
+        .args(["list", "--system", "--unit-dir", units, "--json"])
+        .status(0)
+        .run()
+        .json();
     assert_eq!(json["format"], "ociunit-list/1");
     assert_eq!(json["units"][0]["unit"], "minimal.service", "{json:#}");
     assert_eq!(json["units"][0]["source_state"], "current", "{json:#}");
 
-    let run = scratch.ociunit(&[
-        "uninstall",
-        "nothing",
-        "--system",
-        "--unit-dir",
-        units,
-        "--json",
-    ]);
-    run.fails(1, "no such unit file");
+    let uninstall = |name: &str| {
+        test.clone()
+            .args(["uninstall", name, "--system", "--unit-dir", units, "--json"])
+    };
+    uninstall("nothing").fails(1, "no such unit file").run();
 
-    fs::write(
-        scratch.path("units/mine.service"),
-        "[Service]\nExecStart=/bin/mine\n",
-    )
-    .unwrap();
-    let run = scratch.ociunit(&[
-        "uninstall",
-        "mine",
-        "--system",
-        "--unit-dir",
-        units,
-        "--json",
-    ]);
-    run.fails(1, "not generated by ociunit");
+    test.write("units/mine.service", "[Service]\nExecStart=/bin/mine\n");
+    uninstall("mine").fails(1, "not generated by ociunit").run();
 
-    let run = scratch.ociunit(&["status", ".service", "--json"]);
-    run.fails(2, "does not make a unit name");
-    let run = scratch.ociunit(&["status", "ociunit-json-test-nothing", "--user", "--json"]);
-    match run.code {
-        // A user manager answers for a unit it cannot find, too.
-        Some(0) => {
-            let json = run.json();
-            assert_eq!(json["format"], "ociunit-status/1");
-            assert_eq!(json["load_state"], "not-found", "{json:#}");
-        }
-        _ => run.fails(1, "cannot reach"),
+    test.clone()
+        .args(["status", ".service", "--json"])
+        .fails(2, "does not make a unit name")
+        .run();
+    // The user manager of whoever runs the tests, if there is one, answers for a unit it cannot
+    // find, too.
+    let run = test
+        .clone()
+        .args(["status", "ociunit-json-test-nothing", "--user", "--json"])
+        .host_environment()
+        .run();
+    if run.status == Some(0) {
+        let json = run.json();
+        assert_eq!(json["format"], "ociunit-status/1");
+        assert_eq!(json["load_state"], "not-found", "{json:#}");
+    } else {
+        assert_eq!(run.status, Some(1), "{}", run.stderr);
+        assert_eq!(run.stdout, "", "an error prints no document");
+        assert!(run.stderr.contains("cannot reach"), "{}", run.stderr);
     }
 }
 
 /// doctor's document names its format whether or not the host passes.
 #[test]
 fn doctor_names_its_format() {
-    let scratch = Scratch::new();
-    let run = scratch.ociunit(&["doctor", "--system", "--json"]);
-    assert!(matches!(run.code, Some(0 | 1)), "{}", run.stderr);
+    let run = scratch().args(["doctor", "--system", "--json"]).run();
+    assert!(matches!(run.status, Some(0 | 1)), "{}", run.stderr);
     let json = run.json();
     assert_eq!(json["format"], "ociunit-doctor/1");
     assert!(json["checks"].as_array().is_some_and(|c| !c.is_empty()));
@@ -326,8 +270,7 @@ fn no_stray_json_snapshots() {
         "json@diff-same.snap",
         "json@install-dry-run.snap",
     ];
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots");
-    let stray: Vec<String> = fs::read_dir(dir)
+    let stray: Vec<String> = fs::read_dir(repo().join("snapshots"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|name| name.starts_with("json@") && !expected.contains(&name.as_str()))

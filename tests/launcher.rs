@@ -5,35 +5,22 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
-const LAUNCHER: &str = env!("CARGO_BIN_EXE_ociunit-launch");
+use crate::test::{BUILT_LAUNCHER, Test};
 
-fn launch(args: &[&str]) -> Output {
-    launch_with(Command::new(LAUNCHER).args(args))
+fn launch(args: &[&str]) -> Test {
+    Test::new().program(BUILT_LAUNCHER).args(args)
 }
 
-fn launch_with(command: &mut Command) -> Output {
-    command.stdin(Stdio::null()).output().unwrap()
+/// What the payload printed, once it succeeded.
+fn stdout(launch: Test) -> String {
+    launch.status(0).run().stdout
 }
 
-fn stdout(output: &Output) -> String {
-    assert!(
-        output.status.success(),
-        "{:?}: {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
-
-/// A failure: the exit code, and the one stderr line without its prefix.
-fn failure(output: &Output) -> (i32, String) {
-    let err = stderr(output);
+/// A failure before the payload ran: the exit code, and the one stderr line without its prefix.
+fn failure(launch: Test) -> (i32, String) {
+    let output = launch.run();
+    let err = &output.stderr;
     assert_eq!(err.lines().count(), 1, "not one line: {err}");
     let line = err
         .strip_prefix("ociunit-launch: ")
@@ -43,12 +30,12 @@ fn failure(output: &Output) -> (i32, String) {
         "the payload ran: {:?}",
         output.stdout
     );
-    (output.status.code().unwrap(), line.trim_end().to_owned())
+    (output.status.unwrap(), line.trim_end().to_owned())
 }
 
 /// The value of a `Name:\tvalue` line of /proc/<payload>/status, read by the payload itself.
 fn status_field(args: &[&str], field: &str) -> String {
-    let out = stdout(&launch(
+    let out = stdout(launch(
         &[args, &["--", "/bin/cat", "/proc/self/status"]].concat(),
     ));
     let line = out
@@ -74,14 +61,25 @@ fn the_payload_gets_its_arguments_verbatim() {
     ];
     let args = [&["--", "/bin/sh", "-c", print_args, "sh"][..], &tricky].concat();
     let expected: String = tricky.iter().map(|a| format!("[{a}]\n")).collect();
-    assert_eq!(stdout(&launch(&args)), expected);
+    assert_eq!(stdout(launch(&args)), expected);
+}
+
+/// The payload replaces the launcher, so it reads what the unit's stdin carries (`run --pipe`).
+#[test]
+fn the_payload_reads_the_launchers_stdin() {
+    let text = "line 1\n\u{0}binary\u{7f}\n";
+    launch(&["--", "/bin/cat"])
+        .stdin(text)
+        .status(0)
+        .stdout(text)
+        .run();
 }
 
 #[test]
 fn argv0_is_the_program_as_given() {
-    let out = stdout(&launch(&["--", "/bin/cat", "/proc/self/cmdline"]));
+    let out = stdout(launch(&["--", "/bin/cat", "/proc/self/cmdline"]));
     assert_eq!(out, "/bin/cat\0/proc/self/cmdline\0");
-    let out = stdout(&launch(&["--", "cat", "/proc/self/cmdline"]));
+    let out = stdout(launch(&["--", "cat", "/proc/self/cmdline"]));
     assert_eq!(out, "cat\0/proc/self/cmdline\0");
 }
 
@@ -98,22 +96,23 @@ fn clear_env_gives_exactly_the_given_variables() {
         "--",
         "/usr/bin/env",
     ]);
-    assert_eq!(stdout(&out), "A=1\nB=x y=z\nE=\n");
+    assert_eq!(stdout(out), "A=1\nB=x y=z\nE=\n");
 }
 
 #[test]
 fn without_clear_env_the_environment_is_inherited_and_overridden() {
-    let mut command = Command::new(LAUNCHER);
-    command.env("KEPT", "1").env("CHANGED", "old");
-    command.args([
-        "--env",
-        "CHANGED=new",
-        "--env",
-        "ADDED=é",
-        "--",
-        "/usr/bin/env",
-    ]);
-    let out = stdout(&launch_with(&mut command));
+    let out = stdout(
+        launch(&[
+            "--env",
+            "CHANGED=new",
+            "--env",
+            "ADDED=é",
+            "--",
+            "/usr/bin/env",
+        ])
+        .env("KEPT", "1")
+        .env("CHANGED", "old"),
+    );
     let vars: Vec<&str> = out.lines().collect();
     assert!(
         vars.contains(&"KEPT=1") && vars.contains(&"ADDED=é"),
@@ -135,10 +134,10 @@ fn a_bare_program_is_searched_in_the_payload_path() {
     fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
     let path = format!("PATH=/nonexistent::{}", dir.path().display());
     let out = launch(&["--clear-env", "--env", &path, "--", "hello-payload"]);
-    assert_eq!(stdout(&out), format!("found {}\n", script.display()));
+    assert_eq!(stdout(out), format!("found {}\n", script.display()));
     // With no PATH at all, systemd's default applies.
     assert_eq!(
-        stdout(&launch(&["--clear-env", "--", "sh", "-c", "echo ok"])),
+        stdout(launch(&["--clear-env", "--", "sh", "-c", "echo ok"])),
         "ok\n"
     );
 }
@@ -150,19 +149,17 @@ fn cwd_umask_rlimits_oom_score_and_no_new_privs_reach_the_payload() {
     fs::create_dir(&cwd).unwrap();
     let cwd = cwd.to_str().unwrap();
     assert_eq!(
-        stdout(&launch(&["--cwd", cwd, "--", "/bin/pwd"])),
+        stdout(launch(&["--cwd", cwd, "--", "/bin/pwd"])),
         format!("{cwd}\n")
     );
 
     assert_eq!(
-        stdout(&launch(&[
-            "--umask", "0027", "--", "/bin/sh", "-c", "umask"
-        ])),
+        stdout(launch(&["--umask", "0027", "--", "/bin/sh", "-c", "umask"])),
         "0027\n"
     );
     assert_eq!(status_field(&["--umask", "0077"], "Umask"), "0077");
 
-    let limits = stdout(&launch(&[
+    let limits = stdout(launch(&[
         "--rlimit",
         "NOFILE=100:200",
         "--rlimit",
@@ -189,7 +186,7 @@ fn cwd_umask_rlimits_oom_score_and_no_new_privs_reach_the_payload() {
         "-c",
         "ulimit -n",
     ]);
-    assert_eq!(stdout(&soft), "64\n");
+    assert_eq!(stdout(soft), "64\n");
 
     let oom = launch(&[
         "--oom-score-adj",
@@ -198,7 +195,7 @@ fn cwd_umask_rlimits_oom_score_and_no_new_privs_reach_the_payload() {
         "/bin/cat",
         "/proc/self/oom_score_adj",
     ]);
-    assert_eq!(stdout(&oom), "500\n");
+    assert_eq!(stdout(oom), "500\n");
     assert_eq!(status_field(&["--no-new-privs"], "NoNewPrivs"), "1");
 }
 
@@ -214,15 +211,10 @@ fn the_payload_does_not_inherit_an_ignored_sigpipe() {
 
 #[test]
 fn the_payload_replaces_the_launcher_and_its_exit_code_passes_through() {
-    let child = Command::new(LAUNCHER)
-        .args(["--", "/bin/sh", "-c", "echo $$; exit 42"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(42));
-    assert_eq!(String::from_utf8(out.stdout).unwrap(), format!("{pid}\n"));
+    let out = launch(&["--", "/bin/sh", "-c", "echo $$; exit 42"])
+        .status(42)
+        .run();
+    assert_eq!(out.stdout, format!("{}\n", out.pid));
 }
 
 #[test]
@@ -233,7 +225,7 @@ fn usage_errors_exit_125() {
         &["--bogus", "--", "/bin/true"],
         &["--write", "cgroup.procs=1", "--", "/bin/true"],
     ] {
-        let (code, line) = failure(&launch(args));
+        let (code, line) = failure(launch(args));
         assert_eq!(code, 125, "{args:?}: {line}");
         assert!(line.contains("usage: ociunit-launch"), "{line}");
     }
@@ -241,9 +233,7 @@ fn usage_errors_exit_125() {
 
 #[test]
 fn help_and_version_exit_0() {
-    let help = launch(&["--help"]);
-    assert_eq!(help.status.code(), Some(0), "{}", stderr(&help));
-    let text = stdout(&help);
+    let text = stdout(launch(&["--help"]));
     assert!(text.starts_with("usage: ociunit-launch [OPTION]... -- PROGRAM [ARG]...\n"));
     for option in [
         "--leaf NAME",
@@ -255,12 +245,12 @@ fn help_and_version_exit_0() {
     }
     let version = launch(&["--version"]);
     assert_eq!(
-        stdout(&version),
+        stdout(version),
         format!("ociunit-launch {}\n", env!("CARGO_PKG_VERSION"))
     );
     // After `--`, --help is the payload's.
     assert_eq!(
-        stdout(&launch(&["--", "/bin/echo", "x", "--help"])),
+        stdout(launch(&["--", "/bin/echo", "x", "--help"])),
         "x --help\n"
     );
 }
@@ -275,7 +265,7 @@ fn a_repeated_single_valued_option_exits_125() {
         ("--oom-score-adj", "0", "1"),
         ("--rlimit", "CORE=0:0", "CORE=1:1"),
     ] {
-        let (code, line) = failure(&launch(&[option, a, option, b, "--", "/bin/true"]));
+        let (code, line) = failure(launch(&[option, a, option, b, "--", "/bin/true"]));
         assert_eq!(code, 125, "{line}");
         assert!(line.contains("given twice"), "{line}");
     }
@@ -291,7 +281,7 @@ fn a_nofile_limit_above_nr_open_names_fs_nr_open() {
         .parse()
         .unwrap();
     let rlimit = format!("NOFILE=1024:{}", nr_open + 1);
-    let (code, line) = failure(&launch(&["--rlimit", &rlimit, "--", "/bin/true"]));
+    let (code, line) = failure(launch(&["--rlimit", &rlimit, "--", "/bin/true"]));
     assert_eq!(code, 125);
     assert!(line.contains("EPERM (Operation not permitted)"), "{line}");
     assert!(
@@ -303,7 +293,7 @@ fn a_nofile_limit_above_nr_open_names_fs_nr_open() {
 
 #[test]
 fn a_missing_program_exits_127_and_an_unrunnable_one_126() {
-    let (code, line) = failure(&launch(&["--", "/nonexistent/program"]));
+    let (code, line) = failure(launch(&["--", "/nonexistent/program"]));
     assert_eq!(
         (code, line.as_str()),
         (
@@ -311,7 +301,7 @@ fn a_missing_program_exits_127_and_an_unrunnable_one_126() {
             "cannot execute \"/nonexistent/program\": ENOENT (No such file or directory)"
         )
     );
-    let (code, line) = failure(&launch(&[
+    let (code, line) = failure(launch(&[
         "--clear-env",
         "--env",
         "PATH=/nonexistent",
@@ -324,7 +314,7 @@ fn a_missing_program_exits_127_and_an_unrunnable_one_126() {
     let dir = tempfile::tempdir().unwrap();
     let plain = dir.path().join("plain");
     fs::write(&plain, "#!/bin/sh\necho should not run\n").unwrap();
-    let (code, line) = failure(&launch(&["--", plain.to_str().unwrap()]));
+    let (code, line) = failure(launch(&["--", plain.to_str().unwrap()]));
     assert_eq!(code, 126);
     assert!(line.ends_with("EACCES (Permission denied)"), "{line}");
     // An executable that is neither ELF nor a script: systemd would refuse it, and so does the
@@ -332,10 +322,10 @@ fn a_missing_program_exits_127_and_an_unrunnable_one_126() {
     let garbage = dir.path().join("garbage");
     fs::write(&garbage, "echo should not run\n").unwrap();
     fs::set_permissions(&garbage, fs::Permissions::from_mode(0o755)).unwrap();
-    let (code, line) = failure(&launch(&["--", garbage.to_str().unwrap()]));
+    let (code, line) = failure(launch(&["--", garbage.to_str().unwrap()]));
     assert_eq!(code, 126);
     assert!(line.ends_with("ENOEXEC (Exec format error)"), "{line}");
-    let (code, line) = failure(&launch(&["--cwd", "/nonexistent", "--", "/bin/true"]));
+    let (code, line) = failure(launch(&["--cwd", "/nonexistent", "--", "/bin/true"]));
     assert_eq!(code, 125, "{line}");
 }
 
@@ -349,15 +339,8 @@ fn fake_cgroup(root: &Path, available: &str, leaf_files: &[&str]) {
     }
 }
 
-fn launch_in(root: &Path, args: &[&str]) -> std::process::Child {
-    Command::new(LAUNCHER)
-        .env("OCIUNIT_LAUNCH_CGROUP_ROOT", root)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap()
+fn launch_in(root: &Path, args: &[&str]) -> Test {
+    launch(args).env("OCIUNIT_LAUNCH_CGROUP_ROOT", root)
 }
 
 /// The test hook's variable is the launcher's alone, with and without cgroup work.
@@ -376,8 +359,7 @@ fn the_payload_does_not_inherit_the_test_hook() {
             "/usr/bin/env",
         ],
     ] {
-        let out = launch_in(dir.path(), args).wait_with_output().unwrap();
-        let env = stdout(&out);
+        let env = stdout(launch_in(dir.path(), args));
         assert!(env.contains("PATH="), "{env}");
         assert!(!env.contains("OCIUNIT_LAUNCH_CGROUP_ROOT"), "{env}");
     }
@@ -392,7 +374,7 @@ fn finishes_the_cgroup_setup_then_runs_the_payload() {
         "cpu memory pids",
         &["memory.max", "cpu.max", "pids.max"],
     );
-    let child = launch_in(
+    let out = launch_in(
         root,
         &[
             "--leaf",
@@ -408,12 +390,12 @@ fn finishes_the_cgroup_setup_then_runs_the_payload() {
             "-c",
             "echo ran",
         ],
-    );
-    let pid = child.id();
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(stdout(&out), "ran\n");
+    )
+    .status(0)
+    .stdout("ran\n")
+    .run();
     let read = |file: &str| fs::read_to_string(root.join(file)).unwrap();
-    assert_eq!(read("payload/cgroup.procs"), pid.to_string());
+    assert_eq!(read("payload/cgroup.procs"), out.pid.to_string());
     assert_eq!(read("cgroup.subtree_control"), "+cpu +memory +pids");
     assert_eq!(read("payload/memory.max"), "1073741824");
     assert_eq!(read("payload/pids.max"), "64");
@@ -436,7 +418,7 @@ fn a_controller_that_is_not_delegated_stops_the_launch_with_125() {
             "ran",
         ],
     );
-    let (code, line) = failure(&out.wait_with_output().unwrap());
+    let (code, line) = failure(out);
     assert_eq!(code, 125);
     assert!(line.starts_with("io controller not delegated"), "{line}");
 }
@@ -454,7 +436,7 @@ fn a_failed_write_stops_the_launch_unless_best_effort() {
         "memory.max=4096",
     ];
     let run = [&args[..], &["--", "/bin/echo", "ran"]].concat();
-    let (code, line) = failure(&launch_in(dir.path(), &run).wait_with_output().unwrap());
+    let (code, line) = failure(launch_in(dir.path(), &run));
     let swap = dir.path().join("payload/memory.swap.max");
     assert_eq!(code, 125);
     assert_eq!(
@@ -471,11 +453,11 @@ fn a_failed_write_stops_the_launch_unless_best_effort() {
     );
 
     let best_effort = [&args[..], &["--best-effort", "--", "/bin/echo", "ran"]].concat();
-    let out = launch_in(dir.path(), &best_effort)
-        .wait_with_output()
-        .unwrap();
-    assert_eq!(stdout(&out), "ran\n");
-    let warning = stderr(&out);
+    let warning = launch_in(dir.path(), &best_effort)
+        .status(0)
+        .stdout("ran\n")
+        .run()
+        .stderr;
     assert!(
         warning.starts_with("ociunit-launch: warning: cannot write \"0\" to "),
         "{warning}"
@@ -510,7 +492,7 @@ fn the_bounding_set_shrinks_or_the_launch_stops() {
     let keep = ["--capability-bounding-set", "CAP_KILL,CAP_NET_BIND_SERVICE"];
     if !can_drop {
         let out = launch(&[&keep[..], &["--", "/bin/true"]].concat());
-        let (code, message) = failure(&out);
+        let (code, message) = failure(out);
         assert_eq!(code, 125, "{message}");
         assert!(message.contains("needs CAP_SETPCAP"), "{message}");
         return;

@@ -18,13 +18,10 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use sha2::Digest;
 
-/// The launcher path written into every snapshot; tests/verify.rs and the VM suite replace or
-/// install it.
-const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
+use crate::test::{LAUNCHER, Output, Test, repo};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Manager {
@@ -280,12 +277,8 @@ const CASES: &[Case] = &[
     },
 ];
 
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn bundle_dir(case: &Case) -> PathBuf {
-    repo().join("tests/bundles").join(case.bundle)
+    crate::test::bundle(case.bundle)
 }
 
 /// Where container mode writes the derived runtime config during the tests; `[STATE]` in the
@@ -343,11 +336,7 @@ fn explain_args(case: &Case) -> Vec<String> {
 }
 
 fn ociunit(args: &[String]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ociunit"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .expect("cannot run ociunit")
+    Test::new().args(args).current_dir(repo()).run()
 }
 
 /// The command line as a reader would type it in the repository, for the snapshot header.
@@ -369,47 +358,17 @@ fn shown(args: &[String]) -> String {
     format!("ociunit {}", words.join(" "))
 }
 
-/// `regex::escape`, without the dependency.
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn text(bytes: &[u8], what: &str, case: &Case) -> String {
-    String::from_utf8(bytes.to_vec())
-        .unwrap_or_else(|err| panic!("{}: {what} is not UTF-8: {err}", case.name))
-}
-
 fn snapshot(name: &str, description: String, contents: &str) {
     // A user manager's runtime directory has the uid the tests run as.
     let uid = rustix::process::getuid().as_raw();
     let run_dir = format!("/run/user/{uid}/");
-    let state = regex_escape(&state_dir().to_string_lossy());
     let gid = rustix::process::getgid().as_raw();
     let contents = contents
         .replace(&run_dir, "/run/user/[UID]/")
         .replace(&format!("\"hostID\": {uid},"), "\"hostID\": \"[UID]\",")
-        .replace(&format!("\"hostID\": {gid},"), "\"hostID\": \"[GID]\",");
-    insta::with_settings!({
-        snapshot_path => "../snapshots",
-        prepend_module_to_snapshot => false,
-        omit_expression => true,
-        description => description,
-        filters => vec![
-            (regex_escape(env!("CARGO_MANIFEST_DIR")).leak() as &str, "[REPO]"),
-            (state.leak() as &str, "[STATE]"),
-            ("(?m)^RuntimeConfigSha256=[0-9a-f]{64}$", "RuntimeConfigSha256=[SHA256]"),
-            ("(?m)^UnitSha256=[0-9a-f]{64}$", "UnitSha256=[UNIT-SHA256]"),
-        ],
-    }, {
-        insta::assert_snapshot!(name, &contents);
-    });
+        .replace(&format!("\"hostID\": {gid},"), "\"hostID\": \"[GID]\",")
+        .replace(&*state_dir().to_string_lossy(), "[STATE]");
+    crate::test::snapshot(name, Some(description), &contents);
 }
 
 /// The derived config a container-mode unit names, checked against the hash it records.
@@ -437,12 +396,11 @@ fn runtime_config(unit: &str) -> Option<PathBuf> {
 fn run_case(case: &Case) {
     let args = compile_args(case);
     let out = ociunit(&args);
-    let stdout = text(&out.stdout, "stdout", case);
-    let stderr = text(&out.stderr, "stderr", case);
+    let (stdout, stderr) = (&out.stdout, &out.stderr);
     let config = bundle_dir(case).join("config.json");
     let expect_failure = |path: &str, message: &str| {
         assert_eq!(
-            out.status.code(),
+            out.status,
             Some(2),
             "{}: {} must fail with exit 2:\n{stderr}",
             case.name,
@@ -459,7 +417,7 @@ fn run_case(case: &Case) {
     match case.expect {
         Expect::Compiles => {
             assert_eq!(
-                out.status.code(),
+                out.status,
                 Some(0),
                 "{}: {} failed:\n{stderr}",
                 case.name,
@@ -475,14 +433,14 @@ fn run_case(case: &Case) {
             assert!(stdout.contains("\n[Service]\n"), "{}: no unit", case.name);
             assert!(
                 matches!(
-                    ociunit::unit_file::inspect(&stdout),
+                    ociunit::unit_file::inspect(stdout),
                     ociunit::unit_file::Ownership::Generated(_)
                 ),
                 "{}: the unit's UnitSha256= does not match its content",
                 case.name
             );
-            snapshot(&format!("unit@{}", case.name), shown(&args), &stdout);
-            if let Some(config) = runtime_config(&stdout) {
+            snapshot(&format!("unit@{}", case.name), shown(&args), stdout);
+            if let Some(config) = runtime_config(stdout) {
                 let derived = std::fs::read_to_string(&config)
                     .unwrap_or_else(|err| panic!("{}: {}: {err}", case.name, config.display()));
                 snapshot(&format!("runtime@{}", case.name), shown(&args), &derived);
@@ -490,39 +448,37 @@ fn run_case(case: &Case) {
             let dbus = dbus_args(case);
             let out = ociunit(&dbus);
             assert_eq!(
-                out.status.code(),
+                out.status,
                 Some(0),
                 "{}: {} failed",
                 case.name,
                 shown(&dbus)
             );
-            let listing = text(&out.stdout, "run --dry-run stdout", case);
-            snapshot(&format!("dbus@{}", case.name), shown(&dbus), &listing);
+            snapshot(&format!("dbus@{}", case.name), shown(&dbus), &out.stdout);
         }
         Expect::Refused { path, message } => expect_failure(path, message),
     }
 
     let args = explain_args(case);
     let out = ociunit(&args);
-    let stdout = text(&out.stdout, "explain stdout", case);
     let expected_code = match case.expect {
         Expect::Compiles => 0,
         Expect::Refused { .. } => 2,
     };
     assert_eq!(
-        out.status.code(),
+        out.status,
         Some(expected_code),
         "{}: {}:\n{}",
         case.name,
         shown(&args),
-        String::from_utf8_lossy(&out.stderr)
+        out.stderr
     );
-    let json: serde_json::Value = serde_json::from_str(&stdout)
+    let json: serde_json::Value = serde_json::from_str(&out.stdout)
         .unwrap_or_else(|err| panic!("{}: explain --json is not JSON: {err}", case.name));
     assert_eq!(json["format"], "ociunit-explain/2");
     assert_eq!(json["config"], config.to_string_lossy().as_ref());
     assert_eq!(json["target"]["systemd"], case.systemd);
-    snapshot(&format!("explain@{}", case.name), shown(&args), &stdout);
+    snapshot(&format!("explain@{}", case.name), shown(&args), &out.stdout);
 }
 
 /// Runs every case, then fails listing all the cases that failed (like `insta::glob!`), so one
@@ -648,10 +604,10 @@ fn scopes_refuse_what_the_launcher_cannot_apply() {
         ociunit(&args)
     };
     let applied = run("tests/bundles/runc-spec");
-    assert_eq!(applied.status.code(), Some(0), "{applied:?}");
+    assert_eq!(applied.status, Some(0), "{}", applied.stderr);
     let refused = run("tests/bundles/userns-1001");
-    let err = String::from_utf8_lossy(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{err}");
+    let err = &refused.stderr;
+    assert_eq!(refused.status, Some(2), "{err}");
     assert!(
         err.contains("process.user.uid: User=1001 cannot apply to a scope")
             && err.contains("use --service"),

@@ -16,12 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The launcher path the snapshot cases compile with (tests/snapshots.rs `LAUNCHER`).
-const PLACEHOLDER_LAUNCHER: &str = "/usr/libexec/ociunit-launch";
-
-fn repo() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use crate::test::{BUILT_LAUNCHER, LAUNCHER, repo};
 
 /// The snapshot's contents: what follows insta's front matter (`---` … `---`).
 fn snapshot_contents(text: &str) -> Option<&str> {
@@ -54,9 +49,10 @@ fn launcher() -> String {
         path.chars()
             .all(|c| c.is_ascii_alphanumeric() || "/-_.".contains(c))
     };
-    match option_env!("CARGO_BIN_EXE_ociunit-launch") {
-        Some(path) if Path::new(path).is_file() && plain(path) => path.to_owned(),
-        _ => "/bin/true".to_owned(),
+    if Path::new(BUILT_LAUNCHER).is_file() && plain(BUILT_LAUNCHER) {
+        BUILT_LAUNCHER.to_owned()
+    } else {
+        "/bin/true".to_owned()
     }
 }
 
@@ -139,15 +135,15 @@ fn snapshot_units_verify_silently() {
             other => panic!("unit@{}: Manager={other:?}", unit.case),
         };
         assert!(
-            unit.text.contains(PLACEHOLDER_LAUNCHER),
-            "unit@{}: does not use the placeholder launcher {PLACEHOLDER_LAUNCHER}",
+            unit.text.contains(LAUNCHER),
+            "unit@{}: does not use the placeholder launcher {LAUNCHER}",
             unit.case
         );
         assert!(unit.name.ends_with(".service"), "{}", unit.name);
 
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(&unit.name);
-        std::fs::write(&path, unit.text.replace(PLACEHOLDER_LAUNCHER, &launcher)).unwrap();
+        std::fs::write(&path, unit.text.replace(LAUNCHER, &launcher)).unwrap();
         let mut command = Command::new("systemd-analyze");
         command.arg("verify").arg("--man=no");
         if user {
