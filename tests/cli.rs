@@ -4,7 +4,25 @@
 use std::fs;
 use std::path::Path;
 
-use crate::test::{LAUNCHER, Test, bundle, repo};
+use crate::test::{LAUNCHER, SYSTEM_252, Test, bundle, repo};
+
+/// `compile -o UNIT` of the minimal bundle for the user manager, in host mode.
+fn compile_minimal_for_the_user_manager(test: &Test, unit: &Path) {
+    test.clone()
+        .args([
+            "compile",
+            "--user",
+            "--runtime",
+            "none",
+            "--launcher",
+            LAUNCHER,
+        ])
+        .arg("-o")
+        .arg(unit)
+        .arg(bundle("minimal"))
+        .status(0)
+        .run();
+}
 
 /// Below 239 ociunit cannot produce a unit that works, so it is a usage error naming the
 /// floor, not a unit compiled for a systemd that will not load it.
@@ -34,18 +52,11 @@ fn a_systemd_version_below_the_floor_is_a_usage_error() {
 #[test]
 fn a_leading_dash_is_escaped_in_unit_names() {
     let minimal = bundle("minimal");
-    let target = [
-        "--system",
-        "--systemd-version",
-        "252",
-        "--launcher",
-        LAUNCHER,
-    ];
     let json = Test::new()
         .arg("explain")
         .arg(&minimal)
         .args(["--json", "--name=-foo"])
-        .args(&target[..3])
+        .args(&SYSTEM_252[..3])
         .status(0)
         .run()
         .json();
@@ -60,7 +71,7 @@ fn a_leading_dash_is_escaped_in_unit_names() {
         .arg("install")
         .arg(&minimal)
         .args(["--name=-foo", "--dry-run", "--unit-dir", unit_dir])
-        .args(target)
+        .args(SYSTEM_252)
         .status(0)
         .run()
         .stdout;
@@ -123,13 +134,7 @@ fn descriptions_and_list_are_readable_and_inert() {
     test.clone()
         .arg("compile")
         .arg(&weird)
-        .args([
-            "--system",
-            "--systemd-version",
-            "252",
-            "--launcher",
-            LAUNCHER,
-        ])
+        .args(SYSTEM_252)
         .arg("-o")
         .arg(&unit)
         .status(0)
@@ -201,20 +206,7 @@ fn apply_refuses_bad_input_and_missing_units_before_the_bus() {
         .run();
 
     let unit = units.join("minimal.service");
-    test.clone()
-        .args([
-            "compile",
-            "--user",
-            "--runtime",
-            "none",
-            "--launcher",
-            LAUNCHER,
-        ])
-        .arg("-o")
-        .arg(&unit)
-        .arg(bundle("minimal"))
-        .status(0)
-        .run();
+    compile_minimal_for_the_user_manager(&test, &unit);
     let before = fs::read(&unit).unwrap();
     apply(&bundle("minimal"), &["--name", "minimal"])
         .status(1)
@@ -229,20 +221,7 @@ fn apply_refuses_bad_input_and_missing_units_before_the_bus() {
 fn apply_dry_run_reports_json() {
     let test = Test::new();
     let unit = test.path("minimal.service");
-    test.clone()
-        .args([
-            "compile",
-            "--user",
-            "--runtime",
-            "none",
-            "--launcher",
-            LAUNCHER,
-        ])
-        .arg("-o")
-        .arg(&unit)
-        .arg(bundle("minimal"))
-        .status(0)
-        .run();
+    compile_minimal_for_the_user_manager(&test, &unit);
     let before = fs::read(&unit).unwrap();
     let out = test
         .clone()

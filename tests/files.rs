@@ -7,7 +7,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::test::{LAUNCHER, Output, Test, bundle};
+use crate::test::{Output, SYSTEM_252, Test, bundle};
 
 /// Shorter than the default: each of these runs takes milliseconds unless it hangs.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -18,14 +18,7 @@ fn ociunit<S: AsRef<std::ffi::OsStr>>(args: impl IntoIterator<Item = S>) -> Outp
 
 fn compile(bundle: &Path, extra: &[&str]) -> Output {
     let bundle = bundle.to_str().unwrap();
-    let target = [
-        "--system",
-        "--systemd-version",
-        "252",
-        "--launcher",
-        LAUNCHER,
-    ];
-    ociunit([&["compile", bundle][..], &target, extra].concat())
+    ociunit([&["compile", bundle][..], &SYSTEM_252, extra].concat())
 }
 
 fn minimal() -> PathBuf {
@@ -202,13 +195,7 @@ fn output_dash_is_stdout() {
     let test = Test::new()
         .arg("compile")
         .arg(minimal())
-        .args([
-            "--system",
-            "--systemd-version",
-            "252",
-            "--launcher",
-            LAUNCHER,
-        ])
+        .args(SYSTEM_252)
         .args(["-o", "-"])
         .deadline(DEADLINE)
         .status(0)
@@ -223,17 +210,11 @@ fn lifecycle_commands_do_not_read_a_fifo() {
     let dir = tempfile::tempdir().unwrap();
     let unit_dir = dir.path().to_str().unwrap();
     mkfifo(&dir.path().join("minimal.service"));
-    let run = ociunit(&[
-        "diff",
-        minimal().to_str().unwrap(),
-        "--system",
-        "--systemd-version",
-        "252",
-        "--launcher",
-        LAUNCHER,
-        "--unit-dir",
-        unit_dir,
-    ]);
+    let minimal = minimal();
+    let mut diff = vec!["diff", minimal.to_str().unwrap()];
+    diff.extend(SYSTEM_252);
+    diff.extend(["--unit-dir", unit_dir]);
+    let run = ociunit(diff);
     assert_eq!(
         run.status,
         Some(2),

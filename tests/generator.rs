@@ -14,7 +14,7 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-use crate::test::{LAUNCHER, OCIUNIT, Test, repo};
+use crate::test::{OCIUNIT, SYSTEM_257, Test, repo};
 
 /// The stand-in `crun`, and the declared bundles in `bundles`.
 fn scratch(bundles: &str) -> Test {
@@ -53,19 +53,12 @@ fn declare(test: &Test, dir: &str) {
     fs::create_dir(dir.join(".hidden")).unwrap();
 }
 
-/// `ociunit generate` for the system manager of systemd 257, with the stand-in's version:
-/// nothing is asked of the host.
+/// `ociunit generate` for the system manager of systemd 257.
 fn generate(test: &Test, args: &[&str]) -> Test {
     test.clone()
-        .args([
-            "generate",
-            "--system",
-            "--systemd-version",
-            "257",
-            "--launcher",
-            LAUNCHER,
-        ])
-        .args(["--runtime-version", "1.21", "--bundles"])
+        .arg("generate")
+        .args(SYSTEM_257)
+        .arg("--bundles")
         .arg(test.path("bundles"))
         .args(args)
 }

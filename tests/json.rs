@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::test::{LAUNCHER, Test, repo};
+use crate::test::{SYSTEM_257, Test, repo};
 
 /// A scratch directory with the stand-in `crun` and the unit directory `units/`.
 fn scratch() -> Test {
@@ -18,23 +18,16 @@ fn scratch() -> Test {
     test
 }
 
-/// `ociunit COMMAND BUNDLE` for the system manager of systemd 257 (with the stand-in's
-/// version: nothing is asked of the host), with the scratch state and unit directories, then
-/// `extra`.
+/// `ociunit COMMAND BUNDLE` for the system manager of systemd 257, with the scratch state and
+/// unit directories, then `extra`.
 fn compiling(test: &Test, command: &str, bundle: &Path, extra: &[&str]) -> Test {
     let units = test.path("units");
     let mut compiling = test
         .clone()
         .arg(command)
         .arg(bundle)
-        .args([
-            "--system",
-            "--systemd-version",
-            "257",
-            "--launcher",
-            LAUNCHER,
-        ])
-        .args(["--runtime-version", "1.21", "--state-dir"])
+        .args(SYSTEM_257)
+        .arg("--state-dir")
         .arg(test.path("state"));
     if command != "compile" {
         compiling = compiling.arg("--unit-dir").arg(units);

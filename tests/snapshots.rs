@@ -12,7 +12,8 @@
 //!   `[UNIT-SHA256]`. The test checks the real hash (`unit_file::inspect`) before replacing it.
 //!
 //! Review a change with `cargo insta review` (or `INSTA_UPDATE=always cargo test --test
-//! snapshots` and `git diff snapshots/`): every changed line is a change in what ociunit emits.
+//! integration snapshots::` and `git diff snapshots/`): every changed line is a change in what
+//! ociunit emits.
 //! `tests/vm/` starts the `unit@*.snap` units in a systemd 257 guest and `tests/verify.rs` runs
 //! `systemd-analyze verify` on them.
 

@@ -17,6 +17,28 @@ use std::time::Duration;
 /// a launcher in its place.
 pub const LAUNCHER: &str = "/usr/libexec/ociunit-launch";
 
+/// The system manager of systemd 252 with the placeholder launcher: a target that asks nothing of
+/// the host.
+pub const SYSTEM_252: [&str; 5] = [
+    "--system",
+    "--systemd-version",
+    "252",
+    "--launcher",
+    LAUNCHER,
+];
+
+/// The system manager of systemd 257, with the stand-in `crun`'s version: a target for
+/// container mode that asks nothing of the host.
+pub const SYSTEM_257: [&str; 7] = [
+    "--system",
+    "--systemd-version",
+    "257",
+    "--launcher",
+    LAUNCHER,
+    "--runtime-version",
+    "1.21",
+];
+
 /// The launcher this build made, for the tests that run it.
 pub const BUILT_LAUNCHER: &str = env!("CARGO_BIN_EXE_ociunit-launch");
 
@@ -31,9 +53,11 @@ pub fn bundle(name: &str) -> PathBuf {
     repo().join("tests/bundles").join(name)
 }
 
-/// One command to run and what it must do. Cloning keeps the scratch directory, so a test can
-/// run several commands over the same files.
+/// One command to run and what it must do. Clones share the scratch directory, so a test can
+/// run several commands over the same files; the directory is removed with the last clone, so
+/// keep one while reading what a run wrote.
 #[derive(Clone)]
+#[must_use = "a Test runs nothing until .run()"]
 pub struct Test {
     scratch: Rc<tempfile::TempDir>,
     program: PathBuf,
@@ -44,20 +68,22 @@ pub struct Test {
     stdin: Vec<u8>,
     deadline: Duration,
     status: Option<i32>,
-    stdout: Vec<Expected>,
-    stderr: Vec<Expected>,
+    expected: Vec<Expected>,
 }
 
+/// Text that one of the streams (`"stdout"` or `"stderr"`) must be, or contain.
 #[derive(Clone)]
-enum Expected {
-    Exactly(String),
-    Contains(String),
+struct Expected {
+    stream: &'static str,
+    whole: bool,
+    text: String,
 }
 
 /// What a run printed, and how it ended.
 pub struct Output {
     /// `None` when a signal ended it.
     pub status: Option<i32>,
+    /// The launcher's tests compare it with what the payload sees: an exec keeps the pid.
     pub pid: u32,
     pub stdout: String,
     pub stderr: String,
@@ -83,8 +109,7 @@ impl Test {
             stdin: Vec::new(),
             deadline: Duration::from_secs(60),
             status: None,
-            stdout: Vec::new(),
-            stderr: Vec::new(),
+            expected: Vec::new(),
         }
     }
 
@@ -151,23 +176,28 @@ impl Test {
         self
     }
 
-    pub fn stdout(mut self, text: impl Into<String>) -> Test {
-        self.stdout.push(Expected::Exactly(text.into()));
-        self
+    pub fn stdout(self, text: impl Into<String>) -> Test {
+        self.expect("stdout", true, text.into())
     }
 
-    pub fn stdout_contains(mut self, text: impl Into<String>) -> Test {
-        self.stdout.push(Expected::Contains(text.into()));
-        self
+    pub fn stdout_contains(self, text: impl Into<String>) -> Test {
+        self.expect("stdout", false, text.into())
     }
 
-    pub fn stderr(mut self, text: impl Into<String>) -> Test {
-        self.stderr.push(Expected::Exactly(text.into()));
-        self
+    pub fn stderr(self, text: impl Into<String>) -> Test {
+        self.expect("stderr", true, text.into())
     }
 
-    pub fn stderr_contains(mut self, text: impl Into<String>) -> Test {
-        self.stderr.push(Expected::Contains(text.into()));
+    pub fn stderr_contains(self, text: impl Into<String>) -> Test {
+        self.expect("stderr", false, text.into())
+    }
+
+    fn expect(mut self, stream: &'static str, whole: bool, text: String) -> Test {
+        self.expected.push(Expected {
+            stream,
+            whole,
+            text,
+        });
         self
     }
 
@@ -232,7 +262,6 @@ impl Test {
             .stderr(stderr.try_clone().unwrap())
             .spawn()
             .unwrap_or_else(|err| panic!("cannot run {}: {err}", self.program.display()));
-        drop(command);
         let pid = child.id();
         let victim = rustix::process::Pid::from_child(&child);
         let (done, exited) = mpsc::channel();
@@ -259,6 +288,9 @@ impl Test {
         output
     }
 
+    /// Paths in the scratch directory that do not exist: a command looking for a bus, a
+    /// configuration or state finds none, and one that writes state writes it there. `bin/`
+    /// comes first on `PATH` for the stand-ins.
     fn clean_environment(&self) -> [(&str, PathBuf); 9] {
         let nothing = |name: &str| self.path(&format!("no-{name}"));
         let bus = |name: &str| PathBuf::from(format!("unix:path={}", nothing(name).display()));
@@ -285,20 +317,21 @@ impl Test {
         if self.status.is_some() && output.status != self.status {
             problems.push(format!("not exit status {}", self.status.unwrap()));
         }
-        for (stream, text, expected) in [
-            ("stdout", &output.stdout, &self.stdout),
-            ("stderr", &output.stderr, &self.stderr),
-        ] {
-            for expected in expected {
-                match expected {
-                    Expected::Exactly(want) if text != want => {
-                        problems.push(format!("{stream} is not {want:?}"));
-                    }
-                    Expected::Contains(want) if !text.contains(want.as_str()) => {
-                        problems.push(format!("{stream} does not contain {want:?}"));
-                    }
-                    _ => {}
-                }
+        for Expected {
+            stream,
+            whole,
+            text,
+        } in &self.expected
+        {
+            let actual = if *stream == "stdout" {
+                &output.stdout
+            } else {
+                &output.stderr
+            };
+            if *whole && actual != text {
+                problems.push(format!("{stream} is not {text:?}"));
+            } else if !whole && !actual.contains(text.as_str()) {
+                problems.push(format!("{stream} does not contain {text:?}"));
             }
         }
         assert!(
