@@ -226,12 +226,12 @@ fn lifecycle_commands_do_not_read_a_fifo() {
         "{}",
         run.stderr
     );
-    let run = ociunit(&["list", "--system", "--unit-dir", unit_dir, "--json"]);
+    let run = ociunit(["list", "--system", "--unit-dir", unit_dir, "--json"]);
     assert_eq!(run.status, Some(0), "{}", run.stderr);
     let listed: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(listed["format"], "ociunit-list/1");
     assert_eq!(listed["units"], serde_json::json!([]));
-    let run = ociunit(&["uninstall", "minimal", "--system", "--unit-dir", unit_dir]);
+    let run = ociunit(["uninstall", "minimal", "--system", "--unit-dir", unit_dir]);
     assert_eq!(run.status, Some(1), "{}", run.stderr);
     assert!(
         run.stderr.contains("a FIFO, not a regular file"),

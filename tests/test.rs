@@ -314,8 +314,11 @@ impl Test {
     #[track_caller]
     fn check(&self, output: &Output) {
         let mut problems = Vec::new();
-        if self.status.is_some() && output.status != self.status {
-            problems.push(format!("not exit status {}", self.status.unwrap()));
+        match self.status {
+            Some(code) if output.status != Some(code) => {
+                problems.push(format!("not exit status {code}"));
+            }
+            _ => {}
         }
         for Expected {
             stream,
