@@ -42,6 +42,7 @@ pub const SYSTEM_257: [&str; 7] = [
 /// The launcher this build made, for the tests that run it.
 pub const BUILT_LAUNCHER: &str = env!("CARGO_BIN_EXE_ociunit-launch");
 
+/// What `Test::new` runs; the generator's tests also link to it by systemd's name for it.
 pub const OCIUNIT: &str = env!("CARGO_BIN_EXE_ociunit");
 
 pub fn repo() -> &'static Path {
