@@ -78,14 +78,12 @@ pub enum ConfigHome {
 pub fn default_state_dir(manager: Manager) -> Result<PathBuf, Error> {
     match manager {
         Manager::System => Ok(PathBuf::from("/var/lib/ociunit")),
-        Manager::User => std::env::var_os("XDG_STATE_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".local/state")))
-            .map(|dir| dir.join("ociunit"))
-            .ok_or_else(|| {
-                Error::Host("neither $XDG_STATE_HOME nor $HOME is set; give --state-dir".into())
-            }),
+        Manager::User => {
+            Ok(
+                crate::lifecycle::xdg_dir("XDG_STATE_HOME", ".local/state", "--state-dir")?
+                    .join("ociunit"),
+            )
+        }
     }
 }
 

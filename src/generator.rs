@@ -258,7 +258,7 @@ impl Host<'_> {
                 let systemd = request.systemd.map_or_else(target::local_target, Ok)?;
                 if !request.dry_run {
                     fs::create_dir_all(&request.output)
-                        .map_err(|err| Error::io("cannot create", &request.output, &err))?;
+                        .map_err(|err| Error::io("cannot create", &request.output, err))?;
                 }
                 Ok(systemd)
             })
@@ -407,11 +407,11 @@ fn declared(dir: &Path, log: &mut dyn FnMut(&Message)) -> Result<Vec<(String, Pa
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(Error::io("cannot read", dir, &err)),
+        Err(err) => return Err(Error::io("cannot read", dir, err)),
     };
     let mut found = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|err| Error::io("cannot read", dir, &err))?;
+        let entry = entry.map_err(|err| Error::io("cannot read", dir, err))?;
         let path = entry.path();
         let Ok(name) = entry.file_name().into_string() else {
             log(&Message::Error(format!(
@@ -486,7 +486,12 @@ fn wanted_by(bundle: &Path, manager: Manager) -> Result<Vec<String>, Error> {
         {
             return Ok(Vec::new());
         }
-        Err(why) => return Err(Error::Host(format!("{}: {why}", path.display()))),
+        Err(why) => {
+            return Err(Error::Conflict {
+                path,
+                why: why.to_string(),
+            });
+        }
     };
     let invalid = |message: String| {
         Error::Input(vec![InputError {
@@ -596,7 +601,7 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
     }
     if let Some((container, config)) = &files.container {
         let dir = &container.config_dir;
-        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
+        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, err))?;
         output::write_new(&dir.join("config.json"), config.as_bytes())?;
     }
     output::write_new(&path, files.text.as_bytes())?;
@@ -608,13 +613,13 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
         if std::os::unix::fs::symlink(&link_target, &link).is_ok() {
             continue;
         }
-        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
+        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, err))?;
         match std::os::unix::fs::symlink(&link_target, &link) {
             Ok(()) => {}
             Err(err)
                 if err.kind() == std::io::ErrorKind::AlreadyExists
                     && fs::read_link(&link).is_ok_and(|t| t == Path::new(&link_target)) => {}
-            Err(err) => return Err(Error::io("cannot link", &link, &err)),
+            Err(err) => return Err(Error::io("cannot link", &link, err)),
         }
     }
     Ok(None)

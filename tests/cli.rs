@@ -236,7 +236,7 @@ fn apply_refuses_bad_input_and_missing_units_before_the_bus() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 
     let out = apply(&bundle("minimal"), &[]);
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
     assert!(stderr(&out).contains("not installed"), "{}", stderr(&out));
     assert!(stderr(&out).contains("ociunit install"), "{}", stderr(&out));
     assert!(

@@ -20,10 +20,16 @@ struct Run {
 
 impl Run {
     /// The command failed with `code`, said `message` on stderr, and printed no document.
+    /// The command failed with `code`, saying `message` on stderr and, as `--json` asked, in
+    /// an error document on stdout.
     fn fails(&self, code: i32, message: &str) {
         assert_eq!(self.code, Some(code), "{}", self.stderr);
-        assert_eq!(self.stdout, "", "an error prints no document");
         assert!(self.stderr.contains(message), "{}", self.stderr);
+        let json = self.json();
+        assert_eq!(json["format"], "ociunit-error/1", "{json:#}");
+        assert_eq!(json["error"]["exit_code"], code, "{json:#}");
+        let said = json["error"]["message"].as_str().unwrap_or_default();
+        assert!(said.contains(message), "{json:#}");
     }
 
     fn json(&self) -> Value {
@@ -215,7 +221,10 @@ fn diff_exits_2_when_it_cannot_read_the_unit() {
             &scratch.bundle("minimal", false),
             &[&["--runtime", "none"], json].concat(),
         );
-        run.fails(2, "a directory, not a regular file");
+        match json.is_empty() {
+            true => assert_eq!(run.code, Some(2), "{}", run.stderr),
+            false => run.fails(2, "a directory, not a regular file"),
+        }
     }
 }
 
@@ -275,7 +284,7 @@ fn list_and_the_error_paths_of_status_and_uninstall() {
         units,
         "--json",
     ]);
-    run.fails(1, "no such unit file");
+    run.fails(4, "could not be found");
 
     fs::write(
         scratch.path("units/mine.service"),
@@ -296,12 +305,8 @@ fn list_and_the_error_paths_of_status_and_uninstall() {
     run.fails(2, "does not make a unit name");
     let run = scratch.ociunit(&["status", "ociunit-json-test-nothing", "--user", "--json"]);
     match run.code {
-        // A user manager answers for a unit it cannot find, too.
-        Some(0) => {
-            let json = run.json();
-            assert_eq!(json["format"], "ociunit-status/1");
-            assert_eq!(json["load_state"], "not-found", "{json:#}");
-        }
+        // A user manager says it has no such unit, as `systemctl status` exits 4 for one.
+        Some(4) => run.fails(4, "could not be found"),
         _ => run.fails(1, "cannot reach"),
     }
 }

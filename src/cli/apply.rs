@@ -21,7 +21,7 @@ pub(super) struct Apply {
     dry_run: bool,
     /// Print the report as JSON (format `ociunit-apply/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Restart the unit when a change needs it.
     #[arg(long)]
     restart: bool,

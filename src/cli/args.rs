@@ -172,11 +172,8 @@ pub(super) fn launcher(explicit: Option<&Path>) -> Result<PathBuf, Error> {
             path.display()
         ))),
         None => {
-            let exe = std::env::current_exe().map_err(|err| {
-                Error::Host(format!(
-                    "cannot find this executable to locate ociunit-launch: {err}"
-                ))
-            })?;
+            let exe = std::env::current_exe()
+                .map_err(|err| Error::sys("find this executable to locate ociunit-launch", err))?;
             Ok(exe.with_file_name("ociunit-launch"))
         }
     }

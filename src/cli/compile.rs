@@ -29,7 +29,7 @@ pub(super) struct Compile {
     /// Print where the unit went as JSON (format `ociunit-compile/1`); without -o the unit
     /// is in it.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// The `--json` document's format; a change to its shape changes the string.
@@ -98,7 +98,7 @@ pub(super) struct Explain {
     target: TargetArgs,
     /// Print the stable JSON form.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Explain {

@@ -23,7 +23,7 @@ pub(super) struct Doctor {
     runtime: RuntimeArgs,
     /// Print the checks as JSON (format `ociunit-doctor/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Doctor {

@@ -11,7 +11,7 @@ use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
 use ociunit::output;
 
 use super::args::{CompileArgs, ManagerArgs, UnitDirArg};
-use super::{print, print_json, print_report, report_error, warn};
+use super::{print, print_json, print_report, report_failure, warn};
 
 #[derive(Args)]
 pub(super) struct Install {
@@ -34,7 +34,7 @@ pub(super) struct Install {
     dry_run: bool,
     /// Print the report as JSON (format `ociunit-install/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Install {
@@ -64,7 +64,7 @@ pub(super) struct Diff {
     dir: UnitDirArg,
     /// Print the differences as JSON (format `ociunit-diff/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// The `--json` document's format; a change to its shape changes the string.
@@ -94,8 +94,9 @@ struct FileDiff {
 impl Diff {
     /// Any error exits 2, as for diff(1): 1 says only that the files differ.
     pub(super) fn run(self) -> Result<u8, Error> {
+        let json = self.json;
         self.compare().or_else(|err| {
-            report_error(&err);
+            report_failure(&err, json, 2);
             Ok(2)
         })
     }
@@ -120,7 +121,7 @@ impl Diff {
             let on_disk = match std::fs::read_to_string(&config) {
                 Ok(text) => Some(text),
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-                Err(err) => return Err(Error::io("cannot read", &config, &err)),
+                Err(err) => return Err(Error::io("cannot read", &config, err)),
             };
             files.push(FileDiff {
                 diff: diff::unified(&config, on_disk.as_deref(), &container.config_text()),
@@ -157,7 +158,7 @@ pub(super) struct List {
     dir: UnitDirArg,
     /// Print the list as JSON (format `ociunit-list/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// The `--json` document's format; a change to its shape changes the string.
@@ -194,7 +195,7 @@ pub(super) struct Status {
     unit: String,
     /// Print the report as JSON (format `ociunit-status/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Status {
@@ -224,7 +225,7 @@ pub(super) struct Uninstall {
     force: bool,
     /// Print what was removed as JSON (format `ociunit-uninstall/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Uninstall {

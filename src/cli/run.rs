@@ -52,7 +52,7 @@ pub(super) struct Run {
     quiet: bool,
     /// Print the unit name and, with --wait, its result as JSON (service mode).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Print the StartTransientUnit call instead of making it.
     #[arg(long)]
     dry_run: bool,

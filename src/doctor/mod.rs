@@ -20,8 +20,8 @@ use crate::error::Error;
 use crate::plan::property::ALL;
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{RunOptions, Transient};
-use crate::run::bus::{Bus, Via};
 use crate::run::{self, Start};
+use crate::systemd::{Bus, Via};
 use crate::target::Manager;
 use checks::{Check, Root, Status};
 
@@ -226,10 +226,9 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
     };
     let writes = plan.launch_spec(Spawner::Systemd).0.writes.len();
     let result = (|| -> Result<(run::wait::Outcome, String), Error> {
-        let (reader, writer) =
-            rustix::pipe::pipe().map_err(|e| Error::Host(format!("cannot make a pipe: {e}")))?;
+        let (reader, writer) = rustix::pipe::pipe().map_err(|e| Error::sys("make a pipe", e))?;
         rustix::fs::fcntl_setfl(&reader, rustix::fs::OFlags::NONBLOCK)
-            .map_err(|e| Error::Host(format!("cannot make a pipe non-blocking: {e}")))?;
+            .map_err(|e| Error::sys("make a pipe non-blocking", e))?;
         let start = Start {
             unit: unit.clone(),
             transient: Transient::Service { launcher },

@@ -18,14 +18,13 @@ use crate::compile::{self, Request};
 use crate::error::Error;
 use crate::launch::cgroup::Tree;
 use crate::launch::grammar::{CgroupWrite, Invocation, LaunchSpec};
-use crate::manager::{self, Snapshot};
 use crate::output;
 use crate::plan::property::{DbusProperty, DbusValue, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
 use crate::render::unit;
-use crate::run::bus::{Bus, Opening, Via};
+use crate::systemd::{self, Bus, Opening, Properties, Via};
 
 use super::status::{limits, read_live, shown};
 
@@ -201,13 +200,9 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         false => None,
     };
     let previous = output::read_unit(&path)?;
-    let not_installed = || {
-        format!(
-            "{}: not installed ({} does not exist); `ociunit install` it first, or name a \
-             transient service that `ociunit run --service` started (--name)",
-            unit_name,
-            path.display()
-        )
+    let not_installed = || Error::NotInstalled {
+        unit: unit_name.clone(),
+        path: path.clone(),
     };
     if previous.is_none() && apply.restart {
         return Err(Error::Usage(format!(
@@ -218,7 +213,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             path.display()
         )));
     }
-    let mut bus = match opening.and_then(|opening| opening.finish(manager_kind)) {
+    let mut bus = match opening.and_then(Opening::finish) {
         Ok(bus) => bus,
         Err(err) => {
             // Invalid input is an error of its own, with or without a manager to ask.
@@ -227,16 +222,17 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                 ..request.clone()
             };
             compile::checked(&bundle, &quiet)?;
+            // Without a unit file and without the manager, nothing says there is such a unit:
+            // that is what the user can act on (a wrong --name, a bundle never installed).
             return Err(match previous {
                 Some(_) => err,
-                None => Error::Host(format!("{}; and {err}", not_installed())),
+                None => not_installed(),
             });
         }
     };
     let systemd = match apply.systemd {
         Some(version) => version,
-        None => crate::target::supported(bus.version)
-            .map_err(|why| Error::Host(format!("the manager runs {why}")))?,
+        None => bus.supported()?,
     };
     let mut request = Request {
         target: crate::target::Target {
@@ -252,25 +248,23 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     let plan = compile::checked(&bundle, &request)?;
     let text = unit::render(&plan, &apply.launcher)?;
     let read = |bus: &mut Bus| {
-        bus.unit_and_service(&plan.unit)
-            .map(|(unit, service)| (Snapshot::from(unit), Snapshot::from(service)))
-            .map_err(|e| manager::call_error(&format!("reading {}", plan.unit), &e))
+        bus.unit(&plan.unit)
+            .map_err(|e| e.during(format!("reading {}", plan.unit)))
     };
-    let (unit_iface, service) = read(&mut bus)?;
-    let state = unit_iface.get::<String>("ActiveState").unwrap_or_default();
-    let active = matches!(state.as_str(), "active" | "reloading");
+    let unit_state = read(&mut bus)?;
+    let active = unit_state.active();
     if previous.is_none() {
-        if !unit_iface.get::<bool>("Transient").unwrap_or(false) {
-            return Err(Error::Host(not_installed()));
+        if !unit_state.transient {
+            return Err(not_installed());
         }
         if !active {
-            return Err(Error::Host(format!(
-                "{}: a transient unit that is not running ({state}) has nothing to change; \
-                 `ociunit run --service` the bundle again",
-                plan.unit
-            )));
+            return Err(Error::NotRunning {
+                unit: plan.unit.clone(),
+                state: unit_state.active_state,
+            });
         }
     }
+    let service = &unit_state.service;
     let cgroup = service.get::<String>("ControlGroup").unwrap_or_default();
     let main_pid = service.get::<u32>("MainPID").unwrap_or(0);
     let tree = match active {
@@ -281,15 +275,12 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         .container
         .as_ref()
         .map(|c| std::fs::read_to_string(c.config_dir.join("config.json")).unwrap_or_default());
-    let live = |spec: &PropertySpec| read_live(&service, spec);
+    let live = |spec: &PropertySpec| read_live(service, spec);
     let leaf = |file: &str| tree.as_ref()?.as_ref().ok()?.read(file);
     let installed = match &previous {
         Some(previous) => {
             let installed = String::from_utf8_lossy(previous).into_owned();
-            let invocation = unit_iface
-                .get::<Vec<u8>>("InvocationID")
-                .map(|id| crate::bundle::hex(&id))
-                .unwrap_or_default();
+            let invocation = unit_state.invocation_id.clone();
             let state_dir = match &apply.request.container.home {
                 compile::ConfigHome::Persistent(Some(dir)) => dir.clone(),
                 _ => compile::default_state_dir(manager_kind)?,
@@ -317,12 +308,12 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                     (running, start_settings(&text, true))
                 }
                 None => {
-                    let running = Running::transient(&plan, &unit_iface, &service)?;
+                    let running = Running::transient(&plan, &unit_state.fragment_path, service)?;
                     let new = transient_settings(
                         &apply.launcher.to_string_lossy(),
                         plan.launch_spec(Spawner::Systemd).0,
                         transient_properties(&plan, &apply.launcher)
-                            .map(|p| (p.name.to_owned(), manager::to_value(&p).to_string())),
+                            .map(|p| (p.name.to_owned(), systemd::to_value(&p).to_string())),
                     );
                     (running, new)
                 }
@@ -378,7 +369,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     };
     let control = installed
         .is_some()
-        .then(|| ControlDropIns::scan(manager::runtime_control_dir(manager_kind, &plan.unit)));
+        .then(|| ControlDropIns::scan(systemd::runtime_control_dir(manager_kind, &plan.unit)));
     let (launch, _) = plan.launch_spec(Spawner::Systemd);
     let mut failed = false;
     let mut set_live = false;
@@ -401,10 +392,11 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                 bus.set_unit_properties(
                     &plan.unit,
                     true,
-                    vec![(property.name, manager::to_value(&property))],
+                    vec![(property.name, systemd::to_value(&property))],
                 )
                 .map_err(|e| {
-                    manager::call_error(&format!("SetUnitProperties {}", spec.key), &e).to_string()
+                    e.during(format!("SetUnitProperties {}", spec.key))
+                        .to_string()
                 })
             }
             Action::Leaf(write) => match tree.as_ref() {
@@ -439,16 +431,25 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         Some(pending) => {
             pending
                 .reload(|| bus.reload())
-                .map_err(|err| match set_live {
-                    true => Error::Host(format!(
-                        "{err}; the limits changed live before it stay changed"
-                    )),
-                    false => err,
+                .map_err(|err| match (set_live, err) {
+                    (
+                        true,
+                        Error::Call {
+                            what,
+                            name,
+                            message,
+                        },
+                    ) => Error::Call {
+                        what: format!("{what}; the limits changed live before it stay changed"),
+                        name,
+                        message,
+                    },
+                    (_, err) => err,
                 })?;
         }
         None if set_live && control.is_some() => bus
             .reload()
-            .map_err(|e| manager::call_error("reloading the manager", &e))
+            .map_err(|e| e.during("reloading the manager"))
             .map(drop)?,
         None => {}
     }
@@ -458,7 +459,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             || matches!(f.outcome, Some(Outcome::Failed | Outcome::NotApplied))
     });
     if report.restart_needed && apply.restart {
-        restart(&mut bus, &plan.unit, manager_kind)?;
+        restart(&mut bus, &plan.unit)?;
         report.restarted = true;
         for field in &mut report.fields {
             let waiting = field.change == Change::Restart
@@ -467,7 +468,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                 field.outcome = Some(Outcome::Restarted);
             }
         }
-        report.main_pid = read(&mut bus)?.1.get::<u32>("MainPID").unwrap_or(0);
+        report.main_pid = read(&mut bus)?.service.get::<u32>("MainPID").unwrap_or(0);
     }
     let code = exit_code(&report);
     Ok((report, code))
@@ -505,11 +506,8 @@ impl Running {
     /// A transient service has no unit file of ours: what it runs is its `ExecStart` and its
     /// properties as the manager reports them, and the keys it was given are those of the file
     /// systemd keeps for it (`FragmentPath`).
-    fn transient(plan: &Plan, unit_iface: &Snapshot, service: &Snapshot) -> Result<Running, Error> {
-        let fragment = unit_iface
-            .get::<String>("FragmentPath")
-            .and_then(|path| std::fs::read_to_string(path).ok())
-            .unwrap_or_default();
+    fn transient(plan: &Plan, fragment_path: &str, service: &Properties) -> Result<Running, Error> {
+        let fragment = std::fs::read_to_string(fragment_path).unwrap_or_default();
         let commands = service
             .get::<Vec<ExecCommand>>("ExecStart")
             .unwrap_or_default();
@@ -522,11 +520,9 @@ impl Running {
             }
         });
         let Some((path, spec)) = launched else {
-            return Err(Error::Host(format!(
-                "{}: a transient unit that `ociunit run --service` did not start (its \
-                 ExecStart= is not ociunit-launch): apply changes only what it started",
-                plan.unit
-            )));
+            return Err(Error::NotOurs {
+                unit: plan.unit.clone(),
+            });
         };
         let writes = spec.writes.iter().map(|w| w.file.to_string()).collect();
         let properties = transient_properties(plan, Path::new(path)).filter_map(|p| {
@@ -655,28 +651,18 @@ impl Started {
 
     fn keep(&self, unit: &str) -> Result<(), Error> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, &e))?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
         }
         let text = format!("InvocationID={}\n{unit}", self.invocation);
         output::write_atomically(&self.path, text.as_bytes())
     }
 }
 
-fn restart(bus: &mut Bus, unit: &str, manager_kind: crate::target::Manager) -> Result<(), Error> {
-    let job = bus.restart_unit(unit).map_err(|e| {
-        manager::call_error(
-            &format!("{unit} is rewritten, but restarting it failed"),
-            &e,
-        )
-    })?;
-    match bus.job_result(&job).as_deref() {
-        Some("done") => Ok(()),
-        result => Err(Error::Host(format!(
-            "{unit} is rewritten, but its restart job ended with {:?}; see {} status {unit}",
-            result.unwrap_or("no result"),
-            super::systemctl(manager_kind),
-        ))),
-    }
+fn restart(bus: &mut Bus, unit: &str) -> Result<(), Error> {
+    let job = bus
+        .restart_unit(unit)
+        .map_err(|e| e.during(format!("{unit} is rewritten, but restarting it failed")))?;
+    bus.wait(&job, unit)
 }
 
 /// 1 if a change failed (and no restart applied it), [`EXIT_RESTART_NEEDED`] if a restart is
@@ -1269,7 +1255,7 @@ mod tests {
         let launcher = "/usr/libexec/ociunit-launch";
         let settings = |plan: &Plan| {
             let properties = transient_properties(plan, Path::new(launcher))
-                .map(|p| (p.name.to_owned(), manager::to_value(&p).to_string()));
+                .map(|p| (p.name.to_owned(), systemd::to_value(&p).to_string()));
             transient_settings(launcher, plan.launch_spec(Spawner::Systemd).0, properties)
         };
         let (old_plan, _) = plan_of(

@@ -8,10 +8,12 @@ use serde::Serialize;
 use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::Error;
-use crate::manager;
 use crate::output::{self, Replaced};
 use crate::plan::Plan;
 use crate::render::unit;
+use crate::systemd::{Bus, CallFailed, Via};
+
+pub use crate::systemd::LinkChange;
 
 #[derive(Clone, Debug)]
 pub struct InstallRequest {
@@ -53,22 +55,6 @@ pub struct Written {
     pub unchanged: bool,
     /// Where the replaced file was kept (one ociunit did not generate, or edited since).
     pub backup: Option<PathBuf>,
-}
-
-/// One change of `EnableUnitFiles` or `DisableUnitFiles`.
-#[derive(Clone, Debug, Serialize)]
-pub struct LinkChange {
-    /// `symlink` or `unlink`.
-    pub kind: String,
-    pub link: String,
-    /// The unit the link points to (empty for `unlink`).
-    pub target: String,
-}
-
-impl From<manager::UnitFileChange> for LinkChange {
-    fn from((kind, link, target): manager::UnitFileChange) -> LinkChange {
-        LinkChange { kind, link, target }
-    }
 }
 
 impl Report {
@@ -158,7 +144,7 @@ impl Pending<'_> {
     /// failure leaves the old state. Returns where a replaced unit was kept.
     pub(super) fn reload(
         self,
-        reload: impl FnOnce() -> zbus::Result<()>,
+        reload: impl FnOnce() -> Result<(), CallFailed>,
     ) -> Result<Option<PathBuf>, Error> {
         let Err(err) = reload() else {
             return Ok(self.backup);
@@ -166,7 +152,7 @@ impl Pending<'_> {
         let path = self.path;
         let undone = match self.previous {
             Some(old) => output::write_atomically(path, old),
-            None => std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, &e)),
+            None => std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, e)),
         }
         .and_then(|()| match &self.previous_config {
             Some((config, bytes)) => output::write_atomically(config, bytes),
@@ -176,10 +162,10 @@ impl Pending<'_> {
             Ok(()) => "the previous state is restored".to_owned(),
             Err(undo) => format!("undoing the write failed too ({undo})"),
         };
-        Err(manager::call_error(
-            &format!("{}: reloading the manager failed ({state})", path.display()),
-            &err,
-        ))
+        Err(err.during(format!(
+            "{}: reloading the manager failed ({state})",
+            path.display()
+        )))
     }
 }
 
@@ -194,7 +180,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
     let lock = match install.dry_run {
         true => None,
         false => {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, &e))?;
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
             Some(output::lock_dir(&dir)?)
         }
     };
@@ -248,8 +234,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         return Ok(report);
     };
 
-    let connection = manager::connect(manager_kind)?;
-    let proxy = manager::proxy(&connection)?;
+    let mut bus = Bus::open(manager_kind, Via::Private)?;
     let backup = write(
         &lock,
         &plan,
@@ -258,7 +243,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         previous.as_deref(),
         install.force,
     )?
-    .reload(|| proxy.reload())?;
+    .reload(|| bus.reload())?;
     report.files.push(Written {
         path,
         bytes: text.len(),
@@ -266,44 +251,27 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         backup,
     });
     if install.enable {
-        let (_, changes) = proxy
-            .enable_unit_files(&[plan.unit.as_str()], false, false)
-            .map_err(|e| {
-                manager::call_error(
-                    &format!(
-                        "{} is installed and loaded, but enabling it failed",
-                        plan.unit
-                    ),
-                    &e,
-                )
-            })?;
-        report.enabled = changes.into_iter().map(LinkChange::from).collect();
+        report.enabled = bus.enable_unit_files(&[plan.unit.as_str()]).map_err(|e| {
+            e.during(format!(
+                "{} is installed and loaded, but enabling it failed",
+                plan.unit
+            ))
+        })?;
     }
     if install.now {
-        let mut jobs = manager::jobs(&connection)?;
         let started = if unchanged {
-            proxy.start_unit(&plan.unit, "replace")
+            bus.start_unit(&plan.unit)
         } else {
-            proxy.restart_unit(&plan.unit, "replace")
+            bus.restart_unit(&plan.unit)
         };
         let job = started.map_err(|e| {
-            manager::call_error(
-                &format!("{} is installed, but starting it failed", plan.unit),
-                &e,
-            )
+            e.during(format!(
+                "{} is installed, but starting it failed",
+                plan.unit
+            ))
         })?;
-        match manager::job_result(&mut jobs, &job).as_deref() {
-            Some("done") => report.started = Some("done".to_owned()),
-            result => {
-                return Err(Error::Host(format!(
-                    "{} is installed, but its start job ended with {:?}; see {} status {}",
-                    plan.unit,
-                    result.unwrap_or("no result"),
-                    super::systemctl(manager_kind),
-                    plan.unit
-                )));
-            }
-        }
+        bus.wait(&job, &plan.unit)?;
+        report.started = Some("done".to_owned());
     }
     Ok(report)
 }

@@ -8,9 +8,9 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::launch::grammar::DEFAULT_LEAF;
-use crate::manager::{self, Snapshot};
 use crate::plan::property::{ALL, DbusValue, Kind, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
+use crate::systemd::{Bus, Properties, Via};
 use crate::target::Manager;
 
 /// Usage counters, by D-Bus name; all are `t`, `u64::MAX` when not available.
@@ -93,23 +93,22 @@ pub struct Usage {
 }
 
 pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
-    let connection = manager::connect(manager_kind)?;
-    let proxy = manager::proxy(&connection)?;
-    let path = proxy
-        .load_unit(unit)
-        .map_err(|e| manager::call_error(&format!("loading {unit}"), &e))?;
-    let interfaces = Snapshot::read(&connection, &path, manager::UNIT)
-        .and_then(|u| Ok((u, Snapshot::read(&connection, &path, manager::SERVICE)?)));
-    let (unit_iface, service) =
-        interfaces.map_err(|e| manager::call_error(&format!("reading {unit}"), &e))?;
-    let text_of = |snapshot: &Snapshot, name: &str| {
-        snapshot.get::<String>(name).unwrap_or_else(|| "?".into())
-    };
-    let control_group = text_of(&service, "ControlGroup");
+    let mut bus = Bus::open(manager_kind, Via::Private)?;
+    let state = bus
+        .unit(unit)
+        .map_err(|e| e.during(format!("reading {unit}")))?;
+    if state.not_found() {
+        return Err(Error::NotFound {
+            unit: unit.to_owned(),
+            manager: manager_kind,
+        });
+    }
+    let service = &state.service;
+    let control_group = service.text("ControlGroup");
     // How the last run ended (a signal, `oom-kill`), once its main process has.
     let code = service.get::<i32>("ExecMainCode").unwrap_or(0);
     let last_run = (code != 0).then(|| LastRun {
-        result: text_of(&service, "Result"),
+        result: service.text("Result"),
         termination: crate::run::wait::termination(
             code,
             service.get::<i32>("ExecMainStatus").unwrap_or(0),
@@ -117,7 +116,7 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
     });
     let limits = limits()
         .filter_map(|spec| {
-            let value = read_live(&service, spec)?;
+            let value = read_live(service, spec)?;
             let text = systemctl_spelling(spec, &value);
             (!text.is_empty()).then(|| Value {
                 name: spec.dbus[0].0,
@@ -136,13 +135,13 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
     Ok(Report {
         format: FORMAT,
         unit: unit.to_owned(),
-        load_state: text_of(&unit_iface, "LoadState"),
-        active_state: text_of(&unit_iface, "ActiveState"),
-        sub_state: text_of(&unit_iface, "SubState"),
-        fragment_path: text_of(&unit_iface, "FragmentPath"),
-        last_run,
         main_pid: service.get::<u32>("MainPID").unwrap_or(0),
         payload: payload(&control_group),
+        load_state: state.load_state,
+        active_state: state.active_state,
+        sub_state: state.sub_state,
+        fragment_path: state.fragment_path,
+        last_run,
         control_group,
         limits,
         usage,
@@ -225,7 +224,7 @@ fn payload(cgroup: &str) -> Option<Payload> {
 
 /// The value a running unit has for `spec`, as its D-Bus signature types it; `None` when the
 /// manager does not know the property (or the unit is gone).
-pub(crate) fn read_live(service: &Snapshot, spec: &PropertySpec) -> Option<DbusValue> {
+pub(crate) fn read_live(service: &Properties, spec: &PropertySpec) -> Option<DbusValue> {
     let (name, _) = spec.dbus[0];
     match spec.kind {
         Kind::CpuSet => service.get::<Vec<u8>>(name).map(DbusValue::Bytes),
@@ -256,10 +255,14 @@ pub(crate) fn shown(spec: &PropertySpec, value: &DbusValue) -> String {
     }
 }
 
-/// A `t` value as `systemctl show` spells it.
+/// A `t` value as `systemctl show` spells it; "" for a weight that is not set (systemd reads
+/// `u64::MAX` back for it, which is not "infinity").
 fn limit(kind: Kind, value: u64) -> String {
     let Limit::Finite(value) = Limit::from_dbus(value) else {
-        return Limit::Infinity.unit();
+        return match kind {
+            Kind::CpuWeight | Kind::IoWeight => String::new(),
+            _ => Limit::Infinity.unit(),
+        };
     };
     match kind {
         Kind::CpuQuota => CpuMax::percent(value),

@@ -39,5 +39,8 @@ fn render(template: &str, context: impl serde::Serialize) -> Result<String, crat
     environment()
         .get_template(template)
         .and_then(|t| t.render(minijinja::value::Serde(&context)))
-        .map_err(|err| crate::error::Error::Host(format!("rendering {template}: {err:#}")))
+        .map_err(|err| crate::error::Error::Render {
+            what: format!("rendering {template}"),
+            why: format!("{err:#}"),
+        })
 }

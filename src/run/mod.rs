@@ -5,7 +5,6 @@
 //! if it still refuses one ("Cannot set property X"), X moves to the launcher and the call is
 //! retried, as crun does. A leftover failed unit of the same name is reset and replaced once.
 
-pub mod bus;
 pub mod overrides;
 pub mod wait;
 
@@ -19,10 +18,9 @@ use zbus::zvariant::Value;
 use crate::bundle::Bundle;
 use crate::compile::{self, Request};
 use crate::error::{Error, InputError};
-use crate::manager::{self, Refusal};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
-use crate::run::bus::{Bus, Opening, Via};
+use crate::systemd::{self, Bus, Opening, Refusal, Via};
 
 /// How many refused properties `run` moves to the launcher before giving up.
 const MAX_REFUSALS: usize = 32;
@@ -88,7 +86,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
     let mut run = run.clone();
     run.request.container.resolved = Some(mode);
     let run = &run;
-    let mut bus = match opening.and_then(|opening| opening.finish(manager_kind)) {
+    let mut bus = match opening.and_then(Opening::finish) {
         Ok(bus) => bus,
         Err(err) => {
             // A bundle error is the user's to fix whatever the bus does, so it comes first;
@@ -99,14 +97,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
             return Err(err);
         }
     };
-    let systemd = crate::target::supported(bus.version).map_err(|why| {
-        let manager = match manager_kind {
-            crate::target::Manager::User => "user",
-            crate::target::Manager::System => "system",
-        };
-        Error::Host(format!("the {manager} manager runs {why}"))
-    })?;
-    let mut plan = plan(&bundle, run, systemd, &unit)?;
+    let mut plan = plan(&bundle, run, bus.supported()?, &unit)?;
     if let Some(container) = &plan.container {
         crate::output::write_runtime_config(container)?;
     }
@@ -291,7 +282,7 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, E
     if start.options.add_ref {
         // The unit is waited for: its changes, subscribed to before it can change.
         bus.watch(unit)
-            .map_err(|err| manager::call_error(&format!("watching {unit}"), &err))?;
+            .map_err(|err| err.during(format!("watching {unit}")))?;
     }
     let mut reset = false;
     let mut refusals = 0;
@@ -299,7 +290,7 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, E
         let properties = dbus::properties(plan, &start.transient, &start.options);
         let mut values: Vec<(&str, Value)> = properties
             .iter()
-            .map(|p| (p.name, manager::to_value(p)))
+            .map(|p| (p.name, systemd::to_value(p)))
             .collect();
         if let Some(stdio) = start.stdio {
             let names = [
@@ -307,17 +298,18 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, E
                 "StandardOutputFileDescriptor",
                 "StandardErrorFileDescriptor",
             ];
-            values.extend(names.into_iter().zip(stdio.map(manager::fd_value)));
+            values.extend(names.into_iter().zip(stdio.map(systemd::fd_value)));
         }
         let err = match bus.start_transient_unit(unit, values) {
             Ok(job) => break job,
             Err(err) => err,
         };
-        match manager::refusal(&err) {
+        match err.refusal() {
             Refusal::UnitExists if !reset => {
                 reset = true;
-                bus.reset_failed_unit(unit)
-                    .map_err(|_| manager::call_error(&format!("starting {unit}"), &err))?;
+                if bus.reset_failed_unit(unit).is_err() {
+                    return Err(err.during(format!("starting {unit}")));
+                }
                 warn(&format!(
                     "{unit} was left over from an earlier run: reset and replaced"
                 ));
@@ -327,40 +319,30 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, E
             {
                 refusals += 1;
                 if start.strict {
-                    return Err(Error::Host(format!(
-                        "{unit}: systemd refused {name} (--strict)"
-                    )));
+                    return Err(Error::Refused {
+                        unit: unit.to_owned(),
+                        property: name,
+                    });
                 }
                 warn(&format!(
                     "this systemd refuses {name}: the launcher writes the cgroup file instead where one exists"
                 ));
             }
-            _ => return Err(manager::call_error(&format!("starting {unit}"), &err)),
+            _ => return Err(err.during(format!("starting {unit}"))),
         }
     };
     if start.no_block {
         return Ok(Started::Done);
     }
-    match bus.job_result(&job).as_deref() {
-        Some("done") => Ok(Started::Done),
-        Some("failed") if start.failed_start_is_a_result => Ok(Started::Failed(start_failed(
-            unit,
-            "failed",
-            plan.target.manager,
-        ))),
-        Some(result) => Err(start_failed(unit, result, plan.target.manager)),
-        None => Err(Error::Host(format!(
-            "{unit}: lost the connection to the manager while starting"
-        ))),
+    let result = bus.job_result(&job);
+    let ended = job.ended(unit, result, bus.manager);
+    match ended {
+        Err(err @ Error::Job { .. })
+            if start.failed_start_is_a_result
+                && matches!(&err, Error::Job { result, .. } if result == "failed") =>
+        {
+            Ok(Started::Failed(err))
+        }
+        ended => ended.map(|()| Started::Done),
     }
-}
-
-fn start_failed(unit: &str, result: &str, manager: crate::target::Manager) -> Error {
-    let user = match manager {
-        crate::target::Manager::User => "--user ",
-        crate::target::Manager::System => "",
-    };
-    Error::Host(format!(
-        "{unit}: the start job ended with \"{result}\" (see journalctl {user}--unit {unit})"
-    ))
 }

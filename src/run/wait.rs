@@ -2,14 +2,10 @@
 //! --wait`, and pass the payload's exit status on. Ctrl-C or SIGTERM stops the unit rather than
 //! leaving it running behind us.
 
-use std::collections::HashMap;
-
 use signal_hook::consts::{SIGINT, SIGTERM};
-use zbus::zvariant::OwnedValue;
 
 use crate::error::Error;
-use crate::manager::call_error;
-use crate::run::bus::Bus;
+use crate::systemd::{Bus, CallFailed, Properties};
 
 /// How a service ended, as systemd reports it.
 pub struct Outcome {
@@ -65,26 +61,27 @@ pub fn termination(code: i32, status: i32) -> String {
 /// Follows `unit` (watched with [`Bus::watch`] before it started) until it is inactive or
 /// failed: its state and result come in one round trip, again after each change that ends it.
 pub fn until_done(bus: &mut Bus, unit: &str) -> Result<Outcome, Error> {
-    let failed = |err: zbus::Error| call_error(&format!("{unit}: reading the result"), &err);
+    let failed = |err: CallFailed| err.during(format!("{unit}: reading the result"));
     stop_on_signals(bus, unit)?;
     loop {
         let (state, invocation, service) = bus
-            .unit_state(unit, "org.freedesktop.systemd1.Service")
+            .unit_and_interface(unit, "org.freedesktop.systemd1.Service")
             .map_err(failed)?;
         if state == "inactive" || state == "failed" {
             return outcome(&service, &invocation).map_err(failed);
         }
         if !bus.until_stopped() {
-            return Err(Error::Host(format!(
-                "{unit}: lost the connection to the manager"
-            )));
+            return Err(failed(CallFailed {
+                name: String::new(),
+                message: "lost the connection to the manager".into(),
+            }));
         }
     }
 }
 
 fn stop_on_signals(bus: &Bus, unit: &str) -> Result<(), Error> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .map_err(|err| Error::Host(format!("cannot catch SIGINT and SIGTERM: {err}")))?;
+        .map_err(|err| Error::sys("catch SIGINT and SIGTERM", err))?;
     let stop = bus.stopper(unit);
     let unit = unit.to_owned();
     std::thread::spawn(move || {
@@ -97,15 +94,15 @@ fn stop_on_signals(bus: &Bus, unit: &str) -> Result<(), Error> {
     Ok(())
 }
 
-fn outcome(service: &HashMap<String, OwnedValue>, invocation: &[u8]) -> zbus::Result<Outcome> {
-    fn property<T>(service: &HashMap<String, OwnedValue>, name: &str) -> zbus::Result<T>
-    where
-        T: TryFrom<OwnedValue, Error = zbus::zvariant::Error>,
-    {
-        let value = service
-            .get(name)
-            .ok_or_else(|| zbus::Error::Failure(format!("no property {name}")))?;
-        Ok(T::try_from(value.try_clone()?)?)
+fn outcome(service: &Properties, invocation: &[u8]) -> Result<Outcome, CallFailed> {
+    fn property<T: TryFrom<zbus::zvariant::OwnedValue>>(
+        service: &Properties,
+        name: &str,
+    ) -> Result<T, CallFailed> {
+        service.get(name).ok_or_else(|| CallFailed {
+            name: String::new(),
+            message: format!("no property {name}"),
+        })
     }
     let start: u64 = property(service, "ExecMainStartTimestampMonotonic")?;
     let exit: u64 = property(service, "ExecMainExitTimestampMonotonic")?;
