@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::interface_file::{InterfaceFile, UnsafeName};
+use crate::cgroupfs::file::{CgroupWrite, InterfaceFile, UnsafeName, is_leaf_name};
 
 /// The launcher's command line, as `--help` prints it.
 pub const USAGE: &str = "\
@@ -58,13 +58,6 @@ pub const EXIT_NOT_FOUND: i32 = 127;
 
 /// The leaf cgroup the compiler asks for by default.
 pub const DEFAULT_LEAF: &str = "payload";
-
-/// One interface-file write in the leaf cgroup.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-pub struct CgroupWrite {
-    pub file: InterfaceFile,
-    pub value: String,
-}
 
 /// The resources `--rlimit` knows, by their `RLIMIT_` suffix.
 pub const RLIMIT_NAMES: [&str; 16] = [
@@ -133,8 +126,7 @@ fn usage(message: impl Into<String>) -> UsageError {
 
 /// Checks a leaf name: one path component that cannot be mistaken for an interface file.
 pub fn check_leaf_name(name: &str) -> Result<(), UsageError> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    if name.is_empty() || !name.chars().all(allowed) {
+    if !is_leaf_name(name) {
         return Err(usage(format!(
             "--leaf {name:?}: a leaf name is one path component of letters, digits, '-' and '_'"
         )));
@@ -163,31 +155,17 @@ fn parse_limit(text: &str) -> Option<Option<u64>> {
     }
 }
 
-impl CgroupWrite {
-    pub fn new(file: InterfaceFile, value: impl Into<String>) -> CgroupWrite {
-        CgroupWrite {
-            file,
-            value: value.into(),
-        }
-    }
-
-    fn parse(arg: &str) -> Result<CgroupWrite, UsageError> {
-        let (name, value) = arg
-            .split_once('=')
-            .ok_or_else(|| usage(format!("--write {arg:?}: expected FILE=VALUE")))?;
-        let file = InterfaceFile::parse(name).map_err(|why: UnsafeName| {
-            usage(format!(
-                "--write {name:?}: refused to write this file: {why}"
-            ))
-        })?;
-        Ok(CgroupWrite::new(file, value))
-    }
-}
-
-impl fmt::Display for CgroupWrite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.file, self.value)
-    }
+/// `--write FILE=VALUE`'s value.
+fn parse_write(arg: &str) -> Result<CgroupWrite, UsageError> {
+    let (name, value) = arg
+        .split_once('=')
+        .ok_or_else(|| usage(format!("--write {arg:?}: expected FILE=VALUE")))?;
+    let file = InterfaceFile::parse(name).map_err(|why: UnsafeName| {
+        usage(format!(
+            "--write {name:?}: refused to write this file: {why}"
+        ))
+    })?;
+    Ok(CgroupWrite::new(file, value))
 }
 
 impl Rlimit {
@@ -339,7 +317,7 @@ impl LaunchSpec {
                         spec.controllers.push(controller.to_owned());
                     }
                 }
-                "--write" => spec.writes.push(CgroupWrite::parse(&value()?)?),
+                "--write" => spec.writes.push(parse_write(&value()?)?),
                 "--env" => {
                     let var = value()?;
                     if !var.contains('=') {

@@ -13,7 +13,8 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::launch::grammar::{CgroupWrite, LaunchSpec, Rlimit};
+use crate::cgroupfs::file::{CgroupWrite, InterfaceFile};
+use crate::launch::grammar::{LaunchSpec, Rlimit};
 use crate::runtime::Mode;
 use crate::target::Target;
 use container::Container;
@@ -105,8 +106,8 @@ impl Destination {
 }
 
 /// Interface files named by the compiler itself are constants or built from validated parts.
-fn known_file(file: &str) -> crate::interface_file::InterfaceFile {
-    crate::interface_file::InterfaceFile::parse(file)
+fn known_file(file: &str) -> InterfaceFile {
+    InterfaceFile::parse(file)
         .unwrap_or_else(|why| panic!("compiler bug: {file:?} is not an interface file: {why}"))
 }
 

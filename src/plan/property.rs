@@ -882,7 +882,7 @@ pub(crate) mod tests {
                     file.starts_with(spec.controller().unwrap()),
                     "{key}: {file}"
                 );
-                crate::interface_file::InterfaceFile::parse(file).unwrap();
+                crate::cgroupfs::file::InterfaceFile::parse(file).unwrap();
             }
             assert_eq!(by_key(key).is_some(), !key.starts_with("Limit"), "{key}");
         }
