@@ -10,6 +10,7 @@
 use std::fmt;
 
 use crate::cgroupfs::file::{CgroupWrite, InterfaceFile, UnsafeName, is_leaf_name};
+use crate::plan::rlimit::Resource;
 
 /// The launcher's command line, as `--help` prints it.
 pub const USAGE: &str = "\
@@ -56,34 +57,10 @@ pub const EXIT_NOT_EXECUTABLE: i32 = 126;
 /// Exit status when the payload does not exist.
 pub const EXIT_NOT_FOUND: i32 = 127;
 
-/// The leaf cgroup the compiler asks for by default.
-pub const DEFAULT_LEAF: &str = "payload";
-
-/// The resources `--rlimit` knows, by their `RLIMIT_` suffix.
-pub const RLIMIT_NAMES: [&str; 16] = [
-    "CPU",
-    "FSIZE",
-    "DATA",
-    "STACK",
-    "CORE",
-    "RSS",
-    "NPROC",
-    "NOFILE",
-    "MEMLOCK",
-    "AS",
-    "LOCKS",
-    "SIGPENDING",
-    "MSGQUEUE",
-    "NICE",
-    "RTPRIO",
-    "RTTIME",
-];
-
 /// A resource limit; `None` is RLIM_INFINITY.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Rlimit {
-    /// One of [`RLIMIT_NAMES`].
-    pub name: String,
+    pub resource: Resource,
     pub soft: Option<u64>,
     pub hard: Option<u64>,
 }
@@ -172,14 +149,11 @@ impl Rlimit {
     fn parse(arg: &str) -> Result<Rlimit, UsageError> {
         let bad = || usage(format!("--rlimit {arg:?}: expected NAME=SOFT:HARD"));
         let (name, limits) = arg.split_once('=').ok_or_else(bad)?;
-        if !RLIMIT_NAMES.contains(&name) {
-            return Err(usage(format!(
-                "--rlimit {arg:?}: unknown resource {name:?}"
-            )));
-        }
+        let resource = Resource::from_name(name)
+            .ok_or_else(|| usage(format!("--rlimit {arg:?}: unknown resource {name:?}")))?;
         let (soft, hard) = limits.split_once(':').ok_or_else(bad)?;
         Ok(Rlimit {
-            name: name.to_owned(),
+            resource,
             soft: parse_limit(soft).ok_or_else(bad)?,
             hard: parse_limit(hard).ok_or_else(bad)?,
         })
@@ -191,7 +165,7 @@ impl fmt::Display for Rlimit {
         write!(
             f,
             "{}={}:{}",
-            self.name,
+            self.resource.name(),
             format_limit(self.soft),
             format_limit(self.hard)
         )
@@ -341,10 +315,11 @@ impl LaunchSpec {
                 }
                 "--rlimit" => {
                     let rlimit = Rlimit::parse(&value()?)?;
-                    if spec.rlimits.iter().any(|r| r.name == rlimit.name) {
+                    if spec.rlimits.iter().any(|r| r.resource == rlimit.resource) {
                         return Err(usage(format!(
                             "--rlimit {}: given twice for RLIMIT_{}",
-                            rlimit, rlimit.name
+                            rlimit,
+                            rlimit.resource.name()
                         )));
                     }
                     spec.rlimits.push(rlimit);
@@ -434,7 +409,7 @@ mod tests {
             cwd: Some("/srv/my dir".into()),
             umask: Some(0o022),
             rlimits: vec![Rlimit {
-                name: "NOFILE".into(),
+                resource: Resource::Nofile,
                 soft: Some(1024),
                 hard: None,
             }],

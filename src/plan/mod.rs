@@ -6,6 +6,7 @@
 
 pub mod container;
 pub mod property;
+pub mod rlimit;
 pub mod value;
 
 use std::path::PathBuf;
@@ -19,6 +20,10 @@ use crate::runtime::Mode;
 use crate::target::Target;
 use container::Container;
 use property::{Class, DbusValue, NOTIFY_ACCESS, Property, PropertySpec};
+use rlimit::Resource;
+
+/// The leaf cgroup the compiler asks for by default.
+pub const DEFAULT_LEAF: &str = "payload";
 
 /// Where one OCI field went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -310,12 +315,13 @@ fn exec_setting(property: &Property, spec: &mut LaunchSpec) -> bool {
         ("CapabilityBoundingSet", Some(DbusValue::U64(mask)), _) => {
             spec.capability_bounding_set = Some(*mask);
         }
-        (key, Some(DbusValue::U64(hard)), Some(DbusValue::U64(soft)))
-            if key.starts_with("Limit") =>
-        {
+        (key, Some(DbusValue::U64(hard)), Some(DbusValue::U64(soft))) => {
+            let Some(resource) = Resource::from_key(key) else {
+                return false;
+            };
             let finite = |v: u64| (v != u64::MAX).then_some(v);
             spec.rlimits.push(Rlimit {
-                name: key.trim_start_matches("Limit").to_owned(),
+                resource,
                 soft: finite(*soft),
                 hard: finite(*hard),
             });
