@@ -1,9 +1,9 @@
 //! The cgroup v2 filesystem, for the launcher and the control plane alike: where the hierarchy
 //! is mounted and where this process stands in it ([`Mount`]), fd-relative file I/O that never
-//! follows a symlink out of a delegated subtree ([`io`]), interface-file names and writes
-//! ([`file`]), the delegated cgroup and the payload's leaf ([`tree`]), who must delegate a
-//! missing controller ([`delegation`]), and the errors, each a line an operator can act on
-//! ([`error`]). crun splits its cgroup code the same way (`cgroup.c`, `cgroup-setup.c`,
+//! follows a symlink out of a delegated subtree (`io`), interface-file names and writes
+//! ([`file`](mod@file)), the delegated cgroup and the payload's leaf ([`tree`]), who must
+//! delegate a missing controller ([`delegation`]), and the errors, each a line an operator can
+//! act on ([`error`]). crun splits its cgroup code the same way (`cgroup.c`, `cgroup-setup.c`,
 //! `cgroup-utils.c`).
 //!
 //! The mount and the own cgroup come from procfs rather than from assumptions (`/sys/fs/cgroup`,
