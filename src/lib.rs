@@ -5,16 +5,18 @@
 //! one file per resource family) → [`downgrade`] (fit the plan to the target systemd) →
 //! [`limits`] (what systemd and the kernel will load) → [`render`] (unit text, explain report).
 //! [`compile`] runs it end to end. [`launch`] is the in-unit launcher that finishes what systemd
-//! cannot do. [`generator`] runs the same pipeline as a systemd generator.
+//! cannot do. [`generator`] runs the same pipeline as a systemd generator. [`cgroupfs`] is the
+//! cgroup v2 filesystem under both the launcher and the commands that read or change a running
+//! unit's cgroup (`status`, `apply`, `doctor`).
 
 pub mod bundle;
 pub mod capability;
+pub mod cgroupfs;
 pub mod compile;
 pub mod doctor;
 pub mod downgrade;
 pub mod error;
 pub mod generator;
-pub mod interface_file;
 pub mod launch;
 pub mod lifecycle;
 pub mod limits;

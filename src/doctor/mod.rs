@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::bundle::Bundle;
+use crate::cgroupfs::delegation::SYSTEMD_DELEGATES;
 use crate::compile::{self, Request};
 use crate::error::Error;
 use crate::plan::property::ALL;
@@ -114,10 +115,7 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     let spec = plan.as_ref().map(|p| p.launch_spec(Spawner::Systemd).0);
     let needed: Vec<String> = match &spec {
         Some(spec) => spec.needed_controllers(),
-        None => checks::ALL_CONTROLLERS
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
+        None => SYSTEMD_DELEGATES.iter().map(|c| c.to_string()).collect(),
     };
     let no_cgroup_v2 = "needs the unified cgroup v2 hierarchy (see cgroup v2)";
     checks.push(match &cgroups {

@@ -14,10 +14,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::bundle::Bundle;
+use crate::cgroupfs::Mount;
+use crate::cgroupfs::file::CgroupWrite;
+use crate::cgroupfs::tree::Tree;
 use crate::compile::{self, Request};
 use crate::error::Error;
-use crate::launch::cgroup::Tree;
-use crate::launch::grammar::{CgroupWrite, Invocation, LaunchSpec};
+use crate::launch::grammar::{Invocation, LaunchSpec};
 use crate::output;
 use crate::plan::property::{DbusProperty, DbusValue, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
@@ -32,8 +34,6 @@ use super::status::{limits, read_live, shown};
 pub const FORMAT: &str = "ociunit-apply/1";
 /// Exit status when a change was written to the unit but takes effect only at the next start.
 pub const EXIT_RESTART_NEEDED: u8 = 3;
-
-const CGROUP_MOUNT: &str = "/sys/fs/cgroup";
 
 #[derive(Clone, Debug)]
 pub struct ApplyRequest {
@@ -268,7 +268,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
     let cgroup = service.get::<String>("ControlGroup").unwrap_or_default();
     let main_pid = service.get::<u32>("MainPID").unwrap_or(0);
     let tree = match active {
-        true => Some(Tree::open(Path::new(CGROUP_MOUNT), &cgroup, &plan.leaf)),
+        true => Some(Mount::discover().and_then(|mount| Tree::open(&mount, &cgroup, &plan.leaf))),
         false => None,
     };
     let old_config = plan

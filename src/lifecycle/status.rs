@@ -2,12 +2,14 @@
 //! limits the payload's own cgroup holds, and current usage.
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::cgroupfs::Mount;
+use crate::cgroupfs::tree::Tree;
 use crate::error::Error;
-use crate::launch::grammar::DEFAULT_LEAF;
+use crate::plan::DEFAULT_LEAF;
 use crate::plan::property::{ALL, DbusValue, Kind, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::systemd::{Bus, Properties, Via};
@@ -199,9 +201,7 @@ impl Report {
 
 /// What the launcher wrote into the payload's cgroup, which is what the payload sees.
 fn payload(cgroup: &str) -> Option<Payload> {
-    let leaf = Path::new("/sys/fs/cgroup")
-        .join(cgroup.trim_start_matches('/'))
-        .join(DEFAULT_LEAF);
+    let leaf = Tree::open(&Mount::discover().ok()?, cgroup, DEFAULT_LEAF).ok()?;
     let mut files: Vec<&str> = limits().filter_map(|spec| spec.leaf).collect();
     files.dedup();
     let files: Vec<File> = files
@@ -209,15 +209,12 @@ fn payload(cgroup: &str) -> Option<Payload> {
         .filter_map(|file| {
             Some(File {
                 file,
-                value: std::fs::read_to_string(leaf.join(file))
-                    .ok()?
-                    .trim()
-                    .to_owned(),
+                value: leaf.read(file)?,
             })
         })
         .collect();
-    (!files.is_empty()).then_some(Payload {
-        cgroup: leaf,
+    (!files.is_empty()).then(|| Payload {
+        cgroup: leaf.leaf_path().to_owned(),
         files,
     })
 }

@@ -131,7 +131,7 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
             // No orderly teardown: the exec closes the socket (close-on-exec), and a
             // teardown is time the payload waits for.
             std::mem::forget(bus);
-            let err = match crate::launch::run(&spec, crate::launch::host::Host::discover) {
+            let err = match crate::launch::run(&spec, crate::cgroupfs::Mount::discover) {
                 Err(err) => err,
                 Ok(never) => match never {},
             };
