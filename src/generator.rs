@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::Serialize;
 
 use crate::bundle::Bundle;
-use crate::compile::{self, ConfigHome, ContainerRequest, Request};
+use crate::compile::{self, ConfigHome, Context, Request};
 use crate::error::{Error, InputError, Location};
 use crate::lifecycle;
 use crate::output;
@@ -454,23 +454,20 @@ fn compile_one(
 ) -> Result<(crate::plan::Plan, Vec<String>), Error> {
     let compile_request = Request {
         name: Some(name.to_owned()),
-        target: Target {
+        ..Request::new(Target {
             manager: request.manager,
             systemd,
-        },
-        best_effort: false,
-        manager_uid: request.manager_uid,
-        container: ContainerRequest {
-            home: ConfigHome::Persistent(Some(request.output.join(CONFIG_SUBDIR))),
-            resolved: Some(mode),
-            ..ContainerRequest::default()
-        },
-        strict: false,
-        quiet: true,
-        overrides: Vec::new(),
+        })
     };
-    // The warnings go to the generator's log, not to stderr as `compile::checked` would.
-    compile::with_warnings(bundle, &compile_request)
+    let context = Context {
+        manager_uid: request.manager_uid,
+        home: ConfigHome::Persistent(Some(request.output.join(CONFIG_SUBDIR))),
+        unit: None,
+        terminal: false,
+        mode: Some(mode),
+    };
+    // The warnings go to the generator's log.
+    compile::with_warnings(bundle, &compile_request, &context)
 }
 
 /// The targets the bundle's [`ENABLE_FILE`] names; none without the file.

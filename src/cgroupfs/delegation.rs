@@ -87,13 +87,15 @@ pub fn manager_fix(manager: &str, available: &[&str], missing: &[&str]) -> Strin
         None => manager.to_owned(),
     };
     let then = if template == "user@.service" {
-        "log in again".to_owned()
+        format!("log out and in again (or: sudo systemctl restart {manager})")
     } else {
-        format!("restart {manager}")
+        format!("sudo systemctl restart {manager}")
     };
+    // A command to paste, not a description of one: the drop-in's path is where it goes wrong.
+    let dir = format!("/etc/systemd/system/{template}.d");
     format!(
-        "add `{}` in a drop-in for {template} (/etc/systemd/system/{template}.d/delegate.conf), \
-         then systemctl daemon-reload and {then}",
+        "sudo mkdir -p {dir} && printf '[Service]\\n{}\\n' | sudo tee {dir}/delegate.conf && \
+         sudo systemctl daemon-reload, then {then}",
         delegate_setting(available, missing)
     )
 }
@@ -140,9 +142,10 @@ mod tests {
         );
         assert_eq!(
             fix,
-            "add `Delegate=cpu io memory pids` in a drop-in for user@.service \
-             (/etc/systemd/system/user@.service.d/delegate.conf), then systemctl daemon-reload \
-             and log in again"
+            "sudo mkdir -p /etc/systemd/system/user@.service.d && printf \
+             '[Service]\\nDelegate=cpu io memory pids\\n' | sudo tee \
+             /etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl daemon-reload, \
+             then log out and in again (or: sudo systemctl restart user@1000.service)"
         );
         let fix = manager_fix("user@1000.service", &["memory"], &["hugetlb", "io"]);
         assert!(

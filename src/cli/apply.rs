@@ -5,6 +5,7 @@ use clap::Args;
 use ociunit::compile::Request;
 use ociunit::error::Error;
 use ociunit::lifecycle::apply;
+use ociunit::shell::Shell;
 use ociunit::target;
 
 use super::args::{CompileArgs, UnitDirArg};
@@ -33,7 +34,7 @@ pub(super) struct Apply {
 impl Apply {
     pub(super) fn run(self) -> Result<u8, Error> {
         let manager = self.compile.target.manager.manager();
-        let (report, code) = apply::apply(&apply::ApplyRequest {
+        let request = apply::ApplyRequest {
             bundle: self.compile.target.bundle.clone(),
             // The systemd version comes from the manager apply talks to, unless given: it asks
             // over the bus rather than spawning `systemctl --version`.
@@ -53,7 +54,8 @@ impl Apply {
             dry_run: self.dry_run,
             restart: self.restart,
             force: self.force,
-        })?;
+        };
+        let (report, code) = apply::apply(&request, &Shell::stderr(false))?;
         print_report(self.json, &report, |report| apply::text(report, manager))?;
         Ok(code)
     }

@@ -6,7 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use ociunit::bundle::Bundle;
-use ociunit::compile;
+use ociunit::compile::{self, Context};
 use ociunit::error::Error;
 use ociunit::output::{self, Replaced};
 use ociunit::render::explain;
@@ -104,7 +104,8 @@ pub(super) struct Explain {
 impl Explain {
     pub(super) fn run(self) -> Result<u8, Error> {
         let bundle = Bundle::load(&self.target.bundle)?;
-        let plan = compile::plan(&bundle, &self.target.request(false)?)?;
+        let request = self.target.request(false)?;
+        let plan = compile::plan(&bundle, &request, &Context::installed(&request))?;
         print(&if self.json {
             explain::json(&plan)
         } else {

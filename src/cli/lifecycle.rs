@@ -9,6 +9,7 @@ use ociunit::compile;
 use ociunit::error::Error;
 use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
 use ociunit::output;
+use ociunit::shell::Shell;
 
 use super::args::{CompileArgs, ManagerArgs, UnitDirArg};
 use super::{print, print_json, print_report, report_failure, warn};
@@ -49,7 +50,7 @@ impl Install {
             force: self.force,
             dry_run: self.dry_run,
         };
-        let report = install::install(&request)?;
+        let report = install::install(&request, &Shell::stderr(false))?;
         warn(&report.warnings);
         print_report(self.json, &report, |report| report.text())?;
         Ok(0)
@@ -173,7 +174,7 @@ struct ListReport {
 impl List {
     pub(super) fn run(self) -> Result<u8, Error> {
         let manager = self.manager.manager();
-        let mut listed = list::scan(&lifecycle::unit_dir(manager, self.dir.unit_dir.as_deref())?);
+        let mut listed = list::units(manager, self.dir.unit_dir.as_deref())?;
         list::add_states(&mut listed, manager);
         if self.json {
             print_json(&ListReport {
@@ -230,13 +231,16 @@ pub(super) struct Uninstall {
 
 impl Uninstall {
     pub(super) fn run(self) -> Result<u8, Error> {
-        let report = uninstall::uninstall(&uninstall::UninstallRequest {
-            manager: self.manager.manager(),
-            unit: self.unit,
-            unit_dir: self.dir.unit_dir,
-            keep_running: self.keep_running,
-            force: self.force,
-        })?;
+        let report = uninstall::uninstall(
+            &uninstall::UninstallRequest {
+                manager: self.manager.manager(),
+                unit: self.unit,
+                unit_dir: self.dir.unit_dir,
+                keep_running: self.keep_running,
+                force: self.force,
+            },
+            &Shell::stderr(false),
+        )?;
         print_report(self.json, &report, |report| {
             format!("removed {}\n", report.path.display())
         })?;

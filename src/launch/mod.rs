@@ -288,10 +288,12 @@ mod tests {
         assert_eq!(
             err.to_string(),
             format!(
-                "io controller not delegated to user@1000.service (missing from {}): add \
-                 `Delegate=cpu io memory pids` in a drop-in for user@.service \
-                 (/etc/systemd/system/user@.service.d/delegate.conf), then systemctl daemon-reload \
-                 and log in again",
+                "io controller not delegated to user@1000.service (missing from {}): sudo mkdir \
+                 -p /etc/systemd/system/user@.service.d && printf \
+                 '[Service]\\nDelegate=cpu io memory pids\\n' | sudo tee \
+                 /etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl \
+                 daemon-reload, then log out and in again (or: sudo systemctl restart \
+                 user@1000.service)",
                 controllers.display()
             )
         );

@@ -13,20 +13,22 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
 use crate::cgroupfs::Mount;
 use crate::cgroupfs::file::CgroupWrite;
 use crate::cgroupfs::tree::Tree;
-use crate::compile::{self, Request};
+use crate::compile::{self, Context, Request};
 use crate::error::Error;
 use crate::launch::grammar::{Invocation, LaunchSpec};
+use crate::live::{Live, Runs};
 use crate::output;
 use crate::plan::property::{DbusProperty, DbusValue, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
 use crate::render::unit;
-use crate::systemd::{self, Bus, Opening, Properties, Via};
+use crate::shell::Shell;
+use crate::systemd::{self, Bus, Properties, Via};
+use crate::target::Target;
 
 use super::status::{limits, read_live, shown};
 
@@ -169,27 +171,12 @@ impl Planned {
 }
 
 /// Report and exit status (0 all applied live, [`EXIT_RESTART_NEEDED`], 1 a change failed).
-pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
+pub fn apply(apply: &ApplyRequest, shell: &Shell) -> Result<(Report, u8), Error> {
     let manager_kind = apply.request.target.manager;
-    // The handshake and the version read go out now, and the manager answers while the bundle
-    // is read and compiled; a failure to connect is reported only after invalid input.
-    let opening = Opening::start(manager_kind, Via::Private);
-    let bundle = Bundle::load(&apply.bundle)?;
-    let wanted = &apply.request.container;
-    let mode = match &wanted.resolved {
-        Some(mode) => mode.clone(),
-        None => crate::runtime::resolve(&bundle, &wanted.runtime, wanted.version.as_deref())?,
-    };
-    let request = Request {
-        container: compile::ContainerRequest {
-            resolved: Some(mode),
-            ..wanted.clone()
-        },
-        ..apply.request.clone()
-    };
-    // The plan is made once the manager has said its version (unless one was given), which the
-    // opening reads faster than `systemctl --version` starts.
-    let unit_name = compile::unit_name(&bundle, request.name.as_deref())?;
+    // The manager answers while the bundle is read and its runtime located.
+    let mut live = Live::open(&apply.bundle, &apply.request, Via::Private, Runs::Installed)?;
+    let request = &apply.request;
+    let unit_name = compile::unit_name(&live.bundle, request.name.as_deref())?;
     let dir = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?;
     let path = dir.join(&unit_name);
     // Held from reading the installed unit to the reload, so that what is compared is what is
@@ -213,45 +200,43 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             path.display()
         )));
     }
-    let mut bus = match opening.and_then(Opening::finish) {
-        Ok(bus) => bus,
-        Err(err) => {
-            // Invalid input is an error of its own, with or without a manager to ask.
-            let quiet = Request {
-                quiet: true,
+    // `run` keeps a container's config with its runtime state, not in the state directory.
+    let context = match previous {
+        Some(_) => Context::installed(request),
+        None => Context::transient(&unit_name),
+    };
+    let plan = match apply.systemd {
+        Some(systemd) => compile::checked(
+            &live.bundle,
+            &Request {
+                target: Target {
+                    systemd,
+                    ..request.target
+                },
                 ..request.clone()
-            };
-            compile::checked(&bundle, &quiet)?;
-            // Without a unit file and without the manager, nothing says there is such a unit:
-            // that is what the user can act on (a wrong --name, a bundle never installed).
-            return Err(match previous {
-                Some(_) => err,
-                None => not_installed(),
-            });
-        }
+            },
+            &Context {
+                mode: Some(live.mode.clone()),
+                ..context
+            },
+            shell,
+        ),
+        None => live.plan(request, &context, shell),
     };
-    let systemd = match apply.systemd {
-        Some(version) => version,
-        None => bus.supported()?,
+    // Without a unit file and without the manager, nothing says there is such a unit: that is
+    // what the user can act on (a wrong --name, a bundle never installed).
+    let (plan, bus) = match (plan, live.bus()) {
+        (Ok(plan), Ok(bus)) => (plan, bus),
+        (Err(err @ Error::Input(_)), _) => return Err(err),
+        (_, Err(_)) if previous.is_none() => return Err(not_installed()),
+        (Err(err), _) | (_, Err(err)) => return Err(err),
     };
-    let mut request = Request {
-        target: crate::target::Target {
-            systemd,
-            ..request.target
-        },
-        ..request
-    };
-    if previous.is_none() {
-        // `run` keeps a container's config with its runtime state, not in the state directory.
-        request.container.home = compile::ConfigHome::Transient;
-    }
-    let plan = compile::checked(&bundle, &request)?;
     let text = unit::render(&plan, &apply.launcher)?;
     let read = |bus: &mut Bus| {
         bus.unit(&plan.unit)
             .map_err(|e| e.during(format!("reading {}", plan.unit)))
     };
-    let unit_state = read(&mut bus)?;
+    let unit_state = read(bus)?;
     let active = unit_state.active();
     if previous.is_none() {
         if !unit_state.transient {
@@ -281,9 +266,9 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         Some(previous) => {
             let installed = String::from_utf8_lossy(previous).into_owned();
             let invocation = unit_state.invocation_id.clone();
-            let state_dir = match &apply.request.container.home {
-                compile::ConfigHome::Persistent(Some(dir)) => dir.clone(),
-                _ => compile::default_state_dir(manager_kind)?,
+            let state_dir = match &request.state_dir {
+                Some(dir) => dir.clone(),
+                None => compile::default_state_dir(manager_kind)?,
             };
             let started = Started {
                 path: state_dir.join("started").join(&plan.unit),
@@ -351,8 +336,15 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         (Some(lock), Some(previous), Some((installed, started, kept)))
             if *installed != text || config_changed =>
         {
-            let pending =
-                super::install::write(lock, &plan, &path, &text, Some(previous), apply.force)?;
+            let pending = super::install::write(
+                lock,
+                &plan,
+                &path,
+                &text,
+                Some(previous),
+                apply.force,
+                shell,
+            )?;
             if active && kept.is_none() && *installed != text {
                 if let Err(err) = started.keep(installed) {
                     eprintln!(
@@ -459,7 +451,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
             || matches!(f.outcome, Some(Outcome::Failed | Outcome::NotApplied))
     });
     if report.restart_needed && apply.restart {
-        restart(&mut bus, &plan.unit)?;
+        restart(bus, &plan.unit)?;
         report.restarted = true;
         for field in &mut report.fields {
             let waiting = field.change == Change::Restart
@@ -468,7 +460,7 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
                 field.outcome = Some(Outcome::Restarted);
             }
         }
-        report.main_pid = read(&mut bus)?.service.get::<u32>("MainPID").unwrap_or(0);
+        report.main_pid = read(bus)?.service.get::<u32>("MainPID").unwrap_or(0);
     }
     let code = exit_code(&report);
     Ok((report, code))
@@ -1109,22 +1101,18 @@ mod tests {
         )
         .unwrap();
         let request = Request {
-            name: None,
-            target: crate::target::Target {
+            runtime: crate::runtime::Choice::None,
+            ..Request::new(Target {
                 manager: crate::target::Manager::User,
                 systemd: 257,
-            },
-            best_effort: false,
-            manager_uid: 1000,
-            container: compile::ContainerRequest {
-                runtime: crate::runtime::Choice::None,
-                ..Default::default()
-            },
-            strict: false,
-            quiet: true,
-            overrides: Vec::new(),
+            })
         };
-        let plan = compile::compile(&bundle, &request).unwrap();
+        let context = Context {
+            manager_uid: 1000,
+            ..Context::installed(&request)
+        };
+        let bundle = crate::bundle::Bundle::load(&bundle).unwrap();
+        let (plan, _) = compile::with_warnings(&bundle, &request, &context).unwrap();
         let text = unit::render(&plan, Path::new("/usr/libexec/ociunit-launch")).unwrap();
         (plan, text)
     }

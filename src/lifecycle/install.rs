@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::bundle::Bundle;
-use crate::compile::{self, Request};
+use crate::compile::{self, Context, Request};
 use crate::error::Error;
 use crate::output::{self, Replaced};
 use crate::plan::Plan;
 use crate::render::unit;
+use crate::shell::Shell;
 use crate::systemd::{Bus, CallFailed, Via};
 
 pub use crate::systemd::LinkChange;
@@ -42,8 +43,12 @@ pub struct Report {
     pub calls: Vec<String>,
     /// The links `EnableUnitFiles` made.
     pub enabled: Vec<LinkChange>,
-    /// The start job's result (`done`) after `--now`; `None` without `--now` or with `dry_run`.
+    /// The start job's result (`done`) after `--now`; `None` without `--now`, with `dry_run`,
+    /// and when the unit already ran this unit file (nothing to start).
     pub started: Option<String>,
+    /// `--now` found the unit running and its file unchanged: nothing was started.
+    #[serde(skip)]
+    pub already_running: bool,
     pub warnings: Vec<String>,
 }
 
@@ -88,8 +93,17 @@ impl Report {
                 change.kind, change.link, change.target
             ));
         }
-        if self.started.is_some() {
-            text.push_str(&format!("started {}\n", self.unit));
+        let job = self.calls.last().map(String::as_str).unwrap_or_default();
+        match (&self.started, job) {
+            (Some(_), job) if job.starts_with("RestartUnit(") => {
+                text.push_str(&format!("restarted {}\n", self.unit));
+            }
+            (Some(_), _) => text.push_str(&format!("started {}\n", self.unit)),
+            (None, _) if self.already_running => text.push_str(&format!(
+                "{} is running and its unit file did not change: not restarted\n",
+                self.unit
+            )),
+            (None, _) => {}
         }
         text
     }
@@ -114,6 +128,7 @@ pub(super) fn write<'a>(
     text: &str,
     previous: Option<&'a [u8]>,
     force: bool,
+    shell: &Shell,
 ) -> Result<Pending<'a>, Error> {
     let previous_config = match &plan.container {
         Some(container) => {
@@ -126,7 +141,7 @@ pub(super) fn write<'a>(
     };
     let backup = match output::write_unit(lock, path, text, force)? {
         Replaced::BackedUp(backup) => {
-            eprintln!("ociunit: kept the previous unit as {}", backup.display());
+            shell.note(format!("kept the previous unit as {}", backup.display()));
             Some(backup)
         }
         Replaced::Nothing | Replaced::Generated => None,
@@ -169,9 +184,13 @@ impl Pending<'_> {
     }
 }
 
-pub fn install(install: &InstallRequest) -> Result<Report, Error> {
-    let (plan, warnings) =
-        compile::with_warnings(&Bundle::load(&install.bundle)?, &install.request)?;
+pub fn install(install: &InstallRequest, shell: &Shell) -> Result<Report, Error> {
+    let request = &install.request;
+    let (plan, warnings) = compile::with_warnings(
+        &Bundle::load(&install.bundle)?,
+        request,
+        &Context::installed(request),
+    )?;
     let text = unit::render(&plan, &install.launcher)?;
     let manager_kind = install.request.target.manager;
     let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;
@@ -211,6 +230,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         calls: vec!["Reload()".to_owned()],
         enabled: Vec::new(),
         started: None,
+        already_running: false,
         warnings,
     };
     if install.enable {
@@ -242,6 +262,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         &text,
         previous.as_deref(),
         install.force,
+        shell,
     )?
     .reload(|| bus.reload())?;
     report.files.push(Written {
@@ -258,7 +279,13 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
             ))
         })?;
     }
-    if install.now {
+    // A unit that runs and whose file did not change has nothing to start: StartUnit would be
+    // a job that does nothing, and "started" a claim that something did.
+    let running = |bus: &mut Bus| bus.unit(&plan.unit).is_ok_and(|state| state.active());
+    if install.now && unchanged && running(&mut bus) {
+        report.calls.pop();
+        report.already_running = true;
+    } else if install.now {
         let started = if unchanged {
             bus.start_unit(&plan.unit)
         } else {

@@ -7,6 +7,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::bundle::hex;
+use crate::error::Error;
 use crate::regular_file::{self, Links};
 use crate::render::escape;
 use crate::systemd::{Bus, Via};
@@ -30,8 +31,21 @@ pub struct Listed {
     pub sub_state: Option<String>,
 }
 
+/// The units ociunit made for `manager`, by name: those installed in the unit directory
+/// (`explicit`, else the manager's), and with the manager's own directory also those the
+/// generator made at the last daemon-reload.
+pub fn units(manager: Manager, explicit: Option<&Path>) -> Result<Vec<Listed>, Error> {
+    let mut listed = scan(&super::unit_dir(manager, explicit)?);
+    if explicit.is_none() {
+        let uid = rustix::process::getuid().as_raw();
+        listed.extend(scan(&crate::generator::default_output_dir(manager, uid)));
+        listed.sort_by(|a, b| a.unit.cmp(&b.unit));
+    }
+    Ok(listed)
+}
+
 /// The generated units in `dir`, by name.
-pub fn scan(dir: &Path) -> Vec<Listed> {
+fn scan(dir: &Path) -> Vec<Listed> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::output;
+use crate::shell::Shell;
 use crate::systemd::LinkChange;
 use crate::systemd::{Bus, Refusal, Via};
 use crate::target::Manager;
@@ -39,7 +40,7 @@ pub struct Report {
     pub runtime_config: Option<PathBuf>,
 }
 
-pub fn uninstall(request: &UninstallRequest) -> Result<Report, Error> {
+pub fn uninstall(request: &UninstallRequest, shell: &Shell) -> Result<Report, Error> {
     let unit = crate::compile::unit_name_of(&request.unit, "service")?;
     let dir = super::unit_dir(request.manager, request.unit_dir.as_deref())?;
     let path = dir.join(&unit);
@@ -73,7 +74,7 @@ pub fn uninstall(request: &UninstallRequest) -> Result<Report, Error> {
             let backup = output::backup_path(&path);
             output::write_atomically(&backup, &bytes)?;
             // Said now: a later step may fail, and the backup stays.
-            eprintln!("ociunit: kept the edited unit as {}", backup.display());
+            shell.note(format!("kept the edited unit as {}", backup.display()));
             Some(backup)
         }
     };

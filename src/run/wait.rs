@@ -5,6 +5,7 @@
 use signal_hook::consts::{SIGINT, SIGTERM};
 
 use crate::error::Error;
+use crate::shell::Shell;
 use crate::systemd::{Bus, CallFailed, Properties};
 
 /// How a service ended, as systemd reports it.
@@ -60,9 +61,9 @@ pub fn termination(code: i32, status: i32) -> String {
 
 /// Follows `unit` (watched with [`Bus::watch`] before it started) until it is inactive or
 /// failed: its state and result come in one round trip, again after each change that ends it.
-pub fn until_done(bus: &mut Bus, unit: &str) -> Result<Outcome, Error> {
+pub fn until_done(bus: &mut Bus, unit: &str, shell: &Shell) -> Result<Outcome, Error> {
     let failed = |err: CallFailed| err.during(format!("{unit}: reading the result"));
-    stop_on_signals(bus, unit)?;
+    stop_on_signals(bus, unit, shell)?;
     loop {
         let (state, invocation, service) = bus
             .unit_and_interface(unit, "org.freedesktop.systemd1.Service")
@@ -79,15 +80,16 @@ pub fn until_done(bus: &mut Bus, unit: &str) -> Result<Outcome, Error> {
     }
 }
 
-fn stop_on_signals(bus: &Bus, unit: &str) -> Result<(), Error> {
+fn stop_on_signals(bus: &Bus, unit: &str, shell: &Shell) -> Result<(), Error> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
         .map_err(|err| Error::sys("catch SIGINT and SIGTERM", err))?;
     let stop = bus.stopper(unit);
     let unit = unit.to_owned();
+    let shell = shell.clone();
     std::thread::spawn(move || {
         for _ in signals.forever() {
             if let Err(err) = stop() {
-                eprintln!("ociunit: stopping {unit}: {err}");
+                shell.error(format!("stopping {unit}: {err}"));
             }
         }
     });
@@ -118,32 +120,35 @@ fn outcome(service: &Properties, invocation: &[u8]) -> Result<Outcome, CallFaile
     })
 }
 
-/// Prints the result like `systemd-run --wait` (and as JSON with `json`).
-pub fn report(unit: &str, outcome: &Outcome, json: bool, quiet: bool) {
-    if json {
-        let json = serde_json::json!({
+impl Outcome {
+    /// The `--json` document of a finished run.
+    pub fn json(&self, unit: &str) -> serde_json::Value {
+        serde_json::json!({
             "unit": unit,
-            "invocation_id": outcome.invocation_id,
-            "result": outcome.result,
-            "exit_status": outcome.exit_status(),
-            "termination": outcome.termination(),
-            "runtime_usec": outcome.runtime_usec,
-            "cpu_usage_nsec": outcome.cpu_nsec,
-            "memory_peak": outcome.memory_peak,
-        });
-        println!("{json}");
+            "invocation_id": self.invocation_id,
+            "result": self.result,
+            "exit_status": self.exit_status(),
+            "termination": self.termination(),
+            "runtime_usec": self.runtime_usec,
+            "cpu_usage_nsec": self.cpu_nsec,
+            "memory_peak": self.memory_peak,
+        })
     }
-    if quiet {
-        return;
-    }
-    eprintln!("Finished {unit} with result: {}", outcome.result);
-    eprintln!("Main processes terminated with: {}", outcome.termination());
-    eprintln!("Service runtime: {}", duration(outcome.runtime_usec));
-    if let Some(cpu) = outcome.cpu_nsec {
-        eprintln!("CPU time consumed: {}", duration(cpu / 1000));
-    }
-    if let Some(peak) = outcome.memory_peak {
-        eprintln!("Memory peak: {}", size(peak));
+
+    /// The result in `systemd-run --wait`'s words, a line each.
+    pub fn lines(&self, unit: &str) -> Vec<String> {
+        let mut lines = vec![
+            format!("Finished {unit} with result: {}", self.result),
+            format!("Main processes terminated with: {}", self.termination()),
+            format!("Service runtime: {}", duration(self.runtime_usec)),
+        ];
+        if let Some(cpu) = self.cpu_nsec {
+            lines.push(format!("CPU time consumed: {}", duration(cpu / 1000)));
+        }
+        if let Some(peak) = self.memory_peak {
+            lines.push(format!("Memory peak: {}", size(peak)));
+        }
+        lines
     }
 }
 
