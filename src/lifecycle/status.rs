@@ -38,11 +38,14 @@ pub const FORMAT: &str = "ociunit-status/1";
 pub struct Report {
     pub format: &'static str,
     pub unit: String,
+    #[serde(skip)]
+    pub manager: Manager,
     pub load_state: String,
     pub active_state: String,
     pub sub_state: String,
     pub fragment_path: String,
-    /// How the main process of the last run ended; `None` while it runs or before it ran.
+    /// How the main process of the last run ended; `None` while it runs, before it ran, and
+    /// once the manager unloaded the unit after it ended.
     pub last_run: Option<LastRun>,
     pub main_pid: u32,
     pub control_group: String,
@@ -137,6 +140,7 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
     Ok(Report {
         format: FORMAT,
         unit: unit.to_owned(),
+        manager: manager_kind,
         main_pid: service.get::<u32>("MainPID").unwrap_or(0),
         payload: payload(&control_group),
         load_state: state.load_state,
@@ -160,12 +164,29 @@ impl Report {
             self.unit, self.load_state, self.active_state, self.sub_state
         );
         let _ = writeln!(text, "  unit file: {}", self.fragment_path);
-        if let Some(last) = &self.last_run {
-            let _ = writeln!(
-                text,
-                "  last run: result {}, {}",
-                last.result, last.termination
-            );
+        match &self.last_run {
+            Some(last) => {
+                let _ = writeln!(
+                    text,
+                    "  last run: result {}, {}",
+                    last.result, last.termination
+                );
+            }
+            // systemd unloads a unit that ended and that nothing refers to, and forgets how its
+            // last run ended: the journal still has it.
+            None if self.active_state == "inactive" => {
+                let _ = writeln!(
+                    text,
+                    "  last run: not known to the manager any more (it unloads a unit that \
+                     ended); journalctl {}-u {} has it",
+                    match self.manager {
+                        Manager::User => "--user ",
+                        Manager::System => "",
+                    },
+                    self.unit
+                );
+            }
+            None => {}
         }
         let _ = writeln!(
             text,
