@@ -8,7 +8,7 @@ use ociunit::lifecycle::apply;
 use ociunit::target;
 
 use super::args::{CompileArgs, UnitDirArg};
-use super::print_report;
+use super::{print_report, warn};
 
 #[derive(Args)]
 pub(super) struct Apply {
@@ -54,6 +54,7 @@ impl Apply {
             restart: self.restart,
             force: self.force,
         })?;
+        warn(&report.warnings);
         print_report(self.json, &report, |report| apply::text(report, manager))?;
         Ok(code)
     }
