@@ -7,8 +7,8 @@
 //! environment, exec settings, the runtime's config) from the installed unit file, which is what
 //! the running process was started from.
 //!
-//! It goes in three steps: [`observe`] what runs, [`diff`] it with the plan (a pure decision),
-//! [`execute`] the changes; [`report`] is what the user is told.
+//! It goes in three steps, a module each: `observe` what runs, `diff` it with the plan (a pure
+//! decision), `execute` the changes; `report` is what the user is told.
 
 mod diff;
 mod execute;
@@ -28,7 +28,7 @@ use crate::systemd::{self, Bus, Opening, UnitState, Via};
 
 use super::install::{self, Pending};
 use super::status::read_live;
-use observe::{Running, Start, Started};
+use observe::{KeepOnRewrite, Running, Start, Started};
 pub use report::{Change, EXIT_RESTART_NEEDED, FORMAT, Field, Outcome, Place, Report, text};
 
 #[derive(Clone, Debug)]
@@ -249,7 +249,7 @@ impl Target {
         &self,
         apply: &ApplyRequest,
         state: &UnitState,
-    ) -> Result<(Running, Start, Option<(Started, Start)>), Error> {
+    ) -> Result<(Running, Start, Option<KeepOnRewrite>), Error> {
         let Some(installed) = &self.installed else {
             let running = Running::transient(&self.plan, &state.fragment_path, &state.service)?;
             return Ok((
@@ -270,7 +270,11 @@ impl Target {
             Some(kept) => (installed.since_rewritten(kept), new, None),
             None => {
                 let start = installed.start.clone();
-                (installed, new, Some((started, start)))
+                let keep = KeepOnRewrite {
+                    record: started,
+                    start,
+                };
+                (installed, new, Some(keep))
             }
         })
     }
@@ -282,7 +286,7 @@ impl Target {
         &self,
         force: bool,
         old_config: Option<&str>,
-        keep: Option<(Started, Start)>,
+        keep: Option<KeepOnRewrite>,
         warnings: &mut Vec<String>,
     ) -> Result<Option<Pending<'_>>, Error> {
         let (Some(lock), Some(previous)) = (&self.lock, &self.installed) else {
@@ -299,8 +303,8 @@ impl Target {
         }
         let plan = &self.plan;
         let pending = install::write(lock, plan, &self.path, &self.text, Some(previous), force)?;
-        if let (Some((started, start)), true) = (keep, unit_changed) {
-            if let Err(err) = started.keep(&start) {
+        if let (Some(keep), true) = (keep, unit_changed) {
+            if let Err(err) = keep.record.keep(&keep.start) {
                 warnings.push(format!(
                     "cannot keep what the running {} started with ({err}): the next apply \
                      compares the start-time settings with the new unit file",

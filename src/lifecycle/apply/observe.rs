@@ -223,6 +223,13 @@ pub(super) struct Started {
     invocation: String,
 }
 
+/// What the running invocation started with, to keep should this `apply` rewrite its unit
+/// file: only the first rewrite since the start keeps it, a later one finds the record.
+pub(super) struct KeepOnRewrite {
+    pub record: Started,
+    pub start: Start,
+}
+
 /// [`Started`]'s file: JSON, so that reading it back is not parsing a unit file again.
 #[derive(Serialize, Deserialize)]
 struct Record {
