@@ -83,13 +83,13 @@ pub(super) fn live_changes(
 }
 
 /// Has the manager read the rewritten unit file (`pending`) and forget the runtime drop-ins
-/// just removed (`forget`). A failed reload puts the previous unit file back; the limits
-/// changed live stay changed, which the error says.
+/// just removed. A failed reload puts the previous unit file back; the limits changed live
+/// (`set_live`) stay changed, which the error says.
 pub(super) fn reload(
     bus: &mut Bus,
     pending: Option<Pending<'_>>,
     set_live: bool,
-    forget: bool,
+    drop_ins_removed: bool,
 ) -> Result<(), Error> {
     match pending {
         Some(pending) => {
@@ -111,7 +111,7 @@ pub(super) fn reload(
                     (_, err) => err,
                 })?;
         }
-        None if forget => bus
+        None if drop_ins_removed => bus
             .reload()
             .map_err(|e| e.during("reloading the manager"))?,
         None => {}

@@ -83,9 +83,9 @@ pub fn apply(apply: &ApplyRequest) -> Result<(Report, u8), Error> {
         return Ok((report, code));
     }
 
-    // The unit is written first, so that a change the loop below stops at is in the file for
-    // the next start; the manager reads it last, once the live changes are made, since a
-    // reload changes the unit's properties but not its cgroup.
+    // The unit is written first, so that a live change not made (a failure stops the rest) is
+    // in the file for the next start; the manager reads it last, once the live changes are
+    // made, since a reload changes the unit's properties but not its cgroup.
     let pending = target.rewrite(apply.force, old_config, keep, &mut report.warnings)?;
     let control = (!transient).then(|| {
         let manager = apply.request.target.manager;
@@ -228,8 +228,8 @@ impl Target {
         Running::unit_file(&text).map_err(|why| Error::Conflict {
             path: self.path.clone(),
             why: format!(
-                "{why}: apply compares the bundle only with a unit that ociunit installed; \
-                 `ociunit install --force` replaces it"
+                "{why}: apply compares the bundle only with a unit that runs ociunit-launch; \
+                 `ociunit install` replaces it (with --force if it was edited by hand)"
             ),
         })
     }

@@ -26,7 +26,7 @@ use crate::target::Manager;
 use super::super::status::limits;
 
 /// What the running unit was started with, as far as the comparison needs it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub(super) struct Running {
     /// Its `[Service]` keys (a transient unit's: those of the file systemd keeps for it): a
     /// limit among them that the bundle no longer sets is dropped.
@@ -36,7 +36,7 @@ pub(super) struct Running {
 
 /// What a process was started with: the part of [`Running`] that a rewritten unit file no
 /// longer tells, and so the part [`Started`] keeps.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(super) struct Start {
     /// The leaf files its launcher wrote.
     pub writes: BTreeSet<String>,
