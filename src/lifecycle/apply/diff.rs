@@ -287,20 +287,18 @@ fn config_field(old: Option<&str>, plan: &Plan, change: Change) -> Option<Planne
             &crate::bundle::hex(&sha2::Sha256::digest(text))[..12]
         )
     };
-    let parts = match (&old, &new) {
-        (Some(old), Some(new)) => differing_parts(old, new, "").join(", "),
-        _ => "all".to_owned(),
+    let changed = match (&old, &new) {
+        (Some(old), Some(new)) => {
+            format!("{} changed in ", differing_parts(old, new, "").join(", "))
+        }
+        _ => String::new(),
     };
     let path = container.config_dir.join("config.json");
     let field = Field::new(
         "runtime config".to_owned(),
         Place::Start,
-        old.is_some().then(|| hash(old_text)),
-        Some(format!(
-            "{} ({parts} changed in {})",
-            hash(&new_text),
-            path.display()
-        )),
+        (!old_text.is_empty()).then(|| hash(old_text)),
+        Some(format!("{} ({changed}{})", hash(&new_text), path.display())),
         change,
     );
     Some(Planned::new(field))
@@ -589,22 +587,19 @@ pub(super) mod tests {
             plan_with(r#"{"pids":{"limit":5}}"#, r#"["/bin/sleep","600"]"#, true);
         assert!(config_field(Some(&old), &only_limits, Change::Restart).is_none());
 
-        let planned = config_field(Some(&old), &plan, Change::Restart).unwrap();
         let hash = |text: &str| crate::bundle::hex(&sha2::Sha256::digest(text))[..12].to_owned();
         let new = plan.container.as_ref().unwrap();
-        let path = new.config_dir.join("config.json");
-        assert_eq!(planned.field.old, Some(format!("sha256:{}", hash(&old))));
-        assert_eq!(
-            planned.field.new,
-            Some(format!(
-                "sha256:{} (process.args changed in {})",
-                hash(&new.config_text()),
-                path.display()
-            ))
-        );
-        let missing = config_field(None, &plan, Change::NextStart).unwrap();
-        assert_eq!(missing.field.old, None);
-        assert!(missing.field.new.unwrap().contains("(all changed in"));
+        let (old_hash, new_hash) = (hash(&old), hash(&new.config_text()));
+        let path = new.config_dir.join("config.json").display().to_string();
+        let changed = config_field(Some(&old), &plan, Change::Restart)
+            .unwrap()
+            .field;
+        assert_eq!(changed.old, Some(format!("sha256:{old_hash}")));
+        let shown = format!("sha256:{new_hash} (process.args changed in {path})");
+        assert_eq!(changed.new, Some(shown));
+        let missing = config_field(None, &plan, Change::NextStart).unwrap().field;
+        assert_eq!(missing.old, None);
+        assert_eq!(missing.new, Some(format!("sha256:{new_hash} ({path})")));
     }
 
     #[test]

@@ -185,3 +185,30 @@ impl ControlDropIns {
         warnings
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a call wrote goes, what was there before stays, and what cannot be removed is a
+    /// warning for the report rather than a line the library prints.
+    #[test]
+    fn the_drop_ins_the_calls_wrote_are_removed_or_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let control = dir.path().join("web.service.d");
+        std::fs::create_dir(&control).unwrap();
+        std::fs::write(control.join("90-mine.conf"), "[Service]\n").unwrap();
+        let drop_ins = ControlDropIns::scan(control.clone());
+        std::fs::write(control.join("50-MemoryMax.conf"), "[Service]\n").unwrap();
+        // A directory is what `remove_file` cannot remove.
+        std::fs::create_dir(control.join("50-TasksMax.conf")).unwrap();
+        let warnings = drop_ins.remove_written();
+        assert!(control.join("90-mine.conf").exists());
+        assert!(!control.join("50-MemoryMax.conf").exists());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("50-TasksMax.conf") && warnings[0].contains("overrides"),
+            "{warnings:?}"
+        );
+    }
+}
