@@ -281,7 +281,7 @@ impl Target {
 
     /// Writes the unit file (and a container's runtime config) if either changed. The first
     /// rewrite since the unit started keeps what it started with (`keep`), which the new file
-    /// no longer says; failing that is a warning, since then only the next apply compares less.
+    /// no longer says; that failing is only a warning, as the live changes can still be made.
     fn rewrite(
         &self,
         force: bool,
@@ -304,7 +304,7 @@ impl Target {
         let plan = &self.plan;
         let pending = install::write(lock, plan, &self.path, &self.text, Some(previous), force)?;
         if let (Some(keep), true) = (keep, unit_changed) {
-            if let Err(err) = keep.record.keep(&keep.start) {
+            if let Err(err) = keep.record.keep(keep.start) {
                 warnings.push(format!(
                     "cannot keep what the running {} started with ({err}): the next apply \
                      compares the start-time settings with the new unit file",

@@ -112,8 +112,9 @@ impl Running {
         })
     }
 
-    /// What runs once an `apply` rewrote the unit file since the start: the settings the process
-    /// started with (`kept`), and the leaf files either its launcher or that `apply` wrote.
+    /// What runs when an `apply` rewrote this unit file since the unit started: the settings
+    /// the process started with are the `kept` ones, and the leaf files those its launcher or
+    /// that `apply` wrote.
     pub fn since_rewritten(self, kept: Start) -> Running {
         let mut writes = kept.writes;
         writes.extend(self.start.writes);
@@ -270,13 +271,13 @@ impl Started {
         (!self.invocation.is_empty() && invocation == self.invocation).then_some(start)
     }
 
-    pub fn keep(&self, start: &Start) -> Result<(), Error> {
+    pub fn keep(&self, start: Start) -> Result<(), Error> {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| Error::io("cannot create", dir, e))?;
         }
         let record = Record {
             invocation_id: self.invocation.clone(),
-            start: start.clone(),
+            start,
         };
         let json = serde_json::to_string(&record).expect("a record serializes");
         output::write_atomically(&self.path, json.as_bytes())
@@ -335,7 +336,7 @@ mod tests {
         let (_, text) = super::super::diff::tests::plan_of("{}", r#"["/bin/sleep","600"]"#);
         let start = Running::unit_file(&text).unwrap().start;
         assert_eq!(started("a1").read(), None);
-        started("a1").keep(&start).unwrap();
+        started("a1").keep(start.clone()).unwrap();
         assert_eq!(started("a1").read(), Some(start.clone()));
         assert_eq!(started("b2").read(), None, "another invocation");
         assert_eq!(started("").read(), None, "no invocation");
