@@ -9,7 +9,7 @@ use ociunit::shell::Shell;
 use ociunit::target;
 
 use super::args::{CompileArgs, UnitDirArg};
-use super::print_report;
+use super::{print_report, warn};
 
 #[derive(Args)]
 pub(super) struct Apply {
@@ -56,6 +56,7 @@ impl Apply {
             force: self.force,
         };
         let (report, code) = apply::apply(&request, &Shell::stderr(false))?;
+        warn(&report.warnings);
         print_report(self.json, &report, |report| apply::text(report, manager))?;
         Ok(code)
     }

@@ -3,7 +3,6 @@
 pub mod dbus;
 pub mod escape;
 pub mod explain;
-#[cfg(any(test, fuzzing))]
 pub mod systemd_reading;
 pub mod unit;
 
