@@ -21,7 +21,7 @@ pub const EXIT_NOT_FOUND: i32 = 4;
 const SHOWN_MAX: usize = 64;
 
 /// A string from the bundle as a message quotes it: escaped like a Rust string literal, and cut
-/// after [`SHOWN_MAX`] characters with its length in bytes, so that a 100 kB value does not
+/// after `SHOWN_MAX` characters with its length in bytes, so that a 100 kB value does not
 /// flood the terminal (or the journal) and the message still says which value it is.
 pub fn shown(value: &str) -> String {
     match value.char_indices().nth(SHOWN_MAX) {

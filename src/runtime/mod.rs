@@ -1,7 +1,7 @@
 //! Container mode: which OCI runtime runs the bundle as a container inside the unit.
 //!
 //! ociunit owns every cgroup and the runtime owns namespaces, root file system and mounts, so
-//! the choice of runtime decides the cgroup layout ([`Kind::layout`]) and a few adjustments of
+//! the choice of runtime decides the cgroup layout ([`Kind::supervisor_leaf`]) and a few adjustments of
 //! the runtime's config ([`config`]); everything else in the plan stays as in host mode.
 
 pub mod config;

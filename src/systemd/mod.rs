@@ -9,12 +9,12 @@
 //! the authentication before it sends Hello; under a slow guest that made `run` slower than
 //! `systemd-run` (benches/START-PATH.md).
 //!
-//! - [`wire`]: the socket, the handshake, whole messages in and out;
-//! - [`bus`]: the connection: open (pipelined with the caller's own work), calls, replies, the
+//! - `wire`: the socket, the handshake, whole messages in and out;
+//! - `bus`: the connection: open (pipelined with the caller's own work), calls, replies, the
 //!   signals met on the way;
-//! - [`manager`]: the Manager's methods, typed;
-//! - [`unit`]: a unit's state, read in one pipelined pair of `GetAll`s;
-//! - [`jobs`]: the one job waiter, and following a unit to its end.
+//! - `manager`: the Manager's methods, typed;
+//! - `unit`: a unit's state, read in one pipelined pair of `GetAll`s;
+//! - `jobs`: the one job waiter, and following a unit to its end.
 
 mod bus;
 mod jobs;
