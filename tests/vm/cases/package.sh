@@ -14,7 +14,7 @@
 deb=$OVM_FILES/ociunit.deb
 if [ ! -f "$deb" ]; then
   if in_ci; then case_fail "no $deb (tests/vm/run builds it with cargo deb)"; fi
-  case_skip "no $deb (install cargo-deb on the host: cargo install cargo-deb)"
+  case_skip "no $deb (install cargo-deb on the host: cargo install cargo-deb --version 3.8.0 --locked)"
 fi
 
 user_bundles=/home/dev/.config/ociunit/bundles
