@@ -78,14 +78,15 @@ journal=
 for ((i = 0; i < 20; i++)); do
   journalctl --sync 2>/dev/null
   journal=$(dev_sh '
-journalctl --user -u demo -o cat
+journalctl --user -t ociunit-launch -o cat -n 1
 ' 2>&1)
   [[ $journal == *999997440* ]] && break
   sleep 0.5
 done
 rm -f "$journal_conf"
 systemctl restart systemd-journald
-expect_match "journalctl --user -u demo -o cat" '(^|'$'\n'')999997440($|'$'\n'')' "$journal"
+expect_eq "journalctl --user -t ociunit-launch -o cat -n 1" 999997440 "$journal"
+note "journalctl --user -u demo -o cat: $(dev_sh 'journalctl --user -u demo -o cat' 2>&1 | tr '\n' '|')"
 expect_eq "systemctl --user show -p MemoryMax demo" MemoryMax=1000000000 "$(dev_sh '
 systemctl --user show -p MemoryMax demo
 ' 2>&1)"
