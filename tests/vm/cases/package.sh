@@ -3,8 +3,8 @@
 # variants: full
 # timeout: 300
 # reboot: yes
-# The .deb is built on the host by tests/vm/run (cargo deb --no-build) into
-# $OVM_FILES/ociunit.deb. Everything up to the removal runs in the first boot;
+# The .deb is built on the host by tests/vm/run (`.ci/demo deb`: cargo deb of the
+# suite's static build) into $OVM_FILES/ociunit.deb. Everything up to the removal runs in the first boot;
 # then the guest reboots (the .deb, the bundles and the enable files stay on
 # the root disk) and the case runs again from the top with `rebooted` true: the
 # generators run at boot, and the enabled units must have been started by
