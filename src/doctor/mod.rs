@@ -279,7 +279,7 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
             Check::ok(
                 NAME,
                 format!(
-                    "the launcher's {writes} cgroup writes succeeded{}{what} in a scratch unit                      (now removed)",
+                    "the launcher's {writes} cgroup writes succeeded{}{what} in a scratch unit (now removed)",
                     if what.is_empty() { "" } else { " and " }
                 ),
             )

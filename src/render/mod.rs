@@ -1,4 +1,5 @@
-//! Stage 4: outputs read off the plan — the unit file and the explain report.
+//! Stage 4: outputs read off the plan — the unit file, the explain report and the D-Bus
+//! property list `ociunit run` sends (`dbus`).
 
 pub mod dbus;
 pub mod escape;
