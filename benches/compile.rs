@@ -11,7 +11,8 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use ociunit::compile::{self, Request};
+use ociunit::bundle::Bundle;
+use ociunit::compile::{self, Context, Request};
 use ociunit::render::unit;
 use ociunit::target::{Manager, Target};
 
@@ -66,7 +67,12 @@ fn device_rules_bundle(dir: &Path, count: usize) {
 }
 
 fn once(path: &Path, request: &Request, launcher: &Path) -> usize {
-    let plan = compile::compile(path, request).expect("the bundle compiles");
+    let context = Context {
+        manager_uid: 1000,
+        ..Context::installed(request)
+    };
+    let bundle = Bundle::load(path).expect("the bundle loads");
+    let (plan, _) = compile::with_warnings(&bundle, request, &context).expect("it compiles");
     let text = unit::render(&plan, launcher).expect("the unit renders");
     black_box(text).len()
 }
@@ -108,16 +114,7 @@ fn main() {
         if filter.as_deref().is_some_and(|f| !label.contains(f)) {
             continue;
         }
-        let request = Request {
-            name: None,
-            target: Target { manager, systemd },
-            best_effort: false,
-            manager_uid: 1000,
-            container: Default::default(),
-            strict: false,
-            quiet: true,
-            overrides: Vec::new(),
-        };
+        let request = Request::new(Target { manager, systemd });
         // Warm up, and size a batch so that BATCHES batches take about MEASURE (one compilation
         // a batch, and fewer batches, for a bundle slower than that).
         let start = Instant::now();

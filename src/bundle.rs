@@ -94,11 +94,6 @@ impl Bundle {
             readings,
         })
     }
-
-    /// The value at a dotted path in the document, for explain rows.
-    pub fn value_at(&self, path: &[&str]) -> Option<&Value> {
-        path.iter().try_fold(&self.raw, |value, key| value.get(key))
-    }
 }
 
 /// Reads `config.json`, which must be a regular file (a FIFO would block, `/dev/zero` never

@@ -2,7 +2,7 @@
 //! from [`checked`] (or, to show what is wrong with a bundle, [`plan`]), with the same options,
 //! and its warnings are printed there.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::bundle::Bundle;
 use crate::error::{Error, InputError};
@@ -10,55 +10,88 @@ use crate::plan::Plan;
 use crate::plan::container::Container;
 use crate::render::escape;
 use crate::runtime::{self, Choice, config};
+use crate::shell::Shell;
 use crate::target::{Manager, Target};
 use crate::translate::{self, Options};
 
 /// Longest unit name systemd accepts, suffix included.
 const UNIT_NAME_MAX: usize = 255;
 
-/// What the user chose on the command line.
+/// What the user asked on the command line: the same whichever manager answers and however the
+/// plan is run. What the caller derives is the [`Context`].
 #[derive(Clone, Debug)]
 pub struct Request {
     pub name: Option<String>,
+    /// The manager, and the systemd to compile for (`--systemd-version`, else the local one; a
+    /// command that talks to the manager plans for the version it reports).
     pub target: Target,
     pub best_effort: bool,
-    pub manager_uid: u32,
-    pub container: ContainerRequest,
     /// `--strict`: a dropped field (or an addition to a container's config) is an error.
     pub strict: bool,
-    /// Print no warnings (`run --quiet`, doctor's trial).
-    pub quiet: bool,
     /// `run -p KEY=VALUE`, after the bundle's own fields, so they win.
     pub overrides: Vec<String>,
-}
-
-/// `--runtime` and what a container needs to know about where it runs.
-#[derive(Clone, Debug)]
-pub struct ContainerRequest {
+    /// `--runtime`.
     pub runtime: Choice,
     /// `--runtime-version`: no need to ask the runtime.
-    pub version: Option<String>,
-    /// Where the derived config goes.
+    pub runtime_version: Option<String>,
+    /// `--state-dir`: where container mode keeps the derived config of a unit file.
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Request {
+    /// The request for `target` with every option at its default.
+    pub fn new(target: Target) -> Request {
+        Request {
+            name: None,
+            target,
+            best_effort: false,
+            strict: false,
+            overrides: Vec::new(),
+            runtime: Choice::Auto,
+            runtime_version: None,
+            state_dir: None,
+        }
+    }
+}
+
+/// What the caller derives for a plan, from the host and from how it runs the plan: not the
+/// user's choice, and different for a unit file and a transient unit of the same request.
+#[derive(Clone, Debug)]
+pub struct Context {
+    /// The uid whose manager runs the unit: a user manager's units run as that user.
+    pub manager_uid: u32,
+    /// Where a container's derived config lives.
     pub home: ConfigHome,
-    /// The container may keep `process.terminal` (a scope started from a terminal).
-    pub terminal: bool,
     /// The unit the container runs in, when it is not the plan's (`ociunit run` names its
     /// transient units itself).
     pub unit: Option<String>,
-    /// The mode, when the caller decided it already (`ociunit run` asks the runtime for its
-    /// version while it connects to the manager).
-    pub resolved: Option<runtime::Mode>,
+    /// The container may keep `process.terminal` (a scope started from a terminal).
+    pub terminal: bool,
+    /// How the bundle runs, when the caller resolved it already (while it waited for the
+    /// manager, or once for every bundle of a generator run).
+    pub mode: Option<runtime::Mode>,
 }
 
-impl Default for ContainerRequest {
-    fn default() -> ContainerRequest {
-        ContainerRequest {
-            runtime: Choice::Auto,
-            version: None,
-            home: ConfigHome::Persistent(None),
-            terminal: false,
+impl Context {
+    /// For a unit file: the container's config kept in the state directory.
+    pub fn installed(request: &Request) -> Context {
+        Context {
+            manager_uid: rustix::process::getuid().as_raw(),
+            home: ConfigHome::Persistent(request.state_dir.clone()),
             unit: None,
-            resolved: None,
+            terminal: false,
+            mode: None,
+        }
+    }
+
+    /// For a transient unit named `unit`: the container's config kept with its runtime state.
+    pub fn transient(unit: &str) -> Context {
+        Context {
+            manager_uid: rustix::process::getuid().as_raw(),
+            home: ConfigHome::Transient,
+            unit: Some(unit.to_owned()),
+            terminal: false,
+            mode: None,
         }
     }
 }
@@ -78,14 +111,12 @@ pub enum ConfigHome {
 pub fn default_state_dir(manager: Manager) -> Result<PathBuf, Error> {
     match manager {
         Manager::System => Ok(PathBuf::from("/var/lib/ociunit")),
-        Manager::User => std::env::var_os("XDG_STATE_HOME")
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-            .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".local/state")))
-            .map(|dir| dir.join("ociunit"))
-            .ok_or_else(|| {
-                Error::Host("neither $XDG_STATE_HOME nor $HOME is set; give --state-dir".into())
-            }),
+        Manager::User => {
+            Ok(
+                crate::lifecycle::xdg_dir("XDG_STATE_HOME", ".local/state", "--state-dir")?
+                    .join("ociunit"),
+            )
+        }
     }
 }
 
@@ -125,16 +156,15 @@ pub fn unit_name(bundle: &Bundle, name: Option<&str>) -> Result<String, Error> {
 
 /// Translates, adds the overrides, downgrades and checks what systemd and the kernel will load;
 /// the plan still holds invalid and dropped fields, for `explain`.
-pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
+pub fn plan(bundle: &Bundle, request: &Request, context: &Context) -> Result<Plan, Error> {
     let unit = unit_name(bundle, request.name.as_deref())?;
-    let wanted = &request.container;
-    let mode = match &wanted.resolved {
+    let mode = match &context.mode {
         Some(mode) => mode.clone(),
-        None => runtime::resolve(bundle, &wanted.runtime, wanted.version.as_deref())?,
+        None => runtime::resolve(bundle, &request.runtime, request.runtime_version.as_deref())?,
     };
     let (container, adjustments) = match mode.runtime() {
         Some(runtime) => {
-            let (container, adjustments) = container(bundle, runtime, &unit, request)?;
+            let (container, adjustments) = container(bundle, runtime, &unit, request, context)?;
             (Some(container), adjustments)
         }
         None => (None, Vec::new()),
@@ -143,7 +173,7 @@ pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
         target: request.target,
         unit,
         best_effort: request.best_effort,
-        manager_uid: request.manager_uid,
+        manager_uid: context.manager_uid,
     };
     let mut plan = translate::translate(bundle, &options, mode, container, &adjustments);
     for assignment in &request.overrides {
@@ -159,21 +189,28 @@ pub fn plan(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
 }
 
 /// The plan of a bundle that compiles: invalid fields (and under `strict` dropped ones) are an
-/// error; the warnings for the others are printed here, unless `quiet`.
-pub fn checked(bundle: &Bundle, request: &Request) -> Result<Plan, Error> {
-    let (plan, warnings) = with_warnings(bundle, request)?;
-    if !request.quiet {
-        for warning in warnings {
-            eprintln!("ociunit: warning: {warning}");
-        }
+/// error; the warnings for the others go to `shell`.
+pub fn checked(
+    bundle: &Bundle,
+    request: &Request,
+    context: &Context,
+    shell: &Shell,
+) -> Result<Plan, Error> {
+    let (plan, warnings) = with_warnings(bundle, request, context)?;
+    for warning in warnings {
+        shell.warn(warning);
     }
     Ok(plan)
 }
 
 /// [`checked`] for a command that reports the warnings itself (in its `--json` document, or in
-/// a generator's log) instead of printing them.
-pub fn with_warnings(bundle: &Bundle, request: &Request) -> Result<(Plan, Vec<String>), Error> {
-    let plan = plan(bundle, request)?;
+/// a generator's log).
+pub fn with_warnings(
+    bundle: &Bundle,
+    request: &Request,
+    context: &Context,
+) -> Result<(Plan, Vec<String>), Error> {
+    let plan = plan(bundle, request, context)?;
     let warnings = check(&plan, request.strict)?;
     Ok((plan, warnings))
 }
@@ -184,19 +221,20 @@ fn container(
     runtime: &runtime::Runtime,
     unit: &str,
     request: &Request,
+    context: &Context,
 ) -> Result<(Container, Vec<config::Adjustment>), Error> {
     let (uid, gid, run_dir) = match request.target.manager {
         Manager::System => (0, 0, PathBuf::from("/run")),
         Manager::User => {
-            let uid = request.manager_uid;
+            let uid = context.manager_uid;
             let gid = rustix::process::getgid().as_raw();
             (uid, gid, PathBuf::from(format!("/run/user/{uid}")))
         }
     };
-    let id = Container::id_for(request.container.unit.as_deref().unwrap_or(unit));
+    let id = Container::id_for(context.unit.as_deref().unwrap_or(unit));
     let runtime_directory = format!("ociunit/{id}");
     let state_dir = run_dir.join(&runtime_directory);
-    let config_dir = match &request.container.home {
+    let config_dir = match &context.home {
         ConfigHome::Transient => state_dir.clone(),
         ConfigHome::Persistent(dir) => match dir {
             Some(dir) => dir.clone(),
@@ -209,7 +247,7 @@ fn container(
         bundle_dir: &bundle.dir,
         uid,
         gid,
-        terminal: request.container.terminal,
+        terminal: context.terminal,
     };
     let (config, adjustments) = config::derive(&bundle.raw, &context);
     let container = Container {
@@ -254,11 +292,6 @@ pub fn check(plan: &Plan, strict: bool) -> Result<Vec<String>, Error> {
         return Err(Error::Input(errors));
     }
     Ok(drops.map(|e| e.to_string()).collect())
-}
-
-/// Loads and [`checked`] in one go.
-pub fn compile(path: &Path, request: &Request) -> Result<Plan, Error> {
-    checked(&Bundle::load(path)?, request)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use serde::Serialize;
 
 use crate::bundle::Bundle;
-use crate::compile::{self, ConfigHome, ContainerRequest, Request};
+use crate::compile::{self, ConfigHome, Context, Request};
 use crate::error::{Error, InputError, Location};
 use crate::lifecycle;
 use crate::output;
@@ -258,7 +258,7 @@ impl Host<'_> {
                 let systemd = request.systemd.map_or_else(target::local_target, Ok)?;
                 if !request.dry_run {
                     fs::create_dir_all(&request.output)
-                        .map_err(|err| Error::io("cannot create", &request.output, &err))?;
+                        .map_err(|err| Error::io("cannot create", &request.output, err))?;
                 }
                 Ok(systemd)
             })
@@ -407,11 +407,11 @@ fn declared(dir: &Path, log: &mut dyn FnMut(&Message)) -> Result<Vec<(String, Pa
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(err) => return Err(Error::io("cannot read", dir, &err)),
+        Err(err) => return Err(Error::io("cannot read", dir, err)),
     };
     let mut found = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|err| Error::io("cannot read", dir, &err))?;
+        let entry = entry.map_err(|err| Error::io("cannot read", dir, err))?;
         let path = entry.path();
         let Ok(name) = entry.file_name().into_string() else {
             log(&Message::Error(format!(
@@ -454,23 +454,20 @@ fn compile_one(
 ) -> Result<(crate::plan::Plan, Vec<String>), Error> {
     let compile_request = Request {
         name: Some(name.to_owned()),
-        target: Target {
+        ..Request::new(Target {
             manager: request.manager,
             systemd,
-        },
-        best_effort: false,
-        manager_uid: request.manager_uid,
-        container: ContainerRequest {
-            home: ConfigHome::Persistent(Some(request.output.join(CONFIG_SUBDIR))),
-            resolved: Some(mode),
-            ..ContainerRequest::default()
-        },
-        strict: false,
-        quiet: true,
-        overrides: Vec::new(),
+        })
     };
-    // The warnings go to the generator's log, not to stderr as `compile::checked` would.
-    compile::with_warnings(bundle, &compile_request)
+    let context = Context {
+        manager_uid: request.manager_uid,
+        home: ConfigHome::Persistent(Some(request.output.join(CONFIG_SUBDIR))),
+        unit: None,
+        terminal: false,
+        mode: Some(mode),
+    };
+    // The warnings go to the generator's log.
+    compile::with_warnings(bundle, &compile_request, &context)
 }
 
 /// The targets the bundle's [`ENABLE_FILE`] names; none without the file.
@@ -486,7 +483,12 @@ fn wanted_by(bundle: &Path, manager: Manager) -> Result<Vec<String>, Error> {
         {
             return Ok(Vec::new());
         }
-        Err(why) => return Err(Error::Host(format!("{}: {why}", path.display()))),
+        Err(why) => {
+            return Err(Error::Conflict {
+                path,
+                why: why.to_string(),
+            });
+        }
     };
     let invalid = |message: String| {
         Error::Input(vec![InputError {
@@ -596,7 +598,7 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
     }
     if let Some((container, config)) = &files.container {
         let dir = &container.config_dir;
-        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
+        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, err))?;
         output::write_new(&dir.join("config.json"), config.as_bytes())?;
     }
     output::write_new(&path, files.text.as_bytes())?;
@@ -608,13 +610,13 @@ fn emit(request: &GenerateRequest, files: &Files) -> Result<Option<Preview>, Err
         if std::os::unix::fs::symlink(&link_target, &link).is_ok() {
             continue;
         }
-        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, &err))?;
+        fs::create_dir_all(dir).map_err(|err| Error::io("cannot create", dir, err))?;
         match std::os::unix::fs::symlink(&link_target, &link) {
             Ok(()) => {}
             Err(err)
                 if err.kind() == std::io::ErrorKind::AlreadyExists
                     && fs::read_link(&link).is_ok_and(|t| t == Path::new(&link_target)) => {}
-            Err(err) => return Err(Error::io("cannot link", &link, &err)),
+            Err(err) => return Err(Error::io("cannot link", &link, err)),
         }
     }
     Ok(None)

@@ -190,7 +190,7 @@ fn apply_refuses_bad_input_and_missing_units_before_the_bus() {
     apply(&bad, &["--dry-run"]).status(2).run();
 
     apply(&bundle("minimal"), &[])
-        .status(1)
+        .status(4)
         .stderr_contains("not installed")
         .stderr_contains("ociunit install")
         .stderr_contains("ociunit run --service")

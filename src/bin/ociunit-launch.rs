@@ -12,9 +12,9 @@
 use std::convert::Infallible;
 use std::io::Write;
 
+use ociunit::cgroupfs::Mount;
 use ociunit::launch::error::LaunchError;
 use ociunit::launch::grammar::{Invocation, LaunchSpec, USAGE};
-use ociunit::launch::host::Host;
 
 const CGROUP_ROOT_HOOK: &str = "OCIUNIT_LAUNCH_CGROUP_ROOT";
 
@@ -44,12 +44,12 @@ fn launch() -> Result<Infallible, LaunchError> {
         }
     };
     ociunit::launch::run(&spec, || match cgroup_root {
-        Some(dir) => Ok(Host {
-            mount: dir.into(),
-            cgroup: String::new(),
-            pid: std::process::id(),
+        Some(dir) => Ok(Mount {
+            point: dir.into(),
+            root: "/".to_owned(),
+            own: String::new(),
         }),
-        None => Host::discover(),
+        None => Mount::discover(),
     })
 }
 

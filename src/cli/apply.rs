@@ -5,10 +5,11 @@ use clap::Args;
 use ociunit::compile::Request;
 use ociunit::error::Error;
 use ociunit::lifecycle::apply;
+use ociunit::shell::Shell;
 use ociunit::target;
 
 use super::args::{CompileArgs, UnitDirArg};
-use super::print_report;
+use super::{print_report, warn};
 
 #[derive(Args)]
 pub(super) struct Apply {
@@ -21,7 +22,7 @@ pub(super) struct Apply {
     dry_run: bool,
     /// Print the report as JSON (format `ociunit-apply/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Restart the unit when a change needs it.
     #[arg(long)]
     restart: bool,
@@ -33,7 +34,7 @@ pub(super) struct Apply {
 impl Apply {
     pub(super) fn run(self) -> Result<u8, Error> {
         let manager = self.compile.target.manager.manager();
-        let (report, code) = apply::apply(&apply::ApplyRequest {
+        let request = apply::ApplyRequest {
             bundle: self.compile.target.bundle.clone(),
             // The systemd version comes from the manager apply talks to, unless given: it asks
             // over the bus rather than spawning `systemctl --version`.
@@ -53,7 +54,9 @@ impl Apply {
             dry_run: self.dry_run,
             restart: self.restart,
             force: self.force,
-        })?;
+        };
+        let (report, code) = apply::apply(&request, &Shell::stderr(false))?;
+        warn(&report.warnings);
         print_report(self.json, &report, |report| apply::text(report, manager))?;
         Ok(code)
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use clap::Args;
 
 use ociunit::bundle::Bundle;
-use ociunit::compile::{self, ConfigHome, ContainerRequest, Request};
+use ociunit::compile::{self, Context, Request};
 use ociunit::error::Error;
 use ociunit::render::unit;
 use ociunit::target::{self, Manager, Target};
@@ -76,22 +76,6 @@ pub(super) struct RuntimeChoice {
     pub(super) runtime_version: Option<String>,
 }
 
-impl RuntimeArgs {
-    pub(super) fn container(&self, home: ConfigHome) -> ContainerRequest {
-        ContainerRequest {
-            runtime: self.choice.runtime.clone(),
-            version: self.choice.runtime_version.clone(),
-            home: match home {
-                ConfigHome::Persistent(_) => ConfigHome::Persistent(self.state_dir.clone()),
-                ConfigHome::Transient => ConfigHome::Transient,
-            },
-            terminal: false,
-            unit: None,
-            resolved: None,
-        }
-    }
-}
-
 /// `--systemd-version`, else [`target::local_target`].
 pub(super) fn systemd_target(explicit: Option<u32>) -> Result<u32, Error> {
     explicit.map_or_else(target::local_target, Ok)
@@ -113,16 +97,14 @@ impl TargetArgs {
     pub(super) fn request_for(&self, best_effort: bool, systemd: u32) -> Request {
         Request {
             name: self.name.clone(),
-            target: Target {
+            best_effort,
+            runtime: self.runtime.choice.runtime.clone(),
+            runtime_version: self.runtime.choice.runtime_version.clone(),
+            state_dir: self.runtime.state_dir.clone(),
+            ..Request::new(Target {
                 manager: self.manager.manager(),
                 systemd,
-            },
-            best_effort,
-            manager_uid: rustix::process::getuid().as_raw(),
-            container: self.runtime.container(ConfigHome::Persistent(None)),
-            strict: false,
-            quiet: false,
-            overrides: Vec::new(),
+            })
         }
     }
 }
@@ -157,7 +139,9 @@ impl CompileArgs {
     /// Compiles to unit text; the warnings are the caller's to report.
     pub(super) fn unit_text(&self) -> Result<(ociunit::plan::Plan, String, Vec<String>), Error> {
         let bundle = Bundle::load(&self.target.bundle)?;
-        let (plan, warnings) = compile::with_warnings(&bundle, &self.request()?)?;
+        let request = self.request()?;
+        let (plan, warnings) =
+            compile::with_warnings(&bundle, &request, &Context::installed(&request))?;
         let text = unit::render(&plan, &self.launcher()?)?;
         Ok((plan, text, warnings))
     }
@@ -172,11 +156,8 @@ pub(super) fn launcher(explicit: Option<&Path>) -> Result<PathBuf, Error> {
             path.display()
         ))),
         None => {
-            let exe = std::env::current_exe().map_err(|err| {
-                Error::Host(format!(
-                    "cannot find this executable to locate ociunit-launch: {err}"
-                ))
-            })?;
+            let exe = std::env::current_exe()
+                .map_err(|err| Error::sys("find this executable to locate ociunit-launch", err))?;
             Ok(exe.with_file_name("ociunit-launch"))
         }
     }

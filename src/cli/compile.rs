@@ -6,7 +6,7 @@ use clap::Args;
 use serde::Serialize;
 
 use ociunit::bundle::Bundle;
-use ociunit::compile;
+use ociunit::compile::{self, Context};
 use ociunit::error::Error;
 use ociunit::output::{self, Replaced};
 use ociunit::render::explain;
@@ -29,7 +29,7 @@ pub(super) struct Compile {
     /// Print where the unit went as JSON (format `ociunit-compile/1`); without -o the unit
     /// is in it.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// The `--json` document's format; a change to its shape changes the string.
@@ -98,13 +98,14 @@ pub(super) struct Explain {
     target: TargetArgs,
     /// Print the stable JSON form.
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Explain {
     pub(super) fn run(self) -> Result<u8, Error> {
         let bundle = Bundle::load(&self.target.bundle)?;
-        let plan = compile::plan(&bundle, &self.target.request(false)?)?;
+        let request = self.target.request(false)?;
+        let plan = compile::plan(&bundle, &request, &Context::installed(&request))?;
         print(&if self.json {
             explain::json(&plan)
         } else {

@@ -33,7 +33,7 @@ pub(super) struct Man {
 impl Man {
     pub(super) fn run(self) -> Result<u8, Error> {
         let dir = self.dir;
-        let failed = |err| Error::io("cannot write the man pages into", &dir, &err);
+        let failed = |err| Error::io("cannot write the man pages into", &dir, err);
         std::fs::create_dir_all(&dir).map_err(failed)?;
         clap_mangen::generate_to(Cli::command(), &dir).map_err(failed)?;
         clap_mangen::Man::new(ociunit::launch::manual::command())

@@ -6,8 +6,9 @@ use clap::Args;
 
 use ociunit::compile::Request;
 use ociunit::error::Error;
+use ociunit::target::Target;
 
-use super::args::{CompileArgs, ManagerArgs, RuntimeArgs, TargetArgs};
+use super::args::{ManagerArgs, RuntimeArgs, launcher, systemd_target};
 use super::print_report;
 
 #[derive(Args)]
@@ -23,31 +24,24 @@ pub(super) struct Doctor {
     runtime: RuntimeArgs,
     /// Print the checks as JSON (format `ociunit-doctor/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Doctor {
     pub(super) fn run(self) -> Result<u8, Error> {
-        let target = TargetArgs {
-            bundle: self.bundle.clone().unwrap_or_default(),
-            name: None,
-            manager: self.manager,
-            systemd_version: None,
-            runtime: self.runtime,
-        };
-        let compile = CompileArgs {
-            target,
-            launcher: self.launcher,
-            strict: false,
-            best_effort: false,
+        let request = Request {
+            runtime: self.runtime.choice.runtime,
+            runtime_version: self.runtime.choice.runtime_version,
+            state_dir: self.runtime.state_dir,
+            ..Request::new(Target {
+                manager: self.manager.manager(),
+                systemd: systemd_target(None)?,
+            })
         };
         let report = ociunit::doctor::doctor(&ociunit::doctor::DoctorRequest {
             bundle: self.bundle,
-            request: Request {
-                quiet: true,
-                ..compile.request()?
-            },
-            launcher: compile.launcher()?,
+            request,
+            launcher: launcher(self.launcher.as_deref())?,
         })?;
         print_report(self.json, &report, |report| report.text())?;
         Ok(if report.ok { 0 } else { 1 })

@@ -53,7 +53,7 @@ pub(super) struct Generate {
     runtime: RuntimeChoice,
     /// With --dry-run: print the units and errors as JSON (format `ociunit-generate/1`).
     #[arg(long, requires = "dry_run")]
-    json: bool,
+    pub(super) json: bool,
     /// systemd's output directories; only the first is written [default with --dry-run:
     /// /run/systemd/generator or /run/user/UID/systemd/generator].
     #[arg(value_names = ["NORMAL_DIR", "EARLY_DIR", "LATE_DIR"], num_args = 0..=3)]

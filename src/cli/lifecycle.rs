@@ -9,9 +9,10 @@ use ociunit::compile;
 use ociunit::error::Error;
 use ociunit::lifecycle::{self, diff, install, list, status, uninstall};
 use ociunit::output;
+use ociunit::shell::Shell;
 
 use super::args::{CompileArgs, ManagerArgs, UnitDirArg};
-use super::{print, print_json, print_report, report_error, warn};
+use super::{print, print_json, print_report, report_failure, warn};
 
 #[derive(Args)]
 pub(super) struct Install {
@@ -34,7 +35,7 @@ pub(super) struct Install {
     dry_run: bool,
     /// Print the report as JSON (format `ociunit-install/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Install {
@@ -49,7 +50,7 @@ impl Install {
             force: self.force,
             dry_run: self.dry_run,
         };
-        let report = install::install(&request)?;
+        let report = install::install(&request, &Shell::stderr(false))?;
         warn(&report.warnings);
         print_report(self.json, &report, |report| report.text())?;
         Ok(0)
@@ -64,7 +65,7 @@ pub(super) struct Diff {
     dir: UnitDirArg,
     /// Print the differences as JSON (format `ociunit-diff/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// The `--json` document's format; a change to its shape changes the string.
@@ -94,8 +95,9 @@ struct FileDiff {
 impl Diff {
     /// Any error exits 2, as for diff(1): 1 says only that the files differ.
     pub(super) fn run(self) -> Result<u8, Error> {
+        let json = self.json;
         self.compare().or_else(|err| {
-            report_error(&err);
+            report_failure(&err, json, 2);
             Ok(2)
         })
     }
@@ -120,7 +122,7 @@ impl Diff {
             let on_disk = match std::fs::read_to_string(&config) {
                 Ok(text) => Some(text),
                 Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
-                Err(err) => return Err(Error::io("cannot read", &config, &err)),
+                Err(err) => return Err(Error::io("cannot read", &config, err)),
             };
             files.push(FileDiff {
                 diff: diff::unified(&config, on_disk.as_deref(), &container.config_text()),
@@ -157,7 +159,7 @@ pub(super) struct List {
     dir: UnitDirArg,
     /// Print the list as JSON (format `ociunit-list/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 /// The `--json` document's format; a change to its shape changes the string.
@@ -172,7 +174,7 @@ struct ListReport {
 impl List {
     pub(super) fn run(self) -> Result<u8, Error> {
         let manager = self.manager.manager();
-        let mut listed = list::scan(&lifecycle::unit_dir(manager, self.dir.unit_dir.as_deref())?);
+        let mut listed = list::units(manager, self.dir.unit_dir.as_deref())?;
         list::add_states(&mut listed, manager);
         if self.json {
             print_json(&ListReport {
@@ -194,7 +196,7 @@ pub(super) struct Status {
     unit: String,
     /// Print the report as JSON (format `ociunit-status/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Status {
@@ -224,18 +226,21 @@ pub(super) struct Uninstall {
     force: bool,
     /// Print what was removed as JSON (format `ociunit-uninstall/1`).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
 }
 
 impl Uninstall {
     pub(super) fn run(self) -> Result<u8, Error> {
-        let report = uninstall::uninstall(&uninstall::UninstallRequest {
-            manager: self.manager.manager(),
-            unit: self.unit,
-            unit_dir: self.dir.unit_dir,
-            keep_running: self.keep_running,
-            force: self.force,
-        })?;
+        let report = uninstall::uninstall(
+            &uninstall::UninstallRequest {
+                manager: self.manager.manager(),
+                unit: self.unit,
+                unit_dir: self.dir.unit_dir,
+                keep_running: self.keep_running,
+                force: self.force,
+            },
+            &Shell::stderr(false),
+        )?;
         print_report(self.json, &report, |report| {
             format!("removed {}\n", report.path.display())
         })?;

@@ -7,10 +7,12 @@ use clap::Args;
 use ociunit::compile::Request;
 use ociunit::error::Error;
 use ociunit::render::dbus::RunOptions;
-use ociunit::run;
+use ociunit::run::{self, Ran};
+use ociunit::shell::Shell;
 use ociunit::target;
 
 use super::args::CompileArgs;
+use super::print;
 
 #[derive(Args)]
 pub(super) struct Run {
@@ -52,7 +54,7 @@ pub(super) struct Run {
     quiet: bool,
     /// Print the unit name and, with --wait, its result as JSON (service mode).
     #[arg(long)]
-    json: bool,
+    pub(super) json: bool,
     /// Print the StartTransientUnit call instead of making it.
     #[arg(long)]
     dry_run: bool,
@@ -60,7 +62,35 @@ pub(super) struct Run {
 
 impl Run {
     pub(super) fn run(self) -> Result<u8, Error> {
-        let status = run::run(&self.request()?)?;
+        let shell = Shell::stderr(self.quiet);
+        let json = self.json;
+        let ran = run::run(&self.request()?, &shell)?;
+        let status = match ran {
+            Ran::DryRun(listing) => {
+                print(&listing)?;
+                0
+            }
+            Ran::Started { unit } => {
+                match json {
+                    true => print(&format!("{}\n", serde_json::json!({ "unit": unit })))?,
+                    false => shell.status(format!("Running as unit: {unit}")),
+                }
+                0
+            }
+            Ran::Finished { unit, outcome } => {
+                if json {
+                    print(&format!("{}\n", outcome.json(&unit)))?;
+                }
+                for line in outcome.lines(&unit) {
+                    shell.status(line);
+                }
+                outcome.exit_status()
+            }
+            Ran::LaunchFailed(err) => {
+                shell.error(&err);
+                err.exit_code()
+            }
+        };
         Ok(u8::try_from(status).unwrap_or(1))
     }
 
@@ -88,7 +118,6 @@ impl Run {
             },
         };
         let request = Request {
-            quiet: self.quiet,
             overrides: self.properties,
             ..request
         };
@@ -107,7 +136,6 @@ impl Run {
             wait: self.wait,
             pipe: self.pipe,
             no_block: self.no_block,
-            json: self.json,
             dry_run: self.dry_run,
         })
     }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::launch::host::Host;
+use crate::cgroupfs::{Mount, delegation};
 use crate::target::Manager;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -66,17 +66,6 @@ impl Check {
     }
 }
 
-/// The controllers rootless users need for every OCI resource block.
-pub const ALL_CONTROLLERS: [&str; 5] = ["cpu", "cpuset", "io", "memory", "pids"];
-
-/// The fix for missing delegation, as users apply it (runc:docs/cgroup-v2.md).
-pub fn delegation_fix() -> String {
-    "sudo mkdir -p /etc/systemd/system/user@.service.d && printf '[Service]\\nDelegate=cpu cpuset \
-     io memory pids\\n' | sudo tee /etc/systemd/system/user@.service.d/delegate.conf && sudo \
-     systemctl daemon-reload, then log out and in again (or: sudo systemctl restart user@UID.service)"
-        .to_owned()
-}
-
 /// Where the host's files are.
 pub struct Root(pub PathBuf);
 
@@ -121,15 +110,15 @@ pub fn cgroup_v2(root: &Root) -> (Check, Option<Hierarchy>) {
         );
         return (check, None);
     };
-    match Host::from_proc(&mountinfo, &cgroup, 0) {
-        Ok(host) => {
+    match Mount::from_proc(&mountinfo, &cgroup) {
+        Ok(mount) => {
             let check = Check::ok(
                 NAME,
-                format!("unified hierarchy at {}", host.mount.display()),
+                format!("unified hierarchy at {}", mount.point.display()),
             );
             (
                 check,
-                Some(Hierarchy(root.path(&host.mount.to_string_lossy()))),
+                Some(Hierarchy(root.path(&mount.point.to_string_lossy()))),
             )
         }
         Err(err) => {
@@ -184,11 +173,7 @@ pub fn delegation(cgroups: &Hierarchy, manager: Manager, uid: u32, needed: &[Str
         );
     };
     let available: Vec<&str> = available.split_whitespace().collect();
-    let missing: Vec<&str> = needed
-        .iter()
-        .map(String::as_str)
-        .filter(|c| !available.contains(c))
-        .collect();
+    let missing = delegation::missing(&available, needed);
     let holder = match manager {
         Manager::User => format!("user@{uid}.service"),
         Manager::System => "the root cgroup".to_owned(),
@@ -209,11 +194,11 @@ pub fn delegation(cgroups: &Hierarchy, manager: Manager, uid: u32, needed: &[Str
         available.join(" ")
     );
     match manager {
-        Manager::User => {
-            let fix = crate::launch::cgroup::manual_delegation_fix(&missing, &holder)
-                .unwrap_or_else(delegation_fix);
-            Check::fail(NAME, detail, fix)
-        }
+        Manager::User => Check::fail(
+            NAME,
+            detail,
+            delegation::manager_fix(&holder, &available, &missing),
+        ),
         Manager::System => Check::fail(
             NAME,
             detail,
@@ -370,12 +355,7 @@ pub fn swap_accounting(cgroups: &Hierarchy, manager: Manager, uid: u32, needed: 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn write(root: &Path, path: &str, text: &str) {
-        let path = root.join(path.trim_start_matches('/'));
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, text).unwrap();
-    }
+    use crate::cgroupfs::fake::FakeTree;
 
     const UNIFIED: &str = "30 1 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n";
     const HYBRID: &str = "30 1 0:26 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n\
@@ -388,18 +368,17 @@ mod tests {
 
     #[test]
     fn cgroup_v2_unified_and_hybrid() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
+        let fake = FakeTree::default();
+        fake.write(
             "/proc/self/cgroup",
             "0::/user.slice/user-1000.slice/session-1.scope\n",
         );
-        write(dir.path(), "/proc/self/mountinfo", UNIFIED);
-        let root = Root(dir.path().to_owned());
+        fake.write("/proc/self/mountinfo", UNIFIED);
+        let root = Root(fake.root().to_owned());
         let (check, cgroups) = cgroup_v2(&root);
         assert_eq!(check.status, Status::Ok);
-        assert_eq!(cgroups.unwrap().0, dir.path().join("sys/fs/cgroup"));
-        write(dir.path(), "/proc/self/mountinfo", HYBRID);
+        assert_eq!(cgroups.unwrap().0, fake.path("sys/fs/cgroup"));
+        fake.write("/proc/self/mountinfo", HYBRID);
         let (check, cgroups) = cgroup_v2(&root);
         assert!(cgroups.is_none(), "the other cgroup checks are skipped");
         assert_eq!(check.status, Status::Fail);
@@ -413,14 +392,16 @@ mod tests {
 
     #[test]
     fn delegation_names_what_is_missing_and_the_drop_in() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
+        let fake = FakeTree::default();
+        fake.write(
             &format!("{USER_CGROUP}/cgroup.controllers"),
             "cpu memory pids\n",
         );
-        let root = hierarchy(dir.path());
-        let all: Vec<String> = ALL_CONTROLLERS.iter().map(|c| c.to_string()).collect();
+        let root = hierarchy(fake.root());
+        let all: Vec<String> = delegation::SYSTEMD_DELEGATES
+            .iter()
+            .map(|c| c.to_string())
+            .collect();
         let check = delegation(&root, Manager::User, 1000, &all);
         assert_eq!(check.status, Status::Fail);
         assert!(
@@ -457,17 +438,16 @@ mod tests {
 
     #[test]
     fn lingering_by_user_name() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
+        let fake = FakeTree::default();
+        fake.write(
             "/etc/passwd",
             "root:x:0:0::/root:/bin/sh\ndev:x:1000:1000::/home/dev:/bin/sh\n",
         );
-        let root = Root(dir.path().to_owned());
+        let root = Root(fake.root().to_owned());
         let check = lingering(&root, 1000);
         assert_eq!(check.status, Status::Warning);
         assert_eq!(check.fix.as_deref(), Some("loginctl enable-linger dev"));
-        write(dir.path(), "/var/lib/systemd/linger/dev", "");
+        fake.write("/var/lib/systemd/linger/dev", "");
         assert_eq!(lingering(&root, 1000).status, Status::Ok);
     }
 
@@ -479,25 +459,13 @@ mod tests {
 
     #[test]
     fn realtime_threads_outside_the_root_cgroup() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
-            "/proc/42/cgroup",
-            "0::/system.slice/rtkit-daemon.service\n",
-        );
-        write(
-            dir.path(),
-            "/proc/42/task/42/stat",
-            &stat("rtkit daemon", 0),
-        );
-        write(
-            dir.path(),
-            "/proc/42/task/43/stat",
-            &stat("rtkit) canary", 2),
-        );
-        write(dir.path(), "/proc/7/cgroup", "0::/\n");
-        write(dir.path(), "/proc/7/task/7/stat", &stat("in-root", 1));
-        let root = Root(dir.path().to_owned());
+        let fake = FakeTree::default();
+        fake.write("/proc/42/cgroup", "0::/system.slice/rtkit-daemon.service\n");
+        fake.write("/proc/42/task/42/stat", &stat("rtkit daemon", 0));
+        fake.write("/proc/42/task/43/stat", &stat("rtkit) canary", 2));
+        fake.write("/proc/7/cgroup", "0::/\n");
+        fake.write("/proc/7/task/7/stat", &stat("in-root", 1));
+        let root = Root(fake.root().to_owned());
         assert_eq!(
             realtime_threads(&root),
             vec![RealtimeThread {
@@ -508,30 +476,18 @@ mod tests {
         );
         assert_eq!(realtime(&root, true).status, Status::Warning);
         assert_eq!(realtime(&root, false).status, Status::Ok);
-        write(dir.path(), "/proc/sys/kernel/osrelease", "6.1.0\n");
-        write(
-            dir.path(),
-            "/boot/config-6.1.0",
-            "CONFIG_RT_GROUP_SCHED=y\n",
-        );
+        fake.write("/proc/sys/kernel/osrelease", "6.1.0\n");
+        fake.write("/boot/config-6.1.0", "CONFIG_RT_GROUP_SCHED=y\n");
         assert_eq!(realtime(&root, true).status, Status::Fail);
-        write(
-            dir.path(),
-            "/boot/config-6.1.0",
-            "# CONFIG_RT_GROUP_SCHED is not set\n",
-        );
+        fake.write("/boot/config-6.1.0", "# CONFIG_RT_GROUP_SCHED is not set\n");
         assert_eq!(realtime(&root, true).status, Status::Ok);
     }
 
     #[test]
     fn swap_accounting_matters_when_the_bundle_limits_swap() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
-            &format!("{USER_CGROUP}/cgroup.controllers"),
-            "memory\n",
-        );
-        let root = hierarchy(dir.path());
+        let fake = FakeTree::default();
+        fake.write(&format!("{USER_CGROUP}/cgroup.controllers"), "memory\n");
+        let root = hierarchy(fake.root());
         assert_eq!(
             swap_accounting(&root, Manager::User, 1000, false).status,
             Status::Warning
@@ -540,11 +496,7 @@ mod tests {
             swap_accounting(&root, Manager::User, 1000, true).status,
             Status::Fail
         );
-        write(
-            dir.path(),
-            &format!("{USER_CGROUP}/memory.swap.max"),
-            "max\n",
-        );
+        fake.write(&format!("{USER_CGROUP}/memory.swap.max"), "max\n");
         assert_eq!(
             swap_accounting(&root, Manager::User, 1000, true).status,
             Status::Ok
@@ -555,18 +507,16 @@ mod tests {
     /// is not blamed when the manager's cgroup has no memory controller to account it with.
     #[test]
     fn cgroup_checks_read_the_hierarchy_where_it_is_mounted() {
-        let dir = tempfile::tempdir().unwrap();
-        write(
-            dir.path(),
+        let fake = FakeTree::default();
+        fake.write(
             "/proc/self/cgroup",
             "0::/user.slice/user-1000.slice/session-1.scope\n",
         );
-        write(
-            dir.path(),
+        fake.write(
             "/proc/self/mountinfo",
             "30 1 0:26 / /run/cgroup2 rw,nosuid - cgroup2 cgroup2 rw\n",
         );
-        let root = Root(dir.path().to_owned());
+        let root = Root(fake.root().to_owned());
         let (check, cgroups) = cgroup_v2(&root);
         assert_eq!(check.detail, "unified hierarchy at /run/cgroup2");
         let cgroups = cgroups.unwrap();
@@ -576,7 +526,7 @@ mod tests {
         let swap = swap_accounting(&cgroups, Manager::User, 1000, true);
         assert_eq!(swap.status, Status::Skipped, "{}", swap.detail);
         assert!(swap.detail.starts_with("cannot read "), "{}", swap.detail);
-        write(dir.path(), &format!("{user}/cgroup.controllers"), "pids\n");
+        fake.write(&format!("{user}/cgroup.controllers"), "pids\n");
         assert_eq!(
             delegation(&cgroups, Manager::User, 1000, &needed).status,
             Status::Ok
@@ -588,12 +538,8 @@ mod tests {
             "{}",
             swap.detail
         );
-        write(
-            dir.path(),
-            &format!("{user}/cgroup.controllers"),
-            "memory pids\n",
-        );
-        write(dir.path(), &format!("{user}/memory.swap.max"), "max\n");
+        fake.write(&format!("{user}/cgroup.controllers"), "memory pids\n");
+        fake.write(&format!("{user}/memory.swap.max"), "max\n");
         assert_eq!(
             swap_accounting(&cgroups, Manager::User, 1000, true).status,
             Status::Ok

@@ -14,15 +14,17 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
-use crate::compile::{self, Request};
+use crate::cgroupfs::delegation::SYSTEMD_DELEGATES;
+use crate::compile::{self, Context, Request};
 use crate::error::Error;
+use crate::live::{Live, Runs};
 use crate::plan::property::ALL;
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{RunOptions, Transient};
-use crate::run::bus::{Bus, Via};
 use crate::run::{self, Start};
-use crate::target::Manager;
+use crate::shell::Shell;
+use crate::systemd::{Bus, Via};
+use crate::target::{Manager, Target};
 use checks::{Check, Root, Status};
 
 pub struct DoctorRequest {
@@ -67,12 +69,19 @@ impl Report {
 pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     let root = Root(PathBuf::from("/"));
     let manager_kind = request.request.target.manager;
-    let uid = request.request.manager_uid;
-    let bundle = request.bundle.as_deref().map(Bundle::load).transpose()?;
+    let uid = rustix::process::getuid().as_raw();
+    // The trial holds a reference on its unit, which the manager keeps only for a client on
+    // the bus.
+    let (bundle, bus) = match &request.bundle {
+        Some(path) => {
+            let live = Live::open(path, &request.request, Via::Bus, Runs::Transient)?;
+            (Some((live.bundle, live.mode)), live.bus)
+        }
+        None => (None, Bus::open(manager_kind, Via::Bus)),
+    };
     let (cgroup_v2, cgroups) = checks::cgroup_v2(&root);
     let mut checks = vec![cgroup_v2];
 
-    let bus = Bus::open(manager_kind, Via::Bus);
     let systemd = match &bus {
         Ok(bus) => {
             checks.push(version_check(manager_kind, bus.version));
@@ -93,13 +102,26 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
 
     // In container mode the trial starts the container for real, in a scratch unit named now.
     let trial_unit = format!("ociunit-doctor-{}.service", run::random_suffix());
-    let plan = match &bundle {
-        Some(bundle) => {
-            let mut plan_request = request.request.clone();
-            plan_request.target.systemd = systemd;
-            plan_request.container.home = compile::ConfigHome::Transient;
-            plan_request.container.unit = Some(trial_unit.clone());
-            Some(compile::checked(bundle, &plan_request)?)
+    let plan = match bundle {
+        Some((bundle, mode)) => {
+            let plan_request = Request {
+                target: Target {
+                    systemd,
+                    ..request.request.target
+                },
+                ..request.request.clone()
+            };
+            let context = Context {
+                mode: Some(mode),
+                ..Context::transient(&trial_unit)
+            };
+            // Doctor reports in checks of its own, not in warnings.
+            Some(compile::checked(
+                &bundle,
+                &plan_request,
+                &context,
+                &Shell::nowhere(),
+            )?)
         }
         None => None,
     };
@@ -114,10 +136,7 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     let spec = plan.as_ref().map(|p| p.launch_spec(Spawner::Systemd).0);
     let needed: Vec<String> = match &spec {
         Some(spec) => spec.needed_controllers(),
-        None => checks::ALL_CONTROLLERS
-            .iter()
-            .map(|c| c.to_string())
-            .collect(),
+        None => SYSTEMD_DELEGATES.iter().map(|c| c.to_string()).collect(),
     };
     let no_cgroup_v2 = "needs the unified cgroup v2 hierarchy (see cgroup v2)";
     checks.push(match &cgroups {
@@ -226,10 +245,9 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
     };
     let writes = plan.launch_spec(Spawner::Systemd).0.writes.len();
     let result = (|| -> Result<(run::wait::Outcome, String), Error> {
-        let (reader, writer) =
-            rustix::pipe::pipe().map_err(|e| Error::Host(format!("cannot make a pipe: {e}")))?;
+        let (reader, writer) = rustix::pipe::pipe().map_err(|e| Error::sys("make a pipe", e))?;
         rustix::fs::fcntl_setfl(&reader, rustix::fs::OFlags::NONBLOCK)
-            .map_err(|e| Error::Host(format!("cannot make a pipe non-blocking: {e}")))?;
+            .map_err(|e| Error::sys("make a pipe non-blocking", e))?;
         let start = Start {
             unit: unit.clone(),
             transient: Transient::Service { launcher },
@@ -242,12 +260,11 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
             stdio: Some([rustix::stdio::stdin(), writer.as_fd(), writer.as_fd()]),
             no_block: false,
             strict: false,
-            quiet: true,
             failed_start_is_a_result: true,
         };
-        run::start(bus, plan, &start)?;
+        run::start(bus, plan, &start, &Shell::nowhere())?;
         drop(writer);
-        let outcome = run::wait::until_done(bus, &unit)?;
+        let outcome = run::wait::until_done(bus, &unit, &Shell::nowhere())?;
         let mut said = String::new();
         let _ = std::fs::File::from(reader).read_to_string(&mut said);
         Ok((outcome, said))
@@ -262,7 +279,7 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
             Check::ok(
                 NAME,
                 format!(
-                    "the launcher's {writes} cgroup writes succeeded{}{what} in a scratch unit                      (now removed)",
+                    "the launcher's {writes} cgroup writes succeeded{}{what} in a scratch unit (now removed)",
                     if what.is_empty() { "" } else { " and " }
                 ),
             )

@@ -9,7 +9,8 @@
 
 use std::fmt;
 
-use crate::interface_file::{InterfaceFile, UnsafeName};
+use crate::cgroupfs::file::{CgroupWrite, InterfaceFile, UnsafeName, is_leaf_name};
+use crate::plan::rlimit::Resource;
 
 /// The launcher's command line, as `--help` prints it.
 pub const USAGE: &str = "\
@@ -56,41 +57,10 @@ pub const EXIT_NOT_EXECUTABLE: i32 = 126;
 /// Exit status when the payload does not exist.
 pub const EXIT_NOT_FOUND: i32 = 127;
 
-/// The leaf cgroup the compiler asks for by default.
-pub const DEFAULT_LEAF: &str = "payload";
-
-/// One interface-file write in the leaf cgroup.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
-pub struct CgroupWrite {
-    pub file: InterfaceFile,
-    pub value: String,
-}
-
-/// The resources `--rlimit` knows, by their `RLIMIT_` suffix.
-pub const RLIMIT_NAMES: [&str; 16] = [
-    "CPU",
-    "FSIZE",
-    "DATA",
-    "STACK",
-    "CORE",
-    "RSS",
-    "NPROC",
-    "NOFILE",
-    "MEMLOCK",
-    "AS",
-    "LOCKS",
-    "SIGPENDING",
-    "MSGQUEUE",
-    "NICE",
-    "RTPRIO",
-    "RTTIME",
-];
-
 /// A resource limit; `None` is RLIM_INFINITY.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Rlimit {
-    /// One of [`RLIMIT_NAMES`].
-    pub name: String,
+    pub resource: Resource,
     pub soft: Option<u64>,
     pub hard: Option<u64>,
 }
@@ -133,8 +103,7 @@ fn usage(message: impl Into<String>) -> UsageError {
 
 /// Checks a leaf name: one path component that cannot be mistaken for an interface file.
 pub fn check_leaf_name(name: &str) -> Result<(), UsageError> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
-    if name.is_empty() || !name.chars().all(allowed) {
+    if !is_leaf_name(name) {
         return Err(usage(format!(
             "--leaf {name:?}: a leaf name is one path component of letters, digits, '-' and '_'"
         )));
@@ -163,45 +132,28 @@ fn parse_limit(text: &str) -> Option<Option<u64>> {
     }
 }
 
-impl CgroupWrite {
-    pub fn new(file: InterfaceFile, value: impl Into<String>) -> CgroupWrite {
-        CgroupWrite {
-            file,
-            value: value.into(),
-        }
-    }
-
-    fn parse(arg: &str) -> Result<CgroupWrite, UsageError> {
-        let (name, value) = arg
-            .split_once('=')
-            .ok_or_else(|| usage(format!("--write {arg:?}: expected FILE=VALUE")))?;
-        let file = InterfaceFile::parse(name).map_err(|why: UnsafeName| {
-            usage(format!(
-                "--write {name:?}: refused to write this file: {why}"
-            ))
-        })?;
-        Ok(CgroupWrite::new(file, value))
-    }
-}
-
-impl fmt::Display for CgroupWrite {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}={}", self.file, self.value)
-    }
+/// `--write FILE=VALUE`'s value.
+fn parse_write(arg: &str) -> Result<CgroupWrite, UsageError> {
+    let (name, value) = arg
+        .split_once('=')
+        .ok_or_else(|| usage(format!("--write {arg:?}: expected FILE=VALUE")))?;
+    let file = InterfaceFile::parse(name).map_err(|why: UnsafeName| {
+        usage(format!(
+            "--write {name:?}: refused to write this file: {why}"
+        ))
+    })?;
+    Ok(CgroupWrite::new(file, value))
 }
 
 impl Rlimit {
     fn parse(arg: &str) -> Result<Rlimit, UsageError> {
         let bad = || usage(format!("--rlimit {arg:?}: expected NAME=SOFT:HARD"));
         let (name, limits) = arg.split_once('=').ok_or_else(bad)?;
-        if !RLIMIT_NAMES.contains(&name) {
-            return Err(usage(format!(
-                "--rlimit {arg:?}: unknown resource {name:?}"
-            )));
-        }
+        let resource = Resource::from_name(name)
+            .ok_or_else(|| usage(format!("--rlimit {arg:?}: unknown resource {name:?}")))?;
         let (soft, hard) = limits.split_once(':').ok_or_else(bad)?;
         Ok(Rlimit {
-            name: name.to_owned(),
+            resource,
             soft: parse_limit(soft).ok_or_else(bad)?,
             hard: parse_limit(hard).ok_or_else(bad)?,
         })
@@ -213,7 +165,7 @@ impl fmt::Display for Rlimit {
         write!(
             f,
             "{}={}:{}",
-            self.name,
+            self.resource.name(),
             format_limit(self.soft),
             format_limit(self.hard)
         )
@@ -339,7 +291,7 @@ impl LaunchSpec {
                         spec.controllers.push(controller.to_owned());
                     }
                 }
-                "--write" => spec.writes.push(CgroupWrite::parse(&value()?)?),
+                "--write" => spec.writes.push(parse_write(&value()?)?),
                 "--env" => {
                     let var = value()?;
                     if !var.contains('=') {
@@ -363,10 +315,11 @@ impl LaunchSpec {
                 }
                 "--rlimit" => {
                     let rlimit = Rlimit::parse(&value()?)?;
-                    if spec.rlimits.iter().any(|r| r.name == rlimit.name) {
+                    if spec.rlimits.iter().any(|r| r.resource == rlimit.resource) {
                         return Err(usage(format!(
                             "--rlimit {}: given twice for RLIMIT_{}",
-                            rlimit, rlimit.name
+                            rlimit,
+                            rlimit.resource.name()
                         )));
                     }
                     spec.rlimits.push(rlimit);
@@ -456,7 +409,7 @@ mod tests {
             cwd: Some("/srv/my dir".into()),
             umask: Some(0o022),
             rlimits: vec![Rlimit {
-                name: "NOFILE".into(),
+                resource: Resource::Nofile,
                 soft: Some(1024),
                 hard: None,
             }],

@@ -1,4 +1,4 @@
-//! The launcher's man page. `ociunit-launch` parses its arguments by hand ([`grammar`]), so
+//! The launcher's man page. `ociunit-launch` parses its arguments by hand ([`super::grammar`]), so
 //! there is no clap definition to render: this builds one from [`USAGE`], the text `--help`
 //! prints, so that the man page and `--help` cannot disagree.
 

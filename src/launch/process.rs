@@ -8,11 +8,12 @@ use std::os::unix::ffi::OsStringExt;
 
 use rustix::fs::Mode;
 use rustix::io::Errno;
-use rustix::process::{Resource, Signal};
+use rustix::process::Signal;
 use rustix::thread::CapabilitySet;
 
 use super::error::{LaunchError, is_not_found};
 use super::grammar::{LaunchSpec, Rlimit};
+use crate::plan::rlimit::Resource;
 
 /// The PATH to search when the payload's environment has none: the one systemd gives services.
 const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -30,8 +31,10 @@ const SIG_DFL: usize = 0;
 
 /// Applies the process settings of `spec` and executes its command; returns only on failure.
 ///
-/// The rlimits come last: they bind the launcher too, and a low RLIMIT_NOFILE or RLIMIT_AS must
-/// not make its own last steps fail.
+/// The rlimits come late: they bind the launcher too, and a low RLIMIT_NOFILE or RLIMIT_AS must
+/// not make its own last steps fail. But not last: raising a hard limit needs CAP_SYS_RESOURCE,
+/// so they are set while the launcher still has the capabilities it was started with, before the
+/// capability bounding set and no_new_privs change anything about them.
 pub fn exec(spec: &LaunchSpec) -> Result<Infallible, LaunchError> {
     if let Some(adj) = spec.oom_score_adj {
         set_oom_score_adj(adj)?;
@@ -98,34 +101,11 @@ fn limit_capabilities(keep: u64) -> Result<(), LaunchError> {
 }
 
 fn set_rlimit(rlimit: &Rlimit) -> Result<(), LaunchError> {
-    let resource = match rlimit.name.as_str() {
-        "CPU" => Resource::Cpu,
-        "FSIZE" => Resource::Fsize,
-        "DATA" => Resource::Data,
-        "STACK" => Resource::Stack,
-        "CORE" => Resource::Core,
-        "RSS" => Resource::Rss,
-        "NPROC" => Resource::Nproc,
-        "NOFILE" => Resource::Nofile,
-        "MEMLOCK" => Resource::Memlock,
-        "AS" => Resource::As,
-        "LOCKS" => Resource::Locks,
-        "SIGPENDING" => Resource::Sigpending,
-        "MSGQUEUE" => Resource::Msgqueue,
-        "NICE" => Resource::Nice,
-        "RTPRIO" => Resource::Rtprio,
-        "RTTIME" => Resource::Rttime,
-        other => {
-            return Err(LaunchError::Usage(format!(
-                "--rlimit: unknown resource {other:?}"
-            )));
-        }
-    };
     let limit = rustix::process::Rlimit {
         current: rlimit.soft,
         maximum: rlimit.hard,
     };
-    rustix::process::setrlimit(resource, limit).map_err(|errno| LaunchError::Sys {
+    rustix::process::setrlimit(rlimit.resource.rustix(), limit).map_err(|errno| LaunchError::Sys {
         what: format!("cannot set RLIMIT_{rlimit} (--rlimit)"),
         errno,
         fix: match errno {
@@ -149,7 +129,9 @@ fn nr_open() -> Option<u64> {
 /// refused even to root, so a missing capability is the cause only below it.
 fn permission_fix(rlimit: &Rlimit, nr_open: Option<u64>) -> String {
     match nr_open {
-        Some(max) if rlimit.name == "NOFILE" && rlimit.hard.is_none_or(|hard| hard > max) => {
+        Some(max)
+            if rlimit.resource == Resource::Nofile && rlimit.hard.is_none_or(|hard| hard > max) =>
+        {
             format!(
                 "the hard limit is above fs.nr_open ({max}), which the kernel refuses even to \
                  root: lower it, or raise fs.nr_open (sysctl -w fs.nr_open=N)"
@@ -346,7 +328,7 @@ mod tests {
     #[test]
     fn an_eperm_on_nofile_tells_fs_nr_open_from_a_missing_capability() {
         let nofile = |hard| Rlimit {
-            name: "NOFILE".into(),
+            resource: Resource::Nofile,
             soft: Some(1024),
             hard,
         };
@@ -357,7 +339,7 @@ mod tests {
         let below = permission_fix(&nofile(Some(1_048_576)), Some(1_048_576));
         assert!(below.contains("CAP_SYS_RESOURCE"), "{below}");
         let nproc = Rlimit {
-            name: "NPROC".into(),
+            resource: Resource::Nproc,
             ..nofile(None)
         };
         assert!(permission_fix(&nproc, Some(1)).contains("CAP_SYS_RESOURCE"));

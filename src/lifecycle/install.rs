@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::bundle::Bundle;
-use crate::compile::{self, Request};
+use crate::compile::{self, Context, Request};
 use crate::error::Error;
-use crate::manager;
 use crate::output::{self, Replaced};
 use crate::plan::Plan;
 use crate::render::unit;
+use crate::shell::Shell;
+use crate::systemd::{Bus, CallFailed, Via};
+
+pub use crate::systemd::LinkChange;
 
 #[derive(Clone, Debug)]
 pub struct InstallRequest {
@@ -40,8 +43,12 @@ pub struct Report {
     pub calls: Vec<String>,
     /// The links `EnableUnitFiles` made.
     pub enabled: Vec<LinkChange>,
-    /// The start job's result (`done`) after `--now`; `None` without `--now` or with `dry_run`.
+    /// The start job's result (`done`) after `--now`; `None` without `--now`, with `dry_run`,
+    /// and when the unit already ran this unit file (nothing to start).
     pub started: Option<String>,
+    /// `--now` found the unit running and its file unchanged: nothing was started.
+    #[serde(skip)]
+    pub already_running: bool,
     pub warnings: Vec<String>,
 }
 
@@ -53,22 +60,6 @@ pub struct Written {
     pub unchanged: bool,
     /// Where the replaced file was kept (one ociunit did not generate, or edited since).
     pub backup: Option<PathBuf>,
-}
-
-/// One change of `EnableUnitFiles` or `DisableUnitFiles`.
-#[derive(Clone, Debug, Serialize)]
-pub struct LinkChange {
-    /// `symlink` or `unlink`.
-    pub kind: String,
-    pub link: String,
-    /// The unit the link points to (empty for `unlink`).
-    pub target: String,
-}
-
-impl From<manager::UnitFileChange> for LinkChange {
-    fn from((kind, link, target): manager::UnitFileChange) -> LinkChange {
-        LinkChange { kind, link, target }
-    }
 }
 
 impl Report {
@@ -102,8 +93,17 @@ impl Report {
                 change.kind, change.link, change.target
             ));
         }
-        if self.started.is_some() {
-            text.push_str(&format!("started {}\n", self.unit));
+        let job = self.calls.last().map(String::as_str).unwrap_or_default();
+        match (&self.started, job) {
+            (Some(_), job) if job.starts_with("RestartUnit(") => {
+                text.push_str(&format!("restarted {}\n", self.unit));
+            }
+            (Some(_), _) => text.push_str(&format!("started {}\n", self.unit)),
+            (None, _) if self.already_running => text.push_str(&format!(
+                "{} is running and its unit file did not change: not restarted\n",
+                self.unit
+            )),
+            (None, _) => {}
         }
         text
     }
@@ -128,6 +128,7 @@ pub(super) fn write<'a>(
     text: &str,
     previous: Option<&'a [u8]>,
     force: bool,
+    shell: &Shell,
 ) -> Result<Pending<'a>, Error> {
     let previous_config = match &plan.container {
         Some(container) => {
@@ -140,7 +141,7 @@ pub(super) fn write<'a>(
     };
     let backup = match output::write_unit(lock, path, text, force)? {
         Replaced::BackedUp(backup) => {
-            eprintln!("ociunit: kept the previous unit as {}", backup.display());
+            shell.note(format!("kept the previous unit as {}", backup.display()));
             Some(backup)
         }
         Replaced::Nothing | Replaced::Generated => None,
@@ -158,7 +159,7 @@ impl Pending<'_> {
     /// failure leaves the old state. Returns where a replaced unit was kept.
     pub(super) fn reload(
         self,
-        reload: impl FnOnce() -> zbus::Result<()>,
+        reload: impl FnOnce() -> Result<(), CallFailed>,
     ) -> Result<Option<PathBuf>, Error> {
         let Err(err) = reload() else {
             return Ok(self.backup);
@@ -166,7 +167,7 @@ impl Pending<'_> {
         let path = self.path;
         let undone = match self.previous {
             Some(old) => output::write_atomically(path, old),
-            None => std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, &e)),
+            None => std::fs::remove_file(path).map_err(|e| Error::io("cannot remove", path, e)),
         }
         .and_then(|()| match &self.previous_config {
             Some((config, bytes)) => output::write_atomically(config, bytes),
@@ -176,16 +177,20 @@ impl Pending<'_> {
             Ok(()) => "the previous state is restored".to_owned(),
             Err(undo) => format!("undoing the write failed too ({undo})"),
         };
-        Err(manager::call_error(
-            &format!("{}: reloading the manager failed ({state})", path.display()),
-            &err,
-        ))
+        Err(err.during(format!(
+            "{}: reloading the manager failed ({state})",
+            path.display()
+        )))
     }
 }
 
-pub fn install(install: &InstallRequest) -> Result<Report, Error> {
-    let (plan, warnings) =
-        compile::with_warnings(&Bundle::load(&install.bundle)?, &install.request)?;
+pub fn install(install: &InstallRequest, shell: &Shell) -> Result<Report, Error> {
+    let request = &install.request;
+    let (plan, warnings) = compile::with_warnings(
+        &Bundle::load(&install.bundle)?,
+        request,
+        &Context::installed(request),
+    )?;
     let text = unit::render(&plan, &install.launcher)?;
     let manager_kind = install.request.target.manager;
     let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;
@@ -194,7 +199,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
     let lock = match install.dry_run {
         true => None,
         false => {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, &e))?;
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
             Some(output::lock_dir(&dir)?)
         }
     };
@@ -225,6 +230,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         calls: vec!["Reload()".to_owned()],
         enabled: Vec::new(),
         started: None,
+        already_running: false,
         warnings,
     };
     if install.enable {
@@ -248,8 +254,7 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         return Ok(report);
     };
 
-    let connection = manager::connect(manager_kind)?;
-    let proxy = manager::proxy(&connection)?;
+    let mut bus = Bus::open(manager_kind, Via::Private)?;
     let backup = write(
         &lock,
         &plan,
@@ -257,8 +262,9 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         &text,
         previous.as_deref(),
         install.force,
+        shell,
     )?
-    .reload(|| proxy.reload())?;
+    .reload(|| bus.reload())?;
     report.files.push(Written {
         path,
         bytes: text.len(),
@@ -266,44 +272,33 @@ pub fn install(install: &InstallRequest) -> Result<Report, Error> {
         backup,
     });
     if install.enable {
-        let (_, changes) = proxy
-            .enable_unit_files(&[plan.unit.as_str()], false, false)
-            .map_err(|e| {
-                manager::call_error(
-                    &format!(
-                        "{} is installed and loaded, but enabling it failed",
-                        plan.unit
-                    ),
-                    &e,
-                )
-            })?;
-        report.enabled = changes.into_iter().map(LinkChange::from).collect();
+        report.enabled = bus.enable_unit_files(&[plan.unit.as_str()]).map_err(|e| {
+            e.during(format!(
+                "{} is installed and loaded, but enabling it failed",
+                plan.unit
+            ))
+        })?;
     }
-    if install.now {
-        let mut jobs = manager::jobs(&connection)?;
+    // A unit that runs and whose file did not change has nothing to start: StartUnit would be
+    // a job that does nothing, and "started" a claim that something did.
+    let running = |bus: &mut Bus| bus.unit(&plan.unit).is_ok_and(|state| state.active());
+    if install.now && unchanged && running(&mut bus) {
+        report.calls.pop();
+        report.already_running = true;
+    } else if install.now {
         let started = if unchanged {
-            proxy.start_unit(&plan.unit, "replace")
+            bus.start_unit(&plan.unit)
         } else {
-            proxy.restart_unit(&plan.unit, "replace")
+            bus.restart_unit(&plan.unit)
         };
         let job = started.map_err(|e| {
-            manager::call_error(
-                &format!("{} is installed, but starting it failed", plan.unit),
-                &e,
-            )
+            e.during(format!(
+                "{} is installed, but starting it failed",
+                plan.unit
+            ))
         })?;
-        match manager::job_result(&mut jobs, &job).as_deref() {
-            Some("done") => report.started = Some("done".to_owned()),
-            result => {
-                return Err(Error::Host(format!(
-                    "{} is installed, but its start job ended with {:?}; see {} status {}",
-                    plan.unit,
-                    result.unwrap_or("no result"),
-                    super::systemctl(manager_kind),
-                    plan.unit
-                )));
-            }
-        }
+        bus.wait(&job, &plan.unit)?;
+        report.started = Some("done".to_owned());
     }
     Ok(report)
 }

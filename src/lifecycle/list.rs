@@ -7,9 +7,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::bundle::hex;
-use crate::manager;
+use crate::error::Error;
 use crate::regular_file::{self, Links};
 use crate::render::escape;
+use crate::systemd::{Bus, Via};
 use crate::target::Manager;
 use crate::unit_file::{self, Ownership};
 
@@ -30,8 +31,21 @@ pub struct Listed {
     pub sub_state: Option<String>,
 }
 
+/// The units ociunit made for `manager`, by name: those installed in the unit directory
+/// (`explicit`, else the manager's), and with the manager's own directory also those the
+/// generator made at the last daemon-reload.
+pub fn units(manager: Manager, explicit: Option<&Path>) -> Result<Vec<Listed>, Error> {
+    let mut listed = scan(&super::unit_dir(manager, explicit)?);
+    if explicit.is_none() {
+        let uid = rustix::process::getuid().as_raw();
+        listed.extend(scan(&crate::generator::default_output_dir(manager, uid)));
+        listed.sort_by(|a, b| a.unit.cmp(&b.unit));
+    }
+    Ok(listed)
+}
+
 /// The generated units in `dir`, by name.
-pub fn scan(dir: &Path) -> Vec<Listed> {
+fn scan(dir: &Path) -> Vec<Listed> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
@@ -76,24 +90,24 @@ fn file_state(path: &Path, sha256: &str) -> &'static str {
     }
 }
 
-/// Adds systemd's view where the manager answers; leaves it empty otherwise.
+/// Adds systemd's view where the manager answers, every unit in one call; leaves it empty
+/// otherwise.
 pub fn add_states(listed: &mut [Listed], manager_kind: Manager) {
-    let Ok(connection) = manager::connect(manager_kind) else {
+    if listed.is_empty() {
+        return;
+    }
+    let Ok(mut bus) = Bus::open(manager_kind, Via::Private) else {
         return;
     };
-    let Ok(proxy) = manager::proxy(&connection) else {
+    let names: Vec<&str> = listed.iter().map(|entry| entry.unit.as_str()).collect();
+    let Ok(states) = bus.list_units_by_names(&names) else {
         return;
     };
     for entry in listed {
-        let Ok(path) = proxy.load_unit(&entry.unit) else {
-            continue;
-        };
-        let Ok(unit) = manager::Snapshot::read(&connection, &path, manager::UNIT) else {
-            continue;
-        };
-        let read = |name| unit.get::<String>(name);
-        entry.active_state = read("ActiveState");
-        entry.sub_state = read("SubState");
+        if let Some(state) = states.iter().find(|state| state.name == entry.unit) {
+            entry.active_state = Some(state.active_state.clone());
+            entry.sub_state = Some(state.sub_state.clone());
+        }
     }
 }
 

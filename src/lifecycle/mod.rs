@@ -28,16 +28,22 @@ pub fn unit_dir(manager: Manager, explicit: Option<&Path>) -> Result<PathBuf, Er
 
 /// The user's configuration directory, `$XDG_CONFIG_HOME` or `~/.config`; `option` is what to
 /// give instead when neither is set.
-pub fn config_home(option: &str) -> Result<PathBuf, Error> {
-    std::env::var_os("XDG_CONFIG_HOME")
+pub fn config_home(option: &'static str) -> Result<PathBuf, Error> {
+    xdg_dir("XDG_CONFIG_HOME", ".config", option)
+}
+
+/// An XDG base directory: `$variable` if it is absolute, else `under_home` in `$HOME`; `option`
+/// is what to give instead when neither is set.
+pub fn xdg_dir(
+    variable: &'static str,
+    under_home: &str,
+    option: &'static str,
+) -> Result<PathBuf, Error> {
+    std::env::var_os(variable)
         .map(PathBuf::from)
         .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".config")))
-        .ok_or_else(|| {
-            Error::Host(format!(
-                "neither $XDG_CONFIG_HOME nor $HOME is set; give {option}"
-            ))
-        })
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(under_home)))
+        .ok_or(Error::Environment { variable, option })
 }
 
 /// The systemctl spelling of the manager, for messages.

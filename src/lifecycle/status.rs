@@ -2,15 +2,17 @@
 //! limits the payload's own cgroup holds, and current usage.
 
 use std::fmt::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::cgroupfs::Mount;
+use crate::cgroupfs::tree::Tree;
 use crate::error::Error;
-use crate::launch::grammar::DEFAULT_LEAF;
-use crate::manager::{self, Snapshot};
+use crate::plan::DEFAULT_LEAF;
 use crate::plan::property::{ALL, DbusValue, Kind, PropertySpec};
 use crate::plan::value::{CpuMax, CpuSet, Limit};
+use crate::systemd::{Bus, Properties, Via};
 use crate::target::Manager;
 
 /// Usage counters, by D-Bus name; all are `t`, `u64::MAX` when not available.
@@ -36,11 +38,14 @@ pub const FORMAT: &str = "ociunit-status/1";
 pub struct Report {
     pub format: &'static str,
     pub unit: String,
+    #[serde(skip)]
+    pub manager: Manager,
     pub load_state: String,
     pub active_state: String,
     pub sub_state: String,
     pub fragment_path: String,
-    /// How the main process of the last run ended; `None` while it runs or before it ran.
+    /// How the main process of the last run ended; `None` while it runs, before it ran, and
+    /// once the manager unloaded the unit after it ended.
     pub last_run: Option<LastRun>,
     pub main_pid: u32,
     pub control_group: String,
@@ -93,23 +98,22 @@ pub struct Usage {
 }
 
 pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
-    let connection = manager::connect(manager_kind)?;
-    let proxy = manager::proxy(&connection)?;
-    let path = proxy
-        .load_unit(unit)
-        .map_err(|e| manager::call_error(&format!("loading {unit}"), &e))?;
-    let interfaces = Snapshot::read(&connection, &path, manager::UNIT)
-        .and_then(|u| Ok((u, Snapshot::read(&connection, &path, manager::SERVICE)?)));
-    let (unit_iface, service) =
-        interfaces.map_err(|e| manager::call_error(&format!("reading {unit}"), &e))?;
-    let text_of = |snapshot: &Snapshot, name: &str| {
-        snapshot.get::<String>(name).unwrap_or_else(|| "?".into())
-    };
-    let control_group = text_of(&service, "ControlGroup");
+    let mut bus = Bus::open(manager_kind, Via::Private)?;
+    let state = bus
+        .unit(unit)
+        .map_err(|e| e.during(format!("reading {unit}")))?;
+    if state.not_found() {
+        return Err(Error::NotFound {
+            unit: unit.to_owned(),
+            manager: manager_kind,
+        });
+    }
+    let service = &state.service;
+    let control_group = service.text("ControlGroup");
     // How the last run ended (a signal, `oom-kill`), once its main process has.
     let code = service.get::<i32>("ExecMainCode").unwrap_or(0);
     let last_run = (code != 0).then(|| LastRun {
-        result: text_of(&service, "Result"),
+        result: service.text("Result"),
         termination: crate::run::wait::termination(
             code,
             service.get::<i32>("ExecMainStatus").unwrap_or(0),
@@ -117,7 +121,7 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
     });
     let limits = limits()
         .filter_map(|spec| {
-            let value = read_live(&service, spec)?;
+            let value = read_live(service, spec)?;
             let text = systemctl_spelling(spec, &value);
             (!text.is_empty()).then(|| Value {
                 name: spec.dbus[0].0,
@@ -136,13 +140,14 @@ pub fn status(manager_kind: Manager, unit: &str) -> Result<Report, Error> {
     Ok(Report {
         format: FORMAT,
         unit: unit.to_owned(),
-        load_state: text_of(&unit_iface, "LoadState"),
-        active_state: text_of(&unit_iface, "ActiveState"),
-        sub_state: text_of(&unit_iface, "SubState"),
-        fragment_path: text_of(&unit_iface, "FragmentPath"),
-        last_run,
+        manager: manager_kind,
         main_pid: service.get::<u32>("MainPID").unwrap_or(0),
         payload: payload(&control_group),
+        load_state: state.load_state,
+        active_state: state.active_state,
+        sub_state: state.sub_state,
+        fragment_path: state.fragment_path,
+        last_run,
         control_group,
         limits,
         usage,
@@ -159,12 +164,29 @@ impl Report {
             self.unit, self.load_state, self.active_state, self.sub_state
         );
         let _ = writeln!(text, "  unit file: {}", self.fragment_path);
-        if let Some(last) = &self.last_run {
-            let _ = writeln!(
-                text,
-                "  last run: result {}, {}",
-                last.result, last.termination
-            );
+        match &self.last_run {
+            Some(last) => {
+                let _ = writeln!(
+                    text,
+                    "  last run: result {}, {}",
+                    last.result, last.termination
+                );
+            }
+            // systemd unloads a unit that ended and that nothing refers to, and forgets how its
+            // last run ended: the journal still has it.
+            None if self.active_state == "inactive" => {
+                let _ = writeln!(
+                    text,
+                    "  last run: not known to the manager any more (it unloads a unit that \
+                     ended); journalctl {}-u {} has it",
+                    match self.manager {
+                        Manager::User => "--user ",
+                        Manager::System => "",
+                    },
+                    self.unit
+                );
+            }
+            None => {}
         }
         let _ = writeln!(
             text,
@@ -200,9 +222,7 @@ impl Report {
 
 /// What the launcher wrote into the payload's cgroup, which is what the payload sees.
 fn payload(cgroup: &str) -> Option<Payload> {
-    let leaf = Path::new("/sys/fs/cgroup")
-        .join(cgroup.trim_start_matches('/'))
-        .join(DEFAULT_LEAF);
+    let leaf = Tree::open(&Mount::discover().ok()?, cgroup, DEFAULT_LEAF).ok()?;
     let mut files: Vec<&str> = limits().filter_map(|spec| spec.leaf).collect();
     files.dedup();
     let files: Vec<File> = files
@@ -210,22 +230,19 @@ fn payload(cgroup: &str) -> Option<Payload> {
         .filter_map(|file| {
             Some(File {
                 file,
-                value: std::fs::read_to_string(leaf.join(file))
-                    .ok()?
-                    .trim()
-                    .to_owned(),
+                value: leaf.read(file)?,
             })
         })
         .collect();
-    (!files.is_empty()).then_some(Payload {
-        cgroup: leaf,
+    (!files.is_empty()).then(|| Payload {
+        cgroup: leaf.leaf_path().to_owned(),
         files,
     })
 }
 
 /// The value a running unit has for `spec`, as its D-Bus signature types it; `None` when the
 /// manager does not know the property (or the unit is gone).
-pub(crate) fn read_live(service: &Snapshot, spec: &PropertySpec) -> Option<DbusValue> {
+pub(crate) fn read_live(service: &Properties, spec: &PropertySpec) -> Option<DbusValue> {
     let (name, _) = spec.dbus[0];
     match spec.kind {
         Kind::CpuSet => service.get::<Vec<u8>>(name).map(DbusValue::Bytes),
@@ -256,10 +273,14 @@ pub(crate) fn shown(spec: &PropertySpec, value: &DbusValue) -> String {
     }
 }
 
-/// A `t` value as `systemctl show` spells it.
+/// A `t` value as `systemctl show` spells it; "" for a weight that is not set (systemd reads
+/// `u64::MAX` back for it, which is not "infinity").
 fn limit(kind: Kind, value: u64) -> String {
     let Limit::Finite(value) = Limit::from_dbus(value) else {
-        return Limit::Infinity.unit();
+        return match kind {
+            Kind::CpuWeight | Kind::IoWeight => String::new(),
+            _ => Limit::Infinity.unit(),
+        };
     };
     match kind {
         Kind::CpuQuota => CpuMax::percent(value),

@@ -6,6 +6,7 @@
 
 pub mod container;
 pub mod property;
+pub mod rlimit;
 pub mod value;
 
 use std::path::PathBuf;
@@ -13,11 +14,16 @@ use std::path::PathBuf;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::launch::grammar::{CgroupWrite, LaunchSpec, Rlimit};
+use crate::cgroupfs::file::{CgroupWrite, InterfaceFile};
+use crate::launch::grammar::{LaunchSpec, Rlimit};
 use crate::runtime::Mode;
 use crate::target::Target;
 use container::Container;
 use property::{Class, DbusValue, NOTIFY_ACCESS, Property, PropertySpec};
+use rlimit::Resource;
+
+/// The leaf cgroup the compiler asks for by default.
+pub const DEFAULT_LEAF: &str = "payload";
 
 /// Where one OCI field went.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -105,8 +111,8 @@ impl Destination {
 }
 
 /// Interface files named by the compiler itself are constants or built from validated parts.
-fn known_file(file: &str) -> crate::interface_file::InterfaceFile {
-    crate::interface_file::InterfaceFile::parse(file)
+fn known_file(file: &str) -> InterfaceFile {
+    InterfaceFile::parse(file)
         .unwrap_or_else(|why| panic!("compiler bug: {file:?} is not an interface file: {why}"))
 }
 
@@ -309,12 +315,13 @@ fn exec_setting(property: &Property, spec: &mut LaunchSpec) -> bool {
         ("CapabilityBoundingSet", Some(DbusValue::U64(mask)), _) => {
             spec.capability_bounding_set = Some(*mask);
         }
-        (key, Some(DbusValue::U64(hard)), Some(DbusValue::U64(soft)))
-            if key.starts_with("Limit") =>
-        {
+        (key, Some(DbusValue::U64(hard)), Some(DbusValue::U64(soft))) => {
+            let Some(resource) = Resource::from_key(key) else {
+                return false;
+            };
             let finite = |v: u64| (v != u64::MAX).then_some(v);
             spec.rlimits.push(Rlimit {
-                name: key.trim_start_matches("Limit").to_owned(),
+                resource,
                 soft: finite(*soft),
                 hard: finite(*hard),
             });

@@ -1,4 +1,5 @@
-//! systemd properties: one table, [`ALL`] (and [`RLIMITS`]), with one entry per property: its
+//! systemd properties: one table, [`ALL`] (and [`rlimit`](super::rlimit)'s `Limit*=` entries),
+//! with one entry per property: its
 //! unit-file key, its D-Bus names and signatures, the first release that knows it, what it acts
 //! on, the leaf cgroup file the launcher mirrors it into, the kind of value it takes (whose
 //! parser and formatters are in [`super::value`]), and whether a running unit can take a change.
@@ -111,7 +112,7 @@ const CGROUP: PropertySpec = PropertySpec {
     live: true,
     specifiers: false,
 };
-const EXEC: PropertySpec = PropertySpec {
+pub(super) const EXEC: PropertySpec = PropertySpec {
     class: Exec,
     live: false,
     ..CGROUP
@@ -429,7 +430,8 @@ pub const SELINUX_CONTEXT: PropertySpec = PropertySpec {
     ..EXEC
 };
 
-/// Every property but the `Limit*=` ones ([`RLIMITS`]), in the order reports list them.
+/// Every property but the `Limit*=` ones ([`super::rlimit::Resource::property`]), in the order
+/// reports list them.
 pub const ALL: &[&PropertySpec] = &[
     &MEMORY_MAX,
     &MEMORY_HIGH,
@@ -474,44 +476,6 @@ pub const ALL: &[&PropertySpec] = &[
     &APPARMOR_PROFILE,
     &SELINUX_CONTEXT,
 ];
-
-/// The `Limit*=` settings, one per `RLIMIT_*` suffix: the hard limit under the plain name, the
-/// soft one under `…Soft`.
-pub const RLIMITS: [(&str, PropertySpec); 16] = {
-    macro_rules! limit {
-        ($suffix:literal) => {
-            (
-                $suffix,
-                PropertySpec {
-                    key: concat!("Limit", $suffix),
-                    dbus: &[
-                        (concat!("Limit", $suffix), "t"),
-                        (concat!("Limit", $suffix, "Soft"), "t"),
-                    ],
-                    ..EXEC
-                },
-            )
-        };
-    }
-    [
-        limit!("CPU"),
-        limit!("FSIZE"),
-        limit!("DATA"),
-        limit!("STACK"),
-        limit!("CORE"),
-        limit!("RSS"),
-        limit!("NPROC"),
-        limit!("NOFILE"),
-        limit!("MEMLOCK"),
-        limit!("AS"),
-        limit!("LOCKS"),
-        limit!("SIGPENDING"),
-        limit!("MSGQUEUE"),
-        limit!("NICE"),
-        limit!("RTPRIO"),
-        limit!("RTTIME"),
-    ]
-};
 
 /// The property for unit-file key `key`.
 pub fn by_key(key: &str) -> Option<&'static PropertySpec> {
@@ -867,7 +831,7 @@ pub(crate) mod tests {
         for spec in ALL
             .iter()
             .copied()
-            .chain(RLIMITS.iter().map(|(_, spec)| spec))
+            .chain(crate::plan::rlimit::Resource::ALL.map(|r| r.property()))
         {
             let key = spec.key;
             assert!(!spec.dbus.is_empty(), "{key}: no D-Bus name");
@@ -882,7 +846,7 @@ pub(crate) mod tests {
                     file.starts_with(spec.controller().unwrap()),
                     "{key}: {file}"
                 );
-                crate::interface_file::InterfaceFile::parse(file).unwrap();
+                crate::cgroupfs::file::InterfaceFile::parse(file).unwrap();
             }
             assert_eq!(by_key(key).is_some(), !key.starts_with("Limit"), "{key}");
         }

@@ -1,9 +1,9 @@
-//! Stage 4: outputs read off the plan — the unit file and the explain report.
+//! Stage 4: outputs read off the plan — the unit file, the explain report and the D-Bus
+//! property list `ociunit run` sends (`dbus`).
 
 pub mod dbus;
 pub mod escape;
 pub mod explain;
-#[cfg(any(test, fuzzing))]
 pub mod systemd_reading;
 pub mod unit;
 
@@ -39,5 +39,8 @@ fn render(template: &str, context: impl serde::Serialize) -> Result<String, crat
     environment()
         .get_template(template)
         .and_then(|t| t.render(minijinja::value::Serde(&context)))
-        .map_err(|err| crate::error::Error::Host(format!("rendering {template}: {err:#}")))
+        .map_err(|err| crate::error::Error::Render {
+            what: format!("rendering {template}"),
+            why: format!("{err:#}"),
+        })
 }

@@ -1,6 +1,7 @@
-//! How systemd reads what [`super::escape`] writes, for the tests and the fuzzer (compiled only
-//! for them): the other side of the security boundary, written after systemd's own code so
-//! that a round trip through it means what systemd would do.
+//! How systemd reads what [`super::escape`] writes: the other side of the security boundary,
+//! written after systemd's own code so that a round trip through it means what systemd would do.
+//! The tests and the fuzzer check the compiler's output against it, and `ociunit apply` reads an
+//! installed unit with it, so that what apply believes runs is what systemd started.
 //!
 //! - [`settings`]: `config_parse()` in src/shared/conf-parser.c: comment lines (also inside a
 //!   continuation), a line that ends in an unescaped backslash continued by the next with the
@@ -79,7 +80,11 @@ pub fn settings(unit: &str) -> Result<Vec<Setting>, String> {
 
 /// The argv of the one `ExecStart=` of a unit file's `[Service]`.
 pub fn exec_start(unit: &str) -> Result<Vec<Vec<u8>>, String> {
-    let settings = settings(unit)?;
+    exec_start_in(&settings(unit)?)
+}
+
+/// [`exec_start`] of a file already read, for a reader that needs its other settings too.
+pub fn exec_start_in(settings: &[Setting]) -> Result<Vec<Vec<u8>>, String> {
     let mut exec_start = settings
         .iter()
         .filter(|s| s.section == "Service" && s.key == "ExecStart");

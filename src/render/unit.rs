@@ -48,8 +48,12 @@ struct Setting {
 }
 
 fn setting_line(property: &Property) -> Result<Setting, Error> {
-    let value = escape::setting(&property.value, property.spec.specifiers)
-        .map_err(|why| Error::Host(format!("{}: {why}", property.key)))?;
+    let value = escape::setting(&property.value, property.spec.specifiers).map_err(|why| {
+        Error::Render {
+            what: property.key.to_owned(),
+            why: why.to_string(),
+        }
+    })?;
     Ok(Setting {
         key: property.key,
         value,

@@ -5,7 +5,6 @@
 //! if it still refuses one ("Cannot set property X"), X moves to the launcher and the call is
 //! retried, as crun does. A leftover failed unit of the same name is reset and replaced once.
 
-pub mod bus;
 pub mod overrides;
 pub mod wait;
 
@@ -17,12 +16,13 @@ use std::path::PathBuf;
 use zbus::zvariant::Value;
 
 use crate::bundle::Bundle;
-use crate::compile::{self, Request};
+use crate::compile::{self, Context, Request};
 use crate::error::{Error, InputError};
-use crate::manager::{self, Refusal};
+use crate::live::{Live, Runs};
 use crate::plan::{Plan, Spawner};
 use crate::render::dbus::{self, RunOptions, Transient};
-use crate::run::bus::{Bus, Opening, Via};
+use crate::shell::Shell;
+use crate::systemd::{self, Bus, Refusal, Via};
 
 /// How many refused properties `run` moves to the launcher before giving up.
 const MAX_REFUSALS: usize = 32;
@@ -45,7 +45,6 @@ pub struct RunRequest {
     pub wait: bool,
     pub pipe: bool,
     pub no_block: bool,
-    pub json: bool,
     /// Print the call instead of making it; `request.target` is then used as is.
     pub dry_run: bool,
 }
@@ -58,55 +57,49 @@ impl RunRequest {
     }
 }
 
-/// Runs the bundle; returns the exit status `ociunit run` should end with. In scope mode a
-/// successful run does not return: this process becomes the payload.
-pub fn run(run: &RunRequest) -> Result<i32, Error> {
+/// How a run ended, for the command line to report.
+pub enum Ran {
+    /// `--dry-run`: the StartTransientUnit call, as `busctl` would show it.
+    DryRun(String),
+    /// The unit started, and is not followed (`--service` without `--wait`, `--no-block`).
+    Started { unit: String },
+    /// The service was followed to its end (`--wait`, `--pipe`).
+    Finished {
+        unit: String,
+        outcome: wait::Outcome,
+    },
+    /// In a scope, the launcher failed before it became the payload (a scope that starts never
+    /// returns: this process is the payload).
+    LaunchFailed(crate::launch::error::LaunchError),
+}
+
+/// Runs the bundle; says how it ended. Warnings go to `shell`.
+pub fn run(run: &RunRequest, shell: &Shell) -> Result<Ran, Error> {
     if run.dry_run {
         let bundle = Bundle::load(&run.bundle)?;
         let unit = unit_name(&bundle, run)?;
-        let plan = plan(&bundle, run, run.request.target.systemd, &unit)?;
+        let plan = plan_with(
+            |request, context| compile::checked(&bundle, request, context, shell),
+            run,
+            &unit,
+        )?;
         let transient = transient(run, 0);
         let properties = dbus::properties(&plan, &transient, &options(run));
-        print!("{}", dbus::listing(&unit, "fail", &properties));
-        return Ok(0);
+        return Ok(Ran::DryRun(dbus::listing(&unit, "fail", &properties)));
     }
-    // The handshake and the version read go out now; reading the bundle and asking the
-    // runtime for its version (a process of its own) take the manager's answer off the time
-    // to start.
-    let manager_kind = run.request.target.manager;
     let via = if run.follows_service() {
         Via::Bus
     } else {
         Via::Private
     };
-    let opening = Opening::start(manager_kind, via);
-    let bundle = Bundle::load(&run.bundle)?;
-    let wanted = &run.request.container;
-    let mode =
-        crate::runtime::resolve_for_run(&bundle, &wanted.runtime, wanted.version.as_deref())?;
-    let unit = unit_name(&bundle, run)?;
-    let mut run = run.clone();
-    run.request.container.resolved = Some(mode);
-    let run = &run;
-    let mut bus = match opening.and_then(|opening| opening.finish(manager_kind)) {
-        Ok(bus) => bus,
-        Err(err) => {
-            // A bundle error is the user's to fix whatever the bus does, so it comes first;
-            // `request.target` holds the fallback version.
-            let mut quiet = run.clone();
-            quiet.request.quiet = true;
-            plan(&bundle, &quiet, run.request.target.systemd, &unit)?;
-            return Err(err);
-        }
-    };
-    let systemd = crate::target::supported(bus.version).map_err(|why| {
-        let manager = match manager_kind {
-            crate::target::Manager::User => "user",
-            crate::target::Manager::System => "system",
-        };
-        Error::Host(format!("the {manager} manager runs {why}"))
-    })?;
-    let mut plan = plan(&bundle, run, systemd, &unit)?;
+    let mut live = Live::open(&run.bundle, &run.request, via, Runs::Transient)?;
+    let unit = unit_name(&live.bundle, run)?;
+    let mut plan = plan_with(
+        |request, context| live.plan(request, context, shell),
+        run,
+        &unit,
+    )?;
+    let bus = live.bus()?;
     if let Some(container) = &plan.container {
         crate::output::write_runtime_config(container)?;
     }
@@ -129,55 +122,48 @@ pub fn run(run: &RunRequest) -> Result<i32, Error> {
         stdio: run.pipe.then_some(stdio),
         no_block: run.no_block,
         strict: run.request.strict,
-        quiet: run.request.quiet,
         failed_start_is_a_result: run.follows_service(),
     };
-    let started = start(&mut bus, &mut plan, &starting)?;
+    let started = start(bus, &mut plan, &starting, shell)?;
     match run.mode {
         Mode::Scope => {
-            // plan() refused the bundle if the launcher could not apply everything.
+            // plan_with() refused the bundle if the launcher could not apply everything.
             let (spec, _) = plan.launch_spec(Spawner::Launcher);
             // No orderly teardown: the exec closes the socket (close-on-exec), and a
             // teardown is time the payload waits for.
-            std::mem::forget(bus);
-            let err = match crate::launch::run(&spec, crate::launch::host::Host::discover) {
-                Err(err) => err,
+            std::mem::forget(live);
+            match crate::launch::run(&spec, crate::cgroupfs::Mount::discover) {
+                Err(err) => Ok(Ran::LaunchFailed(err)),
                 Ok(never) => match never {},
-            };
-            eprintln!("ociunit: {err}");
-            Ok(err.exit_code())
+            }
         }
         Mode::Service if run.follows_service() => {
-            let outcome = wait::until_done(&mut bus, &unit)?;
+            let outcome = wait::until_done(bus, &unit, shell)?;
             if let Started::Failed(err) = started {
                 if !outcome.launcher_ran() {
                     return Err(err);
                 }
             }
-            wait::report(&unit, &outcome, run.json, run.request.quiet);
-            Ok(outcome.exit_status())
+            Ok(Ran::Finished { unit, outcome })
         }
-        Mode::Service => {
-            if run.json {
-                println!("{}", serde_json::json!({ "unit": unit }));
-            } else if !run.request.quiet {
-                eprintln!("Running as unit: {unit}");
-            }
-            Ok(0)
-        }
+        Mode::Service => Ok(Ran::Started { unit }),
     }
 }
 
-/// The plan for `systemd`; its warnings are printed.
-fn plan(bundle: &Bundle, run: &RunRequest, systemd: u32, unit: &str) -> Result<Plan, Error> {
-    let mut request = run.request.clone();
-    request.target.systemd = systemd;
+/// The plan `make` makes for the transient unit `unit`, which a scope must be able to apply
+/// whole.
+fn plan_with(
+    make: impl FnOnce(&Request, &Context) -> Result<Plan, Error>,
+    run: &RunRequest,
+    unit: &str,
+) -> Result<Plan, Error> {
     // A container of a transient unit keeps its config and state in the unit's runtime
     // directory, named after the unit; only a scope can hand it a terminal.
-    request.container.home = compile::ConfigHome::Transient;
-    request.container.unit = Some(unit.to_owned());
-    request.container.terminal = run.mode == Mode::Scope && std::io::stdin().is_terminal();
-    let plan = compile::checked(bundle, &request)?;
+    let context = Context {
+        terminal: run.mode == Mode::Scope && std::io::stdin().is_terminal(),
+        ..Context::transient(unit)
+    };
+    let plan = make(&run.request, &context)?;
     if run.mode == Mode::Scope {
         scope_can_apply(&plan)?;
     }
@@ -264,7 +250,6 @@ pub struct Start<'a> {
     pub stdio: Option<[BorrowedFd<'a>; 3]>,
     pub no_block: bool,
     pub strict: bool,
-    pub quiet: bool,
     /// A failed start job is not an error: the caller holds a reference on the unit and reads
     /// its result. A payload that ends at once can end before the manager has seen it start,
     /// which fails the job (systemd 252): `run --wait` still owes its exit status (the
@@ -281,17 +266,17 @@ pub enum Started {
 }
 
 /// StartTransientUnit, handling leftovers and refused properties, then waits for the job.
-pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, Error> {
+pub fn start(
+    bus: &mut Bus,
+    plan: &mut Plan,
+    start: &Start,
+    shell: &Shell,
+) -> Result<Started, Error> {
     let unit = start.unit.as_str();
-    let warn = |message: &str| {
-        if !start.quiet {
-            eprintln!("ociunit: warning: {message}");
-        }
-    };
     if start.options.add_ref {
         // The unit is waited for: its changes, subscribed to before it can change.
         bus.watch(unit)
-            .map_err(|err| manager::call_error(&format!("watching {unit}"), &err))?;
+            .map_err(|err| err.during(format!("watching {unit}")))?;
     }
     let mut reset = false;
     let mut refusals = 0;
@@ -299,7 +284,7 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, E
         let properties = dbus::properties(plan, &start.transient, &start.options);
         let mut values: Vec<(&str, Value)> = properties
             .iter()
-            .map(|p| (p.name, manager::to_value(p)))
+            .map(|p| (p.name, systemd::to_value(p)))
             .collect();
         if let Some(stdio) = start.stdio {
             let names = [
@@ -307,18 +292,19 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, E
                 "StandardOutputFileDescriptor",
                 "StandardErrorFileDescriptor",
             ];
-            values.extend(names.into_iter().zip(stdio.map(manager::fd_value)));
+            values.extend(names.into_iter().zip(stdio.map(systemd::fd_value)));
         }
         let err = match bus.start_transient_unit(unit, values) {
             Ok(job) => break job,
             Err(err) => err,
         };
-        match manager::refusal(&err) {
+        match err.refusal() {
             Refusal::UnitExists if !reset => {
                 reset = true;
-                bus.reset_failed_unit(unit)
-                    .map_err(|_| manager::call_error(&format!("starting {unit}"), &err))?;
-                warn(&format!(
+                if bus.reset_failed_unit(unit).is_err() {
+                    return Err(err.during(format!("starting {unit}")));
+                }
+                shell.warn(format!(
                     "{unit} was left over from an earlier run: reset and replaced"
                 ));
             }
@@ -327,40 +313,30 @@ pub fn start(bus: &mut Bus, plan: &mut Plan, start: &Start) -> Result<Started, E
             {
                 refusals += 1;
                 if start.strict {
-                    return Err(Error::Host(format!(
-                        "{unit}: systemd refused {name} (--strict)"
-                    )));
+                    return Err(Error::Refused {
+                        unit: unit.to_owned(),
+                        property: name,
+                    });
                 }
-                warn(&format!(
+                shell.warn(format!(
                     "this systemd refuses {name}: the launcher writes the cgroup file instead where one exists"
                 ));
             }
-            _ => return Err(manager::call_error(&format!("starting {unit}"), &err)),
+            _ => return Err(err.during(format!("starting {unit}"))),
         }
     };
     if start.no_block {
         return Ok(Started::Done);
     }
-    match bus.job_result(&job).as_deref() {
-        Some("done") => Ok(Started::Done),
-        Some("failed") if start.failed_start_is_a_result => Ok(Started::Failed(start_failed(
-            unit,
-            "failed",
-            plan.target.manager,
-        ))),
-        Some(result) => Err(start_failed(unit, result, plan.target.manager)),
-        None => Err(Error::Host(format!(
-            "{unit}: lost the connection to the manager while starting"
-        ))),
+    let result = bus.job_result(&job);
+    let ended = job.ended(unit, result, bus.manager);
+    match ended {
+        Err(err @ Error::Job { .. })
+            if start.failed_start_is_a_result
+                && matches!(&err, Error::Job { result, .. } if result == "failed") =>
+        {
+            Ok(Started::Failed(err))
+        }
+        ended => ended.map(|()| Started::Done),
     }
-}
-
-fn start_failed(unit: &str, result: &str, manager: crate::target::Manager) -> Error {
-    let user = match manager {
-        crate::target::Manager::User => "--user ",
-        crate::target::Manager::System => "",
-    };
-    Error::Host(format!(
-        "{unit}: the start job ended with \"{result}\" (see journalctl {user}--unit {unit})"
-    ))
 }

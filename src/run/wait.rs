@@ -2,14 +2,11 @@
 //! --wait`, and pass the payload's exit status on. Ctrl-C or SIGTERM stops the unit rather than
 //! leaving it running behind us.
 
-use std::collections::HashMap;
-
 use signal_hook::consts::{SIGINT, SIGTERM};
-use zbus::zvariant::OwnedValue;
 
 use crate::error::Error;
-use crate::manager::call_error;
-use crate::run::bus::Bus;
+use crate::shell::Shell;
+use crate::systemd::{Bus, CallFailed, Properties};
 
 /// How a service ended, as systemd reports it.
 pub struct Outcome {
@@ -64,48 +61,50 @@ pub fn termination(code: i32, status: i32) -> String {
 
 /// Follows `unit` (watched with [`Bus::watch`] before it started) until it is inactive or
 /// failed: its state and result come in one round trip, again after each change that ends it.
-pub fn until_done(bus: &mut Bus, unit: &str) -> Result<Outcome, Error> {
-    let failed = |err: zbus::Error| call_error(&format!("{unit}: reading the result"), &err);
-    stop_on_signals(bus, unit)?;
+pub fn until_done(bus: &mut Bus, unit: &str, shell: &Shell) -> Result<Outcome, Error> {
+    let failed = |err: CallFailed| err.during(format!("{unit}: reading the result"));
+    stop_on_signals(bus, unit, shell)?;
     loop {
         let (state, invocation, service) = bus
-            .unit_state(unit, "org.freedesktop.systemd1.Service")
+            .unit_and_interface(unit, "org.freedesktop.systemd1.Service")
             .map_err(failed)?;
         if state == "inactive" || state == "failed" {
             return outcome(&service, &invocation).map_err(failed);
         }
         if !bus.until_stopped() {
-            return Err(Error::Host(format!(
-                "{unit}: lost the connection to the manager"
-            )));
+            return Err(failed(CallFailed {
+                name: String::new(),
+                message: "lost the connection to the manager".into(),
+            }));
         }
     }
 }
 
-fn stop_on_signals(bus: &Bus, unit: &str) -> Result<(), Error> {
+fn stop_on_signals(bus: &Bus, unit: &str, shell: &Shell) -> Result<(), Error> {
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .map_err(|err| Error::Host(format!("cannot catch SIGINT and SIGTERM: {err}")))?;
+        .map_err(|err| Error::sys("catch SIGINT and SIGTERM", err))?;
     let stop = bus.stopper(unit);
     let unit = unit.to_owned();
+    let shell = shell.clone();
     std::thread::spawn(move || {
         for _ in signals.forever() {
             if let Err(err) = stop() {
-                eprintln!("ociunit: stopping {unit}: {err}");
+                shell.error(format!("stopping {unit}: {err}"));
             }
         }
     });
     Ok(())
 }
 
-fn outcome(service: &HashMap<String, OwnedValue>, invocation: &[u8]) -> zbus::Result<Outcome> {
-    fn property<T>(service: &HashMap<String, OwnedValue>, name: &str) -> zbus::Result<T>
-    where
-        T: TryFrom<OwnedValue, Error = zbus::zvariant::Error>,
-    {
-        let value = service
-            .get(name)
-            .ok_or_else(|| zbus::Error::Failure(format!("no property {name}")))?;
-        Ok(T::try_from(value.try_clone()?)?)
+fn outcome(service: &Properties, invocation: &[u8]) -> Result<Outcome, CallFailed> {
+    fn property<T: TryFrom<zbus::zvariant::OwnedValue>>(
+        service: &Properties,
+        name: &str,
+    ) -> Result<T, CallFailed> {
+        service.get(name).ok_or_else(|| CallFailed {
+            name: String::new(),
+            message: format!("no property {name}"),
+        })
     }
     let start: u64 = property(service, "ExecMainStartTimestampMonotonic")?;
     let exit: u64 = property(service, "ExecMainExitTimestampMonotonic")?;
@@ -121,32 +120,35 @@ fn outcome(service: &HashMap<String, OwnedValue>, invocation: &[u8]) -> zbus::Re
     })
 }
 
-/// Prints the result like `systemd-run --wait` (and as JSON with `json`).
-pub fn report(unit: &str, outcome: &Outcome, json: bool, quiet: bool) {
-    if json {
-        let json = serde_json::json!({
+impl Outcome {
+    /// The `--json` document of a finished run.
+    pub fn json(&self, unit: &str) -> serde_json::Value {
+        serde_json::json!({
             "unit": unit,
-            "invocation_id": outcome.invocation_id,
-            "result": outcome.result,
-            "exit_status": outcome.exit_status(),
-            "termination": outcome.termination(),
-            "runtime_usec": outcome.runtime_usec,
-            "cpu_usage_nsec": outcome.cpu_nsec,
-            "memory_peak": outcome.memory_peak,
-        });
-        println!("{json}");
+            "invocation_id": self.invocation_id,
+            "result": self.result,
+            "exit_status": self.exit_status(),
+            "termination": self.termination(),
+            "runtime_usec": self.runtime_usec,
+            "cpu_usage_nsec": self.cpu_nsec,
+            "memory_peak": self.memory_peak,
+        })
     }
-    if quiet {
-        return;
-    }
-    eprintln!("Finished {unit} with result: {}", outcome.result);
-    eprintln!("Main processes terminated with: {}", outcome.termination());
-    eprintln!("Service runtime: {}", duration(outcome.runtime_usec));
-    if let Some(cpu) = outcome.cpu_nsec {
-        eprintln!("CPU time consumed: {}", duration(cpu / 1000));
-    }
-    if let Some(peak) = outcome.memory_peak {
-        eprintln!("Memory peak: {}", size(peak));
+
+    /// The result in `systemd-run --wait`'s words, a line each.
+    pub fn lines(&self, unit: &str) -> Vec<String> {
+        let mut lines = vec![
+            format!("Finished {unit} with result: {}", self.result),
+            format!("Main processes terminated with: {}", self.termination()),
+            format!("Service runtime: {}", duration(self.runtime_usec)),
+        ];
+        if let Some(cpu) = self.cpu_nsec {
+            lines.push(format!("CPU time consumed: {}", duration(cpu / 1000)));
+        }
+        if let Some(peak) = self.memory_peak {
+            lines.push(format!("Memory peak: {}", size(peak)));
+        }
+        lines
     }
 }
 

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{Kind, Runtime};
 
 /// The leaf the container's cgroup is, below the delegated unit cgroup (the launcher's `--leaf`).
-pub const CONTAINER_LEAF: &str = crate::launch::grammar::DEFAULT_LEAF;
+pub const CONTAINER_LEAF: &str = crate::plan::DEFAULT_LEAF;
 
 /// One change from the bundle's config to the runtime's.
 #[derive(Clone, Debug, PartialEq, Eq)]

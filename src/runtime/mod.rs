@@ -1,7 +1,7 @@
 //! Container mode: which OCI runtime runs the bundle as a container inside the unit.
 //!
 //! ociunit owns every cgroup and the runtime owns namespaces, root file system and mounts, so
-//! the choice of runtime decides the cgroup layout ([`Kind::layout`]) and a few adjustments of
+//! the choice of runtime decides the cgroup layout ([`Kind::supervisor_leaf`]) and a few adjustments of
 //! the runtime's config ([`config`]); everything else in the plan stays as in host mode.
 
 pub mod config;
@@ -224,7 +224,10 @@ pub fn resolve_with(
         )));
     }
     // `locate` finds a named runtime or says why it cannot.
-    let runtime = runtime()?.ok_or_else(|| Error::Host(format!("{why}: no such runtime")))?;
+    let runtime = runtime()?.ok_or_else(|| Error::Program {
+        program: why.clone(),
+        why: "no such runtime".into(),
+    })?;
     Ok(Mode::Container { runtime, why })
 }
 
@@ -291,16 +294,19 @@ fn ask_version(kind: Kind, path: &Path) -> Result<String, Error> {
     let output = Command::new(path)
         .arg("--version")
         .output()
-        .map_err(|err| Error::Host(format!("cannot run {} --version: {err}", path.display())))?;
+        .map_err(|err| Error::Program {
+            program: path.display().to_string(),
+            why: format!("cannot run it with --version: {err}"),
+        })?;
     let text = String::from_utf8_lossy(&output.stdout);
-    parse_version(kind, &text).ok_or_else(|| {
-        Error::Host(format!(
-            "{} --version printed no \"{} version X\" line (exit status {}); give \
-             --runtime-version",
-            path.display(),
+    parse_version(kind, &text).ok_or_else(|| Error::Program {
+        program: path.display().to_string(),
+        why: format!(
+            "--version printed no \"{} version X\" line (exit status {}); give \
+                 --runtime-version",
             kind.name(),
             output.status
-        ))
+        ),
     })
 }
 

@@ -81,8 +81,16 @@ pub fn translate(raw: &Value, runtime: &str, adjustments: &[Adjustment], t: &mut
             record(t, section.into(), value, default);
         }
     }
+    // A change below a section's row (`root.path` below `root`) gets a row of its own, with
+    // the bundle's value there (`null` when the bundle lacks the field).
     for adjustment in pending {
-        t.field(adjustment.path, Value::Null)
+        let value = adjustment
+            .path
+            .split('.')
+            .try_fold(raw, |v, key| v.get(key))
+            .cloned()
+            .unwrap_or(Value::Null);
+        t.field(adjustment.path, value)
             .to(adjustment_destination(adjustment));
     }
     let namespaces = raw

@@ -25,9 +25,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::bundle::Bundle;
-use crate::launch::grammar::DEFAULT_LEAF;
 use crate::plan::container::Container;
-use crate::plan::{Destination, Mapping, Plan, Source};
+use crate::plan::{DEFAULT_LEAF, Destination, Mapping, Plan, Source};
 use crate::runtime::Mode;
 use crate::runtime::config::Adjustment;
 use crate::target::Target;

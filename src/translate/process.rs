@@ -10,9 +10,10 @@ use super::idmap::{HostId, Id};
 use crate::error::shown;
 use crate::plan::Destination;
 use crate::plan::property::{
-    DbusValue, GROUP, NO_NEW_PRIVILEGES, OOM_SCORE_ADJUST, Property, RLIMITS, SUPPLEMENTARY_GROUPS,
-    UMASK, USER, WORKING_DIRECTORY,
+    DbusValue, GROUP, NO_NEW_PRIVILEGES, OOM_SCORE_ADJUST, Property, SUPPLEMENTARY_GROUPS, UMASK,
+    USER, WORKING_DIRECTORY,
 };
+use crate::plan::rlimit::Resource;
 use crate::plan::value::Limit;
 use crate::target::Manager;
 
@@ -162,7 +163,7 @@ fn rlimits(process: &Process, t: &mut Translation) {
     for (index, rlimit) in process.rlimits().iter().flatten().enumerate() {
         let name = rlimit_name(rlimit.typ());
         let mapping = t.field(format!("process.rlimits[{index}]"), rlimit);
-        let Some((_, spec)) = RLIMITS.iter().find(|(suffix, _)| *suffix == name) else {
+        let Some(resource) = Resource::from_name(&name) else {
             mapping.to(Destination::dropped(format!(
                 "RLIMIT_{name} has no systemd setting"
             )));
@@ -177,7 +178,7 @@ fn rlimits(process: &Process, t: &mut Translation) {
         }
         mapping.to(Destination::Property {
             property: Property::with_dbus(
-                spec,
+                resource.property(),
                 format!(
                     "{}:{}",
                     Limit::from_dbus(soft).unit(),

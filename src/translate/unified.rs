@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use super::Translation;
 use crate::bundle::member;
+use crate::cgroupfs::file::InterfaceFile;
 use crate::error::shown;
-use crate::interface_file::InterfaceFile;
 use crate::plan::Destination;
 use crate::plan::property::{self, CPU_QUOTA, CPU_QUOTA_PERIOD, CPU_WEIGHT, Value};
 use crate::plan::value::{CpuMax, Limit};

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use libfuzzer_sys::fuzz_target;
 use ociunit::bundle::Bundle;
-use ociunit::compile::{self, ConfigHome, ContainerRequest, Request};
+use ociunit::compile::{self, ConfigHome, Context, Request};
 use ociunit::launch::grammar::{Invocation, LaunchSpec};
 use ociunit::plan::property::DbusValue;
 use ociunit::plan::{Plan, Spawner};
@@ -48,21 +48,15 @@ fn mode(runtime: Option<Kind>) -> Mode {
 
 /// What `ociunit compile` asks for by default, with the mode already decided (so that nothing
 /// looks at the file system or runs a runtime).
-fn request(manager: Manager, systemd: u32, runtime: Option<Kind>) -> Request {
-    Request {
-        name: None,
-        target: Target { manager, systemd },
-        best_effort: false,
+fn request(manager: Manager, systemd: u32, runtime: Option<Kind>) -> (Request, Context) {
+    let context = Context {
         manager_uid: 1000,
-        container: ContainerRequest {
-            home: ConfigHome::Persistent(Some("/var/lib/ociunit".into())),
-            resolved: Some(mode(runtime)),
-            ..ContainerRequest::default()
-        },
-        strict: false,
-        quiet: true,
-        overrides: Vec::new(),
-    }
+        home: ConfigHome::Persistent(Some("/var/lib/ociunit".into())),
+        unit: None,
+        terminal: false,
+        mode: Some(mode(runtime)),
+    };
+    (Request::new(Target { manager, systemd }), context)
 }
 
 fn check_unit(plan: &Plan) {
@@ -122,8 +116,8 @@ fn check_dbus(plan: &Plan) {
     );
 }
 
-fn compile(bundle: &Bundle, request: &Request) {
-    let Ok(plan) = compile::plan(bundle, request) else {
+fn compile(bundle: &Bundle, (request, context): (Request, Context)) {
+    let Ok(plan) = compile::plan(bundle, &request, &context) else {
         return;
     };
     explain::text(&plan).expect("explain renders every plan");
@@ -144,7 +138,7 @@ fuzz_target!(|data: &[u8]| {
     let system = VERSIONS[data.len() / 3 % 3];
     for (manager, systemd) in [(Manager::User, user), (Manager::System, system)] {
         for runtime in [None, Some(Kind::Crun), Some(Kind::Runc)] {
-            compile(&bundle, &request(manager, systemd, runtime));
+            compile(&bundle, request(manager, systemd, runtime));
         }
     }
 });

@@ -3,8 +3,8 @@
 # variants: full
 # timeout: 300
 # reboot: yes
-# The .deb is built on the host by tests/vm/run (cargo deb --no-build) into
-# $OVM_FILES/ociunit.deb. Everything up to the removal runs in the first boot;
+# The .deb is built on the host by tests/vm/run (`.ci/demo deb`: cargo deb of the
+# suite's static build) into $OVM_FILES/ociunit.deb. Everything up to the removal runs in the first boot;
 # then the guest reboots (the .deb, the bundles and the enable files stay on
 # the root disk) and the case runs again from the top with `rebooted` true: the
 # generators run at boot, and the enabled units must have been started by
@@ -14,7 +14,7 @@
 deb=$OVM_FILES/ociunit.deb
 if [ ! -f "$deb" ]; then
   if in_ci; then case_fail "no $deb (tests/vm/run builds it with cargo deb)"; fi
-  case_skip "no $deb (install cargo-deb on the host: cargo install cargo-deb)"
+  case_skip "no $deb (install cargo-deb on the host: cargo install cargo-deb --version 3.8.0 --locked)"
 fi
 
 user_bundles=/home/dev/.config/ociunit/bundles

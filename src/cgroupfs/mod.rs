@@ -1,14 +1,29 @@
-//! Where the launcher stands in the cgroup tree: the cgroup2 mount and its own cgroup.
+//! The cgroup v2 filesystem, for the launcher and the control plane alike: where the hierarchy
+//! is mounted and where this process stands in it ([`Mount`]), fd-relative file I/O that never
+//! follows a symlink out of a delegated subtree (`io`), interface-file names and writes
+//! ([`file`](mod@file)), the delegated cgroup and the payload's leaf ([`tree`]), who must
+//! delegate a missing controller ([`delegation`]), and the errors, each a line an operator can
+//! act on ([`error`]). crun splits its cgroup code the same way (`cgroup.c`, `cgroup-setup.c`,
+//! `cgroup-utils.c`).
 //!
-//! Both come from procfs rather than from assumptions (`/sys/fs/cgroup`, a path passed by the
-//! compiler), because the same unit may run under the system manager, a user manager or inside a
-//! container with its own cgroup namespace, and only the kernel knows which.
+//! The mount and the own cgroup come from procfs rather than from assumptions (`/sys/fs/cgroup`,
+//! a path passed by the compiler), because the same unit may run under the system manager, a
+//! user manager or inside a container with its own cgroup namespace, and only the kernel knows
+//! which.
+
+pub mod delegation;
+pub mod error;
+#[cfg(test)]
+pub mod fake;
+pub mod file;
+mod io;
+pub mod tree;
 
 use std::path::PathBuf;
 
 use rustix::io::Errno;
 
-use super::error::LaunchError;
+use error::CgroupError;
 
 /// The cgroup v1 controllers; a v1 hierarchy carrying any of them means the host is hybrid and
 /// that controller is unavailable in the v2 tree.
@@ -29,23 +44,24 @@ const V1_CONTROLLERS: [&str; 14] = [
     "misc",
 ];
 
-/// The launcher's place in the cgroup tree. Tests build one over a directory of their own.
+/// The cgroup2 mount that shows this process's cgroup. Tests build one over a directory of their
+/// own.
 #[derive(Debug, PartialEq, Eq)]
-pub struct Host {
+pub struct Mount {
     /// Where the cgroup2 hierarchy is mounted, normally `/sys/fs/cgroup`.
-    pub mount: PathBuf,
-    /// The launcher's own cgroup relative to `mount`, without a leading `/`; empty for the root.
-    pub cgroup: String,
-    /// The process to move into the leaf: the launcher itself, which becomes the payload.
-    pub pid: u32,
+    pub point: PathBuf,
+    /// The cgroup shown at `point`: `/`, unless a container has only a subtree bind-mounted.
+    pub root: String,
+    /// This process's own cgroup relative to `point`, without a leading `/`; empty for the root.
+    pub own: String,
 }
 
-impl Host {
+impl Mount {
     /// Asks the kernel: `/proc/self/mountinfo` for the cgroup2 mount (and any v1 hierarchies
-    /// that make the host hybrid), `/proc/self/cgroup` for the launcher's own cgroup.
-    pub fn discover() -> Result<Host, LaunchError> {
+    /// that make the host hybrid), `/proc/self/cgroup` for this process's own cgroup.
+    pub fn discover() -> Result<Mount, CgroupError> {
         let read = |path: &str| {
-            std::fs::read_to_string(path).map_err(|e| LaunchError::Sys {
+            std::fs::read_to_string(path).map_err(|e| CgroupError::Sys {
                 what: format!("cannot read {path}"),
                 errno: Errno::from_io_error(&e).unwrap_or(Errno::IO),
                 fix: Some("is /proc mounted?".to_owned()),
@@ -53,15 +69,15 @@ impl Host {
         };
         let mountinfo = read("/proc/self/mountinfo")?;
         let proc_cgroup = read("/proc/self/cgroup")?;
-        Host::from_proc(&mountinfo, &proc_cgroup, std::process::id())
+        Mount::from_proc(&mountinfo, &proc_cgroup)
     }
 
     /// The same from the two files' contents (doctor reads them from a root of its own).
-    pub fn from_proc(mountinfo: &str, proc_cgroup: &str, pid: u32) -> Result<Host, LaunchError> {
-        let mounts: Vec<Mount> = mountinfo.lines().filter_map(Mount::parse).collect();
+    pub fn from_proc(mountinfo: &str, proc_cgroup: &str) -> Result<Mount, CgroupError> {
+        let mounts: Vec<MountLine> = mountinfo.lines().filter_map(MountLine::parse).collect();
         let unified = "boot with systemd.unified_cgroup_hierarchy=1";
-        if mounts.iter().any(Mount::is_v1_with_controllers) {
-            return Err(LaunchError::Host(format!(
+        if mounts.iter().any(MountLine::is_v1_with_controllers) {
+            return Err(CgroupError::Host(format!(
                 "this host mounts cgroup v1 (hybrid): the controllers it holds are missing from the \
                  cgroup v2 tree; {unified}"
             )));
@@ -70,7 +86,7 @@ impl Host {
             .lines()
             .find_map(|line| line.strip_prefix("0::"))
             .ok_or_else(|| {
-                LaunchError::Host(format!(
+                CgroupError::Host(format!(
                     "no cgroup v2 entry (0::) in /proc/self/cgroup: this kernel or host uses cgroup v1 \
                      only; {unified}"
                 ))
@@ -80,16 +96,30 @@ impl Host {
             .filter(|m| m.fstype == "cgroup2")
             .find_map(|m| Some((m, relative_to(own, &m.root)?)));
         let Some((mount, cgroup)) = mount else {
-            return Err(LaunchError::Host(format!(
+            return Err(CgroupError::Host(format!(
                 "no cgroup2 mount in /proc/self/mountinfo shows this process's cgroup {own}: the \
                  host mounts cgroup v1 only (legacy); {unified}"
             )));
         };
-        Ok(Host {
-            mount: PathBuf::from(&mount.point),
-            cgroup: cgroup.to_owned(),
-            pid,
+        Ok(Mount {
+            point: PathBuf::from(&mount.point),
+            root: mount.root.clone(),
+            own: cgroup.to_owned(),
         })
+    }
+
+    /// The directory of `cgroup`, a path from the hierarchy's root as systemd's `ControlGroup`
+    /// names it, below this mount.
+    pub fn dir(&self, cgroup: &str) -> Result<PathBuf, CgroupError> {
+        let cgroup = format!("/{}", cgroup.trim_matches('/'));
+        match relative_to(&cgroup, &self.root) {
+            Some(below) => Ok(self.point.join(below)),
+            None => Err(CgroupError::Host(format!(
+                "the cgroup {cgroup} is not below the cgroup2 mount at {}, which shows {}",
+                self.point.display(),
+                self.root
+            ))),
+        }
     }
 }
 
@@ -103,19 +133,19 @@ fn relative_to<'a>(own: &'a str, root: &str) -> Option<&'a str> {
     Some(rest.trim_start_matches('/'))
 }
 
-/// The fields of a `/proc/self/mountinfo` line the launcher needs.
-struct Mount {
+/// The fields of a `/proc/self/mountinfo` line that find the cgroup2 mount.
+struct MountLine {
     root: String,
     point: String,
     fstype: String,
     super_options: String,
 }
 
-impl Mount {
-    fn parse(line: &str) -> Option<Mount> {
+impl MountLine {
+    fn parse(line: &str) -> Option<MountLine> {
         let fields: Vec<&str> = line.split(' ').collect();
         let separator = fields.iter().position(|f| *f == "-")?;
-        Some(Mount {
+        Some(MountLine {
             root: unescape(fields.get(3)?),
             point: unescape(fields.get(4)?),
             fstype: (*fields.get(separator + 1)?).to_owned(),
@@ -181,21 +211,26 @@ mod tests {
 
     #[test]
     fn finds_its_cgroup_under_the_unified_mount() {
-        let host = Host::from_proc(UNIFIED, SYSTEM_UNIT, 42).unwrap();
+        let mount = Mount::from_proc(UNIFIED, SYSTEM_UNIT).unwrap();
         assert_eq!(
-            host,
-            Host {
-                mount: "/sys/fs/cgroup".into(),
-                cgroup: "system.slice/web.service".into(),
-                pid: 42
+            mount,
+            Mount {
+                point: "/sys/fs/cgroup".into(),
+                root: "/".into(),
+                own: "system.slice/web.service".into(),
             }
         );
-        assert_eq!(Host::from_proc(UNIFIED, "0::/\n", 1).unwrap().cgroup, "");
+        assert_eq!(Mount::from_proc(UNIFIED, "0::/\n").unwrap().own, "");
+        assert_eq!(
+            mount.dir("/user.slice/user-1000.slice").unwrap(),
+            PathBuf::from("/sys/fs/cgroup/user.slice/user-1000.slice")
+        );
+        assert_eq!(mount.dir("/").unwrap(), PathBuf::from("/sys/fs/cgroup"));
     }
 
     #[test]
     fn a_hybrid_host_is_a_clear_error() {
-        let err = Host::from_proc(HYBRID, "4:memory:/\n0::/\n", 1)
+        let err = Mount::from_proc(HYBRID, "4:memory:/\n0::/\n")
             .unwrap_err()
             .to_string();
         assert!(err.contains("cgroup v1 (hybrid)"), "{err}");
@@ -206,15 +241,11 @@ mod tests {
     fn a_v1_only_host_is_a_clear_error() {
         let legacy =
             "40 31 0:37 / /sys/fs/cgroup/systemd rw - cgroup cgroup rw,xattr,name=systemd\n";
-        let err = Host::from_proc(
-            legacy,
-            "1:name=systemd:/system.slice/web.service\n0::/\n",
-            1,
-        )
-        .unwrap_err()
-        .to_string();
+        let err = Mount::from_proc(legacy, "1:name=systemd:/system.slice/web.service\n0::/\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cgroup v1 only (legacy)"), "{err}");
-        let err = Host::from_proc(UNIFIED, "1:name=systemd:/\n", 1)
+        let err = Mount::from_proc(UNIFIED, "1:name=systemd:/\n")
             .unwrap_err()
             .to_string();
         assert!(err.contains("no cgroup v2 entry"), "{err}");
@@ -224,7 +255,7 @@ mod tests {
     fn a_named_v1_hierarchy_alone_is_not_hybrid() {
         let named =
             format!("{UNIFIED}50 22 0:40 / /run/cg rw - cgroup cgroup rw,none,name=systemd\n");
-        assert!(Host::from_proc(&named, SYSTEM_UNIT, 1).is_ok());
+        assert!(Mount::from_proc(&named, SYSTEM_UNIT).is_ok());
     }
 
     #[test]
@@ -233,17 +264,26 @@ mod tests {
 900 800 0:26 /system.slice/box.scope /sys/fs/cgroup rw - cgroup2 cgroup2 rw
 901 800 0:26 /other /mnt/other\\040dir rw - cgroup2 cgroup2 rw
 ";
-        let host = Host::from_proc(container, "0::/system.slice/box.scope/app\n", 1).unwrap();
+        let mount = Mount::from_proc(container, "0::/system.slice/box.scope/app\n").unwrap();
         assert_eq!(
-            (host.mount.to_str().unwrap(), host.cgroup.as_str()),
+            (mount.point.to_str().unwrap(), mount.own.as_str()),
             ("/sys/fs/cgroup", "app")
         );
-        let sibling = Host::from_proc(container, "0::/system.slice/box.scope2\n", 1);
+        assert_eq!(
+            mount.dir("/system.slice/box.scope/app/payload").unwrap(),
+            PathBuf::from("/sys/fs/cgroup/app/payload")
+        );
+        let outside = mount.dir("/system.slice/web.service").unwrap_err();
+        assert!(
+            outside.to_string().contains("not below the cgroup2 mount"),
+            "{outside}"
+        );
+        let sibling = Mount::from_proc(container, "0::/system.slice/box.scope2\n");
         assert!(
             sibling.is_err(),
             "a prefix that is not a path component matched"
         );
-        let spaced = Host::from_proc(container, "0::/other\n", 1).unwrap();
-        assert_eq!(spaced.mount, PathBuf::from("/mnt/other dir"));
+        let spaced = Mount::from_proc(container, "0::/other\n").unwrap();
+        assert_eq!(spaced.point, PathBuf::from("/mnt/other dir"));
     }
 }

@@ -1,5 +1,5 @@
 //! cgroup v2 interface-file names, as they travel from `config.json` (`unified` keys) through the
-//! unit file to the launcher.
+//! unit file to the launcher, and the writes into them.
 //!
 //! The same check runs on both sides: the compiler refuses a bad name with the JSON path, and the
 //! launcher refuses it again because a unit file can be edited by hand. A name is a single path
@@ -90,6 +90,35 @@ impl fmt::Display for InterfaceFile {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// One interface-file write in the leaf cgroup.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct CgroupWrite {
+    pub file: InterfaceFile,
+    pub value: String,
+}
+
+impl CgroupWrite {
+    pub fn new(file: InterfaceFile, value: impl Into<String>) -> CgroupWrite {
+        CgroupWrite {
+            file,
+            value: value.into(),
+        }
+    }
+}
+
+impl fmt::Display for CgroupWrite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.file, self.value)
+    }
+}
+
+/// Whether `name` may name a leaf cgroup: one path component that cannot be mistaken for an
+/// interface file (those all have a '.').
+pub fn is_leaf_name(name: &str) -> bool {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '_';
+    !name.is_empty() && name.chars().all(allowed)
 }
 
 #[cfg(test)]
