@@ -43,7 +43,7 @@ impl Doctor {
             request,
             launcher: launcher(self.launcher.as_deref())?,
         })?;
-        print_report(self.json, &report, |report| report.text())?;
-        Ok(if report.ok { 0 } else { 1 })
+        print_report(self.json, &report, ociunit::doctor::Report::text)?;
+        Ok(u8::from(!report.ok))
     }
 }

@@ -52,7 +52,11 @@ impl Install {
         };
         let report = install::install(&request, &Shell::stderr(false))?;
         warn(&report.warnings);
-        print_report(self.json, &report, |report| report.text())?;
+        print_report(
+            self.json,
+            &report,
+            ociunit::lifecycle::install::Report::text,
+        )?;
         Ok(0)
     }
 }
@@ -147,7 +151,7 @@ impl Diff {
                 .collect();
             print(&diffs.concat())?;
         }
-        Ok(if different { 1 } else { 0 })
+        Ok(u8::from(different))
     }
 }
 
@@ -205,7 +209,7 @@ impl Status {
             self.manager.manager(),
             &compile::unit_name_of(&self.unit, "service")?,
         )?;
-        print_report(self.json, &report, |report| report.text())?;
+        print_report(self.json, &report, ociunit::lifecycle::status::Report::text)?;
         Ok(0)
     }
 }

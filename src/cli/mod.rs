@@ -182,9 +182,10 @@ fn print_report<R: Serialize>(
     report: &R,
     text: impl FnOnce(&R) -> String,
 ) -> Result<(), Error> {
-    match json {
-        true => print_json(report),
-        false => print(&text(report)),
+    if json {
+        print_json(report)
+    } else {
+        print(&text(report))
     }
 }
 

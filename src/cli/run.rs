@@ -71,9 +71,10 @@ impl Run {
                 0
             }
             Ran::Started { unit } => {
-                match json {
-                    true => print(&format!("{}\n", serde_json::json!({ "unit": unit })))?,
-                    false => shell.status(format!("Running as unit: {unit}")),
+                if json {
+                    print(&format!("{}\n", serde_json::json!({ "unit": unit })))?
+                } else {
+                    shell.status(format!("Running as unit: {unit}"))
                 }
                 0
             }
@@ -107,15 +108,16 @@ impl Run {
                 "--wait, --pipe and --json apply to --service: a scope runs the payload in this process".into(),
             ));
         }
-        let request = match self.dry_run {
-            true => self.compile.request()?,
-            false => Request {
+        let request = if self.dry_run {
+            self.compile.request()?
+        } else {
+            Request {
                 strict: self.compile.strict,
                 ..self
                     .compile
                     .target
                     .request_for(self.compile.best_effort, target::FALLBACK_SYSTEMD)
-            },
+            }
         };
         let request = Request {
             overrides: self.properties,
