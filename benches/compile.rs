@@ -124,7 +124,7 @@ fn main() {
             iterations += 1;
         }
         let per_iteration = start.elapsed() / iterations;
-        let batch = (MEASURE / BATCHES as u32)
+        let batch = (MEASURE / u32::try_from(BATCHES).expect("BATCHES fits in u32"))
             .as_nanos()
             .checked_div(per_iteration.as_nanos())
             .unwrap_or(1)

@@ -139,12 +139,18 @@ const LIMIT_SPELLING: &str =
 /// Rewrites `document` where runc and crun read it differently from oci-spec-rs; says what was
 /// rewritten, or why it cannot be. Most documents need no rewriting, and are not copied.
 fn read_like_runc(document: &mut Cow<Value>) -> Result<Vec<Reading>, (String, String)> {
+    fn limits(document: &Value) -> Option<&Value> {
+        document
+            .get("linux")?
+            .get("resources")?
+            .get("hugepageLimits")
+    }
     let mut readings = Vec::new();
     // Go's decoder leaves a field at its zero value for null, as for absent.
     let no_user = |process: &Map<String, Value>| process.get("user").is_none_or(Value::is_null);
     if matches!(document.get("process"), Some(Value::Object(process)) if no_user(process)) {
         if let Some(Value::Object(process)) = document.to_mut().get_mut("process") {
-            process.insert("user".to_owned(), Value::Object(Default::default()));
+            process.insert("user".to_owned(), Value::Object(Map::default()));
         }
         readings.push(Reading {
             path: "process.user".to_owned(),
@@ -163,12 +169,6 @@ fn read_like_runc(document: &mut Cow<Value>) -> Result<Vec<Reading>, (String, St
             })
         })
     };
-    fn limits(document: &Value) -> Option<&Value> {
-        document
-            .get("linux")?
-            .get("resources")?
-            .get("hugepageLimits")
-    }
     if !matches!(limits(document), Some(Value::Array(limits)) if limits.iter().any(misspelled)) {
         return Ok(readings);
     }
@@ -229,9 +229,9 @@ fn type_error(
     let mut message = strip_position(err.inner());
     if let Some(field) = missing_field(&message) {
         path = member(&path, field);
-        message = REQUIRED.to_owned();
+        REQUIRED.clone_into(&mut message);
     } else if value.is_some_and(Value::is_array) && message.contains("expected struct") {
-        message = OBJECT_NOT_ARRAY.to_owned();
+        OBJECT_NOT_ARRAY.clone_into(&mut message);
     } else if let Some(better) = value.and_then(|v| integer_message(&message, v)) {
         message = better;
     } else if let Some(Value::String(text)) = value {
@@ -459,6 +459,10 @@ mod tests {
     /// Each error's path and message.
     type Problems = Vec<(String, String)>;
 
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "the tests pass json! documents"
+    )]
     fn parse(document: Value) -> Result<(Spec, Vec<Reading>), Problems> {
         parse_spec(Path::new("c.json"), &document).map_err(|err| match err {
             Error::Input(errors) => errors
@@ -472,6 +476,10 @@ mod tests {
         })
     }
 
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "the tests pass json! documents"
+    )]
     fn config(process: Value, resources: Value) -> Value {
         serde_json::json!({
             "ociVersion": "1.2.0",

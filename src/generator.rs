@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::fmt::Write;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -149,11 +150,11 @@ impl Preview {
         let mut text = String::new();
         if let Some(config) = &self.runtime_config {
             let (path, bytes) = (config.path.display(), config.bytes);
-            text.push_str(&format!("--- {path} ({bytes} bytes)\n"));
+            let _ = writeln!(text, "--- {path} ({bytes} bytes)");
         }
-        text.push_str(&format!("--- {}\n{}", self.path.display(), self.text));
+        let _ = write!(text, "--- {}\n{}", self.path.display(), self.text);
         for link in &self.links {
-            text.push_str(&format!("--- {} -> ../{}\n", link.display(), self.unit));
+            let _ = writeln!(text, "--- {} -> ../{}", link.display(), self.unit);
         }
         text
     }
@@ -202,9 +203,10 @@ pub fn generate(
     let mut generated = Generated::default();
     for outcome in outcomes {
         outcome.messages.iter().for_each(&mut *log);
-        match outcome.built {
-            true => generated.units += 1,
-            false => generated.failed += 1,
+        if outcome.built {
+            generated.units += 1;
+        } else {
+            generated.failed += 1;
         }
         generated.previews.extend(outcome.preview);
     }
@@ -225,16 +227,17 @@ fn entries(found: Vec<(String, PathBuf)>) -> Vec<Entry> {
         };
         entries.push(match compile::unit_name_of(&name, "service") {
             Err(err) => skipped(err.to_string()),
-            Ok(unit) => match made.get(&unit) {
-                Some(first) => skipped(format!(
-                    "its unit {unit} is already made from {}",
-                    first.display()
-                )),
-                None => {
+            Ok(unit) => {
+                if let Some(first) = made.get(&unit) {
+                    skipped(format!(
+                        "its unit {unit} is already made from {}",
+                        first.display()
+                    ))
+                } else {
                     made.insert(unit.clone(), path.clone());
                     Entry::Bundle { name, path, unit }
                 }
-            },
+            }
         });
     }
     entries
@@ -536,7 +539,7 @@ fn is_unit_name(name: &str) -> bool {
 /// Every line of the message is one argument of `printf`, never shell text.
 fn failed_unit(bundle: &Path, err: &Error) -> String {
     let lines: Vec<String> = err.to_string().lines().map(escape::printable).collect();
-    let first = lines.first().map(String::as_str).unwrap_or("an error");
+    let first = lines.first().map_or("an error", String::as_str);
     let more = match lines.len() {
         0 | 1 => String::new(),
         n => format!(" (and {} more)", n - 1),

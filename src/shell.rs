@@ -93,7 +93,9 @@ impl Shell {
     }
 
     fn sink(&self) -> std::sync::MutexGuard<'_, Sink> {
-        self.err.lock().unwrap_or_else(|e| e.into_inner())
+        self.err
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 

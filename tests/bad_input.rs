@@ -657,13 +657,14 @@ fn check(name: &str, at: At, word: &str, target: &[&str]) -> Result<(), String> 
     if !left.is_empty() {
         problems.push(format!("{} file(s) left in the -o directory", left.len()));
     }
-    match problems.is_empty() {
-        true => Ok(()),
-        false => Err(format!(
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
             "{name} ({}): {}\nstderr:\n{err}",
             target.join(" "),
             problems.join("; ")
-        )),
+        ))
     }
 }
 
@@ -884,7 +885,7 @@ fn units_systemd_would_not_load_are_refused() {
         ),
         (
             minimal_with(|c| {
-                c["linux"] = json!({"resources": {"unified": {"io.latency": long(200_000)}}})
+                c["linux"] = json!({"resources": {"unified": {"io.latency": long(200_000)}}});
             }),
             "linux.resources.unified[\"io.latency\"]",
             "MAX_ARG_STRLEN",
@@ -910,7 +911,7 @@ fn units_systemd_would_not_load_are_refused() {
         (
             minimal_with(|c| {
                 c["process"]["user"]["additionalGids"] =
-                    json!((70_000..300_000).collect::<Vec<u32>>())
+                    json!((70_000..300_000).collect::<Vec<u32>>());
             }),
             "process.user.additionalGids",
             "SupplementaryGroups= line would be",

@@ -10,6 +10,7 @@
 //! tests/snapshots.rs says.
 
 use std::collections::BTreeSet;
+use std::fmt::Write;
 use std::fs;
 use std::path::Path;
 use std::process::Command;
@@ -80,12 +81,11 @@ fn tree(dir: &Path) -> String {
     let mut out = String::new();
     for path in paths {
         let shown = path.strip_prefix(dir).unwrap().display().to_string();
-        match fs::read_link(&path) {
-            Ok(target) => out.push_str(&format!("--- {shown} -> {}\n", target.display())),
-            Err(_) => {
-                out.push_str(&format!("--- {shown}\n"));
-                out.push_str(&fs::read_to_string(&path).unwrap());
-            }
+        if let Ok(target) = fs::read_link(&path) {
+            let _ = writeln!(out, "--- {shown} -> {}", target.display());
+        } else {
+            let _ = writeln!(out, "--- {shown}");
+            out.push_str(&fs::read_to_string(&path).unwrap());
         }
     }
     out
@@ -278,7 +278,7 @@ fn dry_run_json_lists_every_unit_and_error() {
         }
     }
     let mut lines: Vec<&str> = dry.stderr.lines().collect();
-    lines.sort();
+    lines.sort_unstable();
     logged.sort();
     assert_eq!(lines, logged, "the log, sorted");
     test.snapshot(

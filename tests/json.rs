@@ -168,9 +168,10 @@ fn diff_exits_2_when_it_cannot_read_the_unit() {
             &[&["--runtime", "none"], json].concat(),
         )
         .run();
-        match json.is_empty() {
-            true => assert_eq!(run.status, Some(2), "{}", run.stderr),
-            false => assert_fails(&run, 2, "a directory, not a regular file"),
+        if json.is_empty() {
+            assert_eq!(run.status, Some(2), "{}", run.stderr);
+        } else {
+            assert_fails(&run, 2, "a directory, not a regular file");
         }
     }
 }

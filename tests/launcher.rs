@@ -2,6 +2,7 @@
 //! cwd, limits, umask) and the exit codes a unit's status will show. Cgroup work runs over a fake
 //! tree in a temporary directory through the binary's test hook, `OCIUNIT_LAUNCH_CGROUP_ROOT`.
 
+use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -18,6 +19,10 @@ fn stdout(launch: Test) -> String {
 }
 
 /// A failure before the payload ran: the exit code, and the one stderr line without its prefix.
+#[allow(
+    clippy::needless_pass_by_value,
+    reason = "takes the built Test, as stdout() does"
+)]
 fn failure(launch: Test) -> (i32, String) {
     let output = launch.run();
     let err = &output.stderr;
@@ -60,7 +65,10 @@ fn the_payload_gets_its_arguments_verbatim() {
         " ",
     ];
     let args = [&["--", "/bin/sh", "-c", print_args, "sh"][..], &tricky].concat();
-    let expected: String = tricky.iter().map(|a| format!("[{a}]\n")).collect();
+    let expected = tricky.iter().fold(String::new(), |mut out, a| {
+        let _ = writeln!(out, "[{a}]");
+        out
+    });
     assert_eq!(stdout(launch(&args)), expected);
 }
 

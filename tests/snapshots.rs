@@ -18,6 +18,7 @@
 //! `systemd-analyze verify` on them.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use sha2::Digest;
@@ -381,10 +382,12 @@ fn runtime_config(unit: &str) -> Option<PathBuf> {
     };
     let path = PathBuf::from(record("RuntimeConfig=")?);
     let bytes = std::fs::read(&path).ok()?;
-    let sha256: String = sha2::Sha256::digest(&bytes)
+    let sha256 = sha2::Sha256::digest(&bytes)
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+        .fold(String::new(), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
     assert_eq!(
         record("RuntimeConfigSha256="),
         Some(sha256),

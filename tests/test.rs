@@ -4,6 +4,7 @@
 //! command line with both outputs.
 
 use std::ffi::{OsStr, OsString};
+use std::fmt::Write as _;
 use std::fs;
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -116,7 +117,7 @@ impl Test {
 
     /// Another binary in the same scratch directory: the launcher, or a link to ociunit.
     pub fn program(mut self, program: impl AsRef<Path>) -> Test {
-        self.program = program.as_ref().to_owned();
+        program.as_ref().clone_into(&mut self.program);
         self
     }
 
@@ -267,17 +268,16 @@ impl Test {
         let victim = rustix::process::Pid::from_child(&child);
         let (done, exited) = mpsc::channel();
         std::thread::spawn(move || done.send(child.wait()));
-        let status = match exited.recv_timeout(self.deadline) {
-            Ok(status) => status.unwrap(),
-            Err(_) => {
-                let _ = rustix::process::kill_process(victim, rustix::process::Signal::KILL);
-                let _ = exited.recv();
-                panic!(
-                    "{} did not finish in {:?}",
-                    self.command_line(),
-                    self.deadline
-                );
-            }
+        let status = if let Ok(status) = exited.recv_timeout(self.deadline) {
+            status.unwrap()
+        } else {
+            let _ = rustix::process::kill_process(victim, rustix::process::Signal::KILL);
+            let _ = exited.recv();
+            panic!(
+                "{} did not finish in {:?}",
+                self.command_line(),
+                self.deadline
+            );
         };
         let output = Output {
             status: status.code(),
@@ -352,7 +352,7 @@ impl Test {
     fn command_line(&self) -> String {
         let mut line = self.program.display().to_string();
         for arg in &self.args {
-            line.push_str(&format!(" {arg:?}"));
+            let _ = write!(line, " {arg:?}");
         }
         line
     }

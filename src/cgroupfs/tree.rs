@@ -184,7 +184,10 @@ impl Tree {
         if !missing.is_empty() {
             let (to, fix) = delegation_fix(&self.delegated_cgroup, &available, &missing);
             return Err(CgroupError::NotDelegated {
-                controllers: missing.iter().map(|c| c.to_string()).collect(),
+                controllers: missing
+                    .iter()
+                    .map(std::string::ToString::to_string)
+                    .collect(),
                 controllers_file,
                 to,
                 fix,

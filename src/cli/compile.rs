@@ -15,6 +15,10 @@ use super::args::{CompileArgs, TargetArgs};
 use super::{print, print_json, warn};
 
 #[derive(Args)]
+#[allow(
+    clippy::struct_field_names,
+    reason = "fields mirror the command line's flags"
+)]
 pub(super) struct Compile {
     #[command(flatten)]
     compile: CompileArgs,

@@ -15,6 +15,10 @@ use super::args::CompileArgs;
 use super::print;
 
 #[derive(Args)]
+#[allow(
+    clippy::struct_field_names,
+    reason = "fields mirror the command line's flags"
+)]
 pub(super) struct Run {
     #[command(flatten)]
     compile: CompileArgs,
@@ -72,9 +76,9 @@ impl Run {
             }
             Ran::Started { unit } => {
                 if json {
-                    print(&format!("{}\n", serde_json::json!({ "unit": unit })))?
+                    print(&format!("{}\n", serde_json::json!({ "unit": unit })))?;
                 } else {
-                    shell.status(format!("Running as unit: {unit}"))
+                    shell.status(format!("Running as unit: {unit}"));
                 }
                 0
             }

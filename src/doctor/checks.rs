@@ -231,8 +231,7 @@ pub fn realtime_threads(root: &Root) -> Vec<RealtimeThread> {
             continue;
         };
         let in_root = std::fs::read_to_string(process.path().join("cgroup"))
-            .map(|c| c.lines().any(|l| l == "0::/"))
-            .unwrap_or(true);
+            .map_or(true, |c| c.lines().any(|l| l == "0::/"));
         if in_root {
             continue;
         }
@@ -400,7 +399,7 @@ mod tests {
         let root = hierarchy(fake.root());
         let all: Vec<String> = delegation::SYSTEMD_DELEGATES
             .iter()
-            .map(|c| c.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         let check = delegation(&root, Manager::User, 1000, &all);
         assert_eq!(check.status, Status::Fail);

@@ -115,11 +115,11 @@ mod tests {
 
     #[test]
     fn user_namespaces_and_the_mappings_a_user_may_use() {
+        use super::super::checks::Status::{Fail, Ok};
         let status = |files: &[(&str, &str)], config: &Value| {
             let dir = tree(files);
             user_namespaces(&Root(dir.path().to_owned()), config).status
         };
-        use super::super::checks::Status::{Fail, Ok};
         assert_eq!(status(&[], &single()), Ok);
         let off = [("/proc/sys/kernel/unprivileged_userns_clone", "0\n")];
         assert_eq!(status(&off, &single()), Fail);

@@ -8,6 +8,7 @@
 pub mod checks;
 mod container;
 
+use std::fmt::Write;
 use std::io::Read;
 use std::os::fd::AsFd;
 use std::path::PathBuf;
@@ -54,12 +55,9 @@ impl Report {
                 Status::Fail => "FAIL",
                 Status::Skipped => "skipped",
             };
-            text.push_str(&format!(
-                "{status:<8} {:<11} {}\n",
-                check.name, check.detail
-            ));
+            let _ = writeln!(text, "{status:<8} {:<11} {}", check.name, check.detail);
             if let Some(fix) = &check.fix {
-                text.push_str(&format!("{:<20} fix: {fix}\n", ""));
+                let _ = writeln!(text, "{:<20} fix: {fix}", "");
             }
         }
         text
@@ -136,7 +134,10 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     let spec = plan.as_ref().map(|p| p.launch_spec(Spawner::Systemd).0);
     let needed: Vec<String> = match &spec {
         Some(spec) => spec.needed_controllers(),
-        None => SYSTEMD_DELEGATES.iter().map(|c| c.to_string()).collect(),
+        None => SYSTEMD_DELEGATES
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect(),
     };
     let no_cgroup_v2 = "needs the unified cgroup v2 hierarchy (see cgroup v2)";
     checks.push(match &cgroups {
@@ -157,10 +158,10 @@ pub fn doctor(request: &DoctorRequest) -> Result<Report, Error> {
     }
     match (plan, bus) {
         (Some(mut plan), Ok(mut bus)) => {
-            checks.push(trial(&mut bus, &mut plan, &request.launcher, trial_unit))
+            checks.push(trial(&mut bus, &mut plan, &request.launcher, &trial_unit));
         }
         (Some(_), Err(_)) => {
-            checks.push(Check::skipped("trial", "needs the manager (see manager)"))
+            checks.push(Check::skipped("trial", "needs the manager (see manager)"));
         }
         (None, _) => {}
     }
@@ -228,20 +229,17 @@ fn version_check(manager: Manager, version: u32) -> Check {
 /// is collected afterwards, and reports what the launcher said. In container mode the runtime
 /// really builds the container, whose process is replaced by `true`: a root file system
 /// without one fails only at the very last step, after namespaces, mounts and the cgroup.
-fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: String) -> Check {
+fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: &str) -> Check {
     const NAME: &str = "trial";
-    let what = match &mut plan.container {
-        Some(container) => {
-            container.config["process"]["args"] = serde_json::json!(["true"]);
-            if let Err(err) = crate::output::write_runtime_config(container) {
-                return Check::fail(NAME, err.to_string(), "");
-            }
-            format!("{} built the container", container.runtime.kind.name())
+    let what = if let Some(container) = &mut plan.container {
+        container.config["process"]["args"] = serde_json::json!(["true"]);
+        if let Err(err) = crate::output::write_runtime_config(container) {
+            return Check::fail(NAME, err.to_string(), "");
         }
-        None => {
-            plan.command = vec!["true".to_owned()];
-            String::new()
-        }
+        format!("{} built the container", container.runtime.kind.name())
+    } else {
+        plan.command = vec!["true".to_owned()];
+        String::new()
     };
     let writes = plan.launch_spec(Spawner::Systemd).0.writes.len();
     let result = (|| -> Result<(run::wait::Outcome, String), Error> {
@@ -249,7 +247,7 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
         rustix::fs::fcntl_setfl(&reader, rustix::fs::OFlags::NONBLOCK)
             .map_err(|e| Error::sys("make a pipe non-blocking", e))?;
         let start = Start {
-            unit: unit.clone(),
+            unit: unit.to_owned(),
             transient: Transient::Service { launcher },
             options: RunOptions {
                 description: Some("ociunit doctor: trial of the launcher's writes".to_owned()),
@@ -264,7 +262,7 @@ fn trial(bus: &mut Bus, plan: &mut Plan, launcher: &std::path::Path, unit: Strin
         };
         run::start(bus, plan, &start, &Shell::nowhere())?;
         drop(writer);
-        let outcome = run::wait::until_done(bus, &unit, &Shell::nowhere())?;
+        let outcome = run::wait::until_done(bus, unit, &Shell::nowhere())?;
         let mut said = String::new();
         let _ = std::fs::File::from(reader).read_to_string(&mut said);
         Ok((outcome, said))

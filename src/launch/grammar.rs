@@ -124,6 +124,10 @@ fn format_limit(value: Option<u64>) -> String {
     value.map_or_else(|| "infinity".to_owned(), |v| v.to_string())
 }
 
+#[allow(
+    clippy::option_option,
+    reason = "None: not a limit; Some(None): infinity"
+)]
 fn parse_limit(text: &str) -> Option<Option<u64>> {
     if text == "infinity" {
         Some(None)
@@ -416,7 +420,12 @@ mod tests {
             oom_score_adj: Some(-500),
             no_new_privs: true,
             capability_bounding_set: Some((1 << 5) | (1 << 10)),
-            command: vec!["/bin/sh".into(), "--".into(), "--leaf".into(), "".into()],
+            command: vec![
+                "/bin/sh".into(),
+                "--".into(),
+                "--leaf".into(),
+                String::new(),
+            ],
         }
     }
 
@@ -451,7 +460,8 @@ mod tests {
 
     #[test]
     fn refuses_what_a_hand_edited_unit_might_ask_for() {
-        let parse = |args: &[&str]| LaunchSpec::parse(args.iter().map(|s| s.to_string()));
+        let parse =
+            |args: &[&str]| LaunchSpec::parse(args.iter().map(std::string::ToString::to_string));
         for bad in [
             &["--write", "cgroup.procs=1", "--", "x"][..],
             &["--write", "../../memory.max=1", "--", "x"],
@@ -490,7 +500,8 @@ mod tests {
 
     #[test]
     fn help_and_version_come_before_everything_else() {
-        let parse = |args: &[&str]| LaunchSpec::parse(args.iter().map(|s| s.to_string()));
+        let parse =
+            |args: &[&str]| LaunchSpec::parse(args.iter().map(std::string::ToString::to_string));
         assert_eq!(parse(&["--help"]), Ok(Invocation::Help));
         assert_eq!(parse(&["--version"]), Ok(Invocation::Version));
         assert_eq!(
@@ -545,7 +556,7 @@ mod tests {
         listed.sort();
         assert_eq!(longs, listed);
         for option in &longs {
-            let err = LaunchSpec::parse([option.to_string()]);
+            let err = LaunchSpec::parse([option.clone()]);
             assert!(
                 !matches!(&err, Err(e) if e.0.starts_with("unknown option")),
                 "{option}"

@@ -32,21 +32,23 @@ pub fn command() -> Command {
             None => (head, None),
         };
         let name = option.trim_start_matches('-');
-        let arg = match (name, value) {
-            // `--` ends the options: what follows is the payload.
-            ("", _) => Arg::new("PROGRAM")
-                .value_name("PROGRAM [ARG]...")
-                .num_args(1..)
-                .last(true)
-                .required(true),
-            (name, None) => Arg::new(name).long(name).action(ArgAction::SetTrue),
-            (name, Some(value)) => Arg::new(name).long(name).value_name(value).action(
-                match help.contains("repeatable") {
-                    true => ArgAction::Append,
-                    false => ArgAction::Set,
-                },
-            ),
-        };
+        let arg =
+            match (name, value) {
+                // `--` ends the options: what follows is the payload.
+                ("", _) => Arg::new("PROGRAM")
+                    .value_name("PROGRAM [ARG]...")
+                    .num_args(1..)
+                    .last(true)
+                    .required(true),
+                (name, None) => Arg::new(name).long(name).action(ArgAction::SetTrue),
+                (name, Some(value)) => Arg::new(name).long(name).value_name(value).action(
+                    if help.contains("repeatable") {
+                        ArgAction::Append
+                    } else {
+                        ArgAction::Set
+                    },
+                ),
+            };
         command = command.arg(arg.help(help));
     }
     command

@@ -92,7 +92,7 @@ mod tests {
             let args = args
                 .iter()
                 .chain(&["--", "/bin/true"])
-                .map(|a| a.to_string());
+                .map(std::string::ToString::to_string);
             setup(
                 &LaunchSpec::parse(args).unwrap().launch(),
                 &self.mount(cgroup),
@@ -465,7 +465,7 @@ mod tests {
                 "/bin/true",
             ];
             assert!(
-                LaunchSpec::parse(args.iter().map(|a| a.to_string())).is_err(),
+                LaunchSpec::parse(args.iter().map(std::string::ToString::to_string)).is_err(),
                 "{name}"
             );
         }

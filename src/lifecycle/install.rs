@@ -1,6 +1,7 @@
 //! `ociunit install`: compile, write atomically, reload, and optionally enable and start —
 //! undoing the write if the manager refuses to reload, so a failure leaves the old state.
 
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -69,40 +70,43 @@ impl Report {
         if self.dry_run {
             for file in &self.files {
                 let unchanged = if file.unchanged { ", unchanged" } else { "" };
-                text.push_str(&format!(
-                    "would write {} ({} bytes{unchanged})\n",
+                let _ = writeln!(
+                    text,
+                    "would write {} ({} bytes{unchanged})",
                     file.path.display(),
                     file.bytes
-                ));
+                );
             }
             for call in &self.calls {
                 let job = ["StartUnit(", "RestartUnit("]
                     .iter()
                     .any(|method| call.starts_with(method));
                 let wait = if job { " and wait for the job" } else { "" };
-                text.push_str(&format!("would call {call}{wait}\n"));
+                let _ = writeln!(text, "would call {call}{wait}");
             }
             return text;
         }
         if let Some(unit) = self.files.last() {
-            text.push_str(&format!("installed {}\n", unit.path.display()));
+            let _ = writeln!(text, "installed {}", unit.path.display());
         }
         for change in &self.enabled {
-            text.push_str(&format!(
-                "{} {} → {}\n",
-                change.kind, change.link, change.target
-            ));
+            let _ = writeln!(text, "{} {} → {}", change.kind, change.link, change.target);
         }
         let job = self.calls.last().map(String::as_str).unwrap_or_default();
         match (&self.started, job) {
             (Some(_), job) if job.starts_with("RestartUnit(") => {
-                text.push_str(&format!("restarted {}\n", self.unit));
+                let _ = writeln!(text, "restarted {}", self.unit);
             }
-            (Some(_), _) => text.push_str(&format!("started {}\n", self.unit)),
-            (None, _) if self.already_running => text.push_str(&format!(
-                "{} is running and its unit file did not change: not restarted\n",
-                self.unit
-            )),
+            (Some(_), _) => {
+                let _ = writeln!(text, "started {}", self.unit);
+            }
+            (None, _) if self.already_running => {
+                let _ = writeln!(
+                    text,
+                    "{} is running and its unit file did not change: not restarted",
+                    self.unit
+                );
+            }
             (None, _) => {}
         }
         text
@@ -196,12 +200,11 @@ pub fn install(install: &InstallRequest, shell: &Shell) -> Result<Report, Error>
     let dir = super::unit_dir(manager_kind, install.unit_dir.as_deref())?;
     let path = dir.join(&plan.unit);
     // A dry run writes nothing, so it neither creates the directory nor waits for its lock.
-    let lock = match install.dry_run {
-        true => None,
-        false => {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
-            Some(output::lock_dir(&dir)?)
-        }
+    let lock = if install.dry_run {
+        None
+    } else {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create", &dir, e))?;
+        Some(output::lock_dir(&dir)?)
     };
     let previous = output::read_unit(&path)?;
     let unchanged = previous.as_deref() == Some(text.as_bytes());

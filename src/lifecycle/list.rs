@@ -1,6 +1,7 @@
 //! `ociunit list`: the units ociunit generated, where they came from, whether their bundle
 //! changed since (drift), whether someone edited them, and what systemd says of them.
 
+use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
@@ -126,18 +127,21 @@ pub fn table(listed: &[Listed]) -> String {
         let mut source = entry.source_state.to_owned();
         match entry.runtime_config_state {
             Some("current") | None => {}
-            Some(state) => source.push_str(&format!("+config-{state}")),
+            Some(state) => {
+                let _ = write!(source, "+config-{state}");
+            }
         }
         if entry.edited {
             source.push_str("+edited");
         }
-        text.push_str(&format!(
-            "{:<32} {:<18} {:<8} {}\n",
+        let _ = writeln!(
+            text,
+            "{:<32} {:<18} {:<8} {}",
             escape::printable(&entry.unit),
             escape::printable(&state),
             source,
             escape::printable(&entry.source.to_string_lossy())
-        ));
+        );
     }
     text
 }

@@ -45,9 +45,10 @@ pub fn uninstall(request: &UninstallRequest, shell: &Shell) -> Result<Report, Er
     let dir = super::unit_dir(request.manager, request.unit_dir.as_deref())?;
     let path = dir.join(&unit);
     // Held from reading the unit to removing it, so an install in between is not removed.
-    let _lock = match dir.is_dir() {
-        true => Some(output::lock_dir(&dir)?),
-        false => None,
+    let _lock = if dir.is_dir() {
+        Some(output::lock_dir(&dir)?)
+    } else {
+        None
     };
     let bytes = output::read_unit(&path)?.ok_or_else(|| Error::NotFound {
         unit: unit.clone(),

@@ -831,7 +831,7 @@ pub(crate) mod tests {
         for spec in ALL
             .iter()
             .copied()
-            .chain(crate::plan::rlimit::Resource::ALL.map(|r| r.property()))
+            .chain(crate::plan::rlimit::Resource::ALL.map(super::super::rlimit::Resource::property))
         {
             let key = spec.key;
             assert!(!spec.dbus.is_empty(), "{key}: no D-Bus name");
@@ -851,7 +851,7 @@ pub(crate) mod tests {
             assert_eq!(by_key(key).is_some(), !key.starts_with("Limit"), "{key}");
         }
         let mut keys: Vec<_> = ALL.iter().map(|spec| spec.key).collect();
-        keys.sort();
+        keys.sort_unstable();
         keys.dedup();
         assert_eq!(keys.len(), ALL.len(), "a key twice");
     }

@@ -254,9 +254,10 @@ impl CpuSet {
             while set(index + 1) {
                 index += 1;
             }
-            ranges.push(match first == index {
-                true => first.to_string(),
-                false => format!("{first}-{index}"),
+            ranges.push(if first == index {
+                first.to_string()
+            } else {
+                format!("{first}-{index}")
             });
             index += 1;
         }

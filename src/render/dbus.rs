@@ -2,6 +2,7 @@
 //! carries, in their bus spelling, plus what only a transient unit has (`PIDs`, `ExecStart` as
 //! `a(sasb)`, `AddRef`).
 
+use std::fmt::Write;
 use std::path::Path;
 
 use crate::plan::property::{
@@ -63,7 +64,11 @@ pub fn properties(plan: &Plan, transient: &Transient, options: &RunOptions) -> V
                     Property::new(&DELEGATE_SUBGROUP, leaf, DbusValue::Str(leaf.into())).dbus,
                 );
             }
-            for property in plan.container.iter().flat_map(|c| c.service_properties()) {
+            for property in plan
+                .container
+                .iter()
+                .flat_map(super::super::plan::container::Container::service_properties)
+            {
                 properties.extend(property.dbus);
             }
             Some(launcher)
@@ -95,10 +100,7 @@ pub fn listing(unit: &str, mode: &str, properties: &[DbusProperty]) -> String {
     let mut text = format!("StartTransientUnit {unit:?} {mode:?}\n");
     for property in properties {
         let value = serde_json::to_string(&property.value).unwrap_or_default();
-        text.push_str(&format!(
-            "  {} {} {}\n",
-            property.name, property.signature, value
-        ));
+        let _ = writeln!(text, "  {} {} {}", property.name, property.signature, value);
     }
     text
 }

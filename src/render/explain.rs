@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 use serde_json::json;
+use std::fmt::Write;
 
 use crate::error::Error;
 use crate::plan::{Destination, Mapping, Plan};
@@ -60,9 +61,10 @@ fn describe(destination: &Destination) -> String {
                 dbus.join(", ")
             );
             if let Some(leaf) = leaf {
-                text.push_str(&format!(
+                let _ = write!(
+                    text,
                     "\n      + launcher writes {leaf} in the payload's cgroup"
-                ));
+                );
             }
             text
         }

@@ -60,7 +60,7 @@ pub fn settings(unit: &str) -> Result<Vec<Setting>, String> {
             let name = name
                 .strip_suffix(']')
                 .ok_or_else(|| format!("invalid section header {text:?}"))?;
-            section = name.to_owned();
+            name.clone_into(&mut section);
             continue;
         }
         let (key, value) = text
@@ -165,10 +165,9 @@ fn extract_first_word(text: &[u8]) -> Result<(Vec<u8>, &[u8]), String> {
                 index += used;
             }
             (Some(q), c) if c == q => quote = None,
-            (Some(_), c) => word.push(c),
             (None, b'\'' | b'"') => quote = Some(c),
             (None, c) if WHITESPACE.contains(&c) => return Ok((word, &text[index..])),
-            (None, c) => word.push(c),
+            (_, c) => word.push(c),
         }
     }
     match quote {

@@ -51,7 +51,7 @@ fn setting_line(property: &Property) -> Result<Setting, Error> {
     let value = escape::setting(&property.value, property.spec.specifiers).map_err(|why| {
         Error::Render {
             what: property.key.to_owned(),
-            why: why.to_string(),
+            why: why.clone(),
         }
     })?;
     Ok(Setting {

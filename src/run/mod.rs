@@ -223,13 +223,12 @@ fn unit_name(bundle: &Bundle, run: &RunRequest) -> Result<String, Error> {
         Mode::Scope => "scope",
         Mode::Service => "service",
     };
-    Ok(match &run.unit {
-        Some(name) => compile::unit_name_of(name, suffix)?,
-        None => {
-            let base = compile::unit_name(bundle, run.request.name.as_deref())?;
-            let stem = base.strip_suffix(".service").unwrap_or(&base);
-            format!("{stem}-{}.{suffix}", random_suffix())
-        }
+    Ok(if let Some(name) = &run.unit {
+        compile::unit_name_of(name, suffix)?
+    } else {
+        let base = compile::unit_name(bundle, run.request.name.as_deref())?;
+        let stem = base.strip_suffix(".service").unwrap_or(&base);
+        format!("{stem}-{}.{suffix}", random_suffix())
     })
 }
 
@@ -238,7 +237,7 @@ pub fn random_suffix() -> String {
     let random = std::collections::hash_map::RandomState::new()
         .build_hasher()
         .finish();
-    format!("{:08x}", random as u32)
+    format!("{:08x}", random >> 32)
 }
 
 /// A transient unit about to be started: everything [`start`] needs besides the plan.

@@ -196,6 +196,10 @@ mod tests {
         }
     }
 
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "the tests pass json! documents"
+    )]
     fn derive_with(raw: Value, runtime: &Runtime, terminal: bool) -> (Value, Vec<&'static str>) {
         let context = Context {
             runtime,

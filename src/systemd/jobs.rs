@@ -48,7 +48,7 @@ impl Bus {
         loop {
             let signal = self.next_signal().ok()?;
             let header = signal.header();
-            if header.member().map(|m| m.as_str()) != Some("JobRemoved") {
+            if header.member().map(zbus::names::MemberName::as_str) != Some("JobRemoved") {
                 continue;
             }
             let Ok((_, removed, _, result)) = signal
@@ -91,7 +91,12 @@ impl Bus {
             let Ok(signal) = self.next_signal() else {
                 return false;
             };
-            if signal.header().member().map(|m| m.as_str()) != Some("PropertiesChanged") {
+            if signal
+                .header()
+                .member()
+                .map(zbus::names::MemberName::as_str)
+                != Some("PropertiesChanged")
+            {
                 continue;
             }
             let Ok((_, changed, _)) =

@@ -1,6 +1,7 @@
 //! The Manager's methods ociunit calls, typed: what each sends and what its answer means.
 
 use serde::Serialize;
+use std::fmt::Write;
 use zbus::Message;
 use zbus::message::Builder;
 use zbus::zvariant::{OwnedObjectPath, OwnedValue, Value};
@@ -114,7 +115,7 @@ pub fn unit_path(unit: &str) -> String {
         if byte.is_ascii_alphabetic() || (i > 0 && byte.is_ascii_digit()) {
             path.push(byte as char);
         } else {
-            path.push_str(&format!("_{byte:02x}"));
+            let _ = write!(path, "_{byte:02x}");
         }
     }
     if unit.is_empty() {

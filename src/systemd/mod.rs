@@ -38,11 +38,10 @@ use crate::target::Manager;
 
 /// Where the user's manager keeps its sockets and runtime state.
 pub fn user_runtime_dir() -> PathBuf {
-    std::env::var_os("XDG_RUNTIME_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(format!("/run/user/{}", rustix::process::getuid().as_raw()))
-        })
+    std::env::var_os("XDG_RUNTIME_DIR").map_or_else(
+        || PathBuf::from(format!("/run/user/{}", rustix::process::getuid().as_raw())),
+        PathBuf::from,
+    )
 }
 
 /// The directory of drop-ins that `SetUnitProperties` with `runtime` writes for a unit that

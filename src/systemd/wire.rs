@@ -45,7 +45,10 @@ impl Wire {
     pub(super) fn send(&self, message: &Message) -> std::io::Result<NonZeroU32> {
         let data = message.data();
         let fds: Vec<BorrowedFd> = data.fds().iter().map(|fd| fd.as_fd()).collect();
-        let _whole = self.sending.lock().unwrap_or_else(|e| e.into_inner());
+        let _whole = self
+            .sending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut bytes = data.bytes();
         let mut space = vec![std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(3))];
         let mut control = rustix::net::SendAncillaryBuffer::new(&mut space);
@@ -247,15 +250,12 @@ fn unescape(value: &str) -> String {
             .get(..2)
             .and_then(|hex| std::str::from_utf8(hex).ok())
             .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (first, escaped) {
-            (b'%', Some(byte)) => {
-                bytes.push(byte);
-                rest = tail.get(2..).unwrap_or_default();
-            }
-            _ => {
-                bytes.push(first);
-                rest = tail;
-            }
+        if let (b'%', Some(byte)) = (first, escaped) {
+            bytes.push(byte);
+            rest = tail.get(2..).unwrap_or_default();
+        } else {
+            bytes.push(first);
+            rest = tail;
         }
     }
     String::from_utf8_lossy(&bytes).into_owned()

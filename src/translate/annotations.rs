@@ -173,6 +173,10 @@ fn uint64(value: &str) -> Option<u64> {
 
 /// The text of a GVariant string, `'…'` or `"…"`; `Some(None)` if it has escapes or quotes
 /// inside, which no value of these properties needs.
+#[allow(
+    clippy::option_option,
+    reason = "None: not a string; Some(None): one with escapes"
+)]
 fn gvariant_string(value: &str) -> Option<Option<&str>> {
     let quote = value.chars().next().filter(|c| *c == '\'' || *c == '"')?;
     let inner = value.get(1..)?.strip_suffix(quote)?;

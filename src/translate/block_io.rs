@@ -178,7 +178,10 @@ mod tests {
     #[test]
     fn weight_vectors() {
         for (oci, io) in [(10, 1), (100, 910), (500, 4950), (1000, 10000)] {
-            assert_eq!(super::io_weight(oci).map(|w| w.get()), Ok(io));
+            assert_eq!(
+                super::io_weight(oci).map(crate::plan::value::Weight::get),
+                Ok(io)
+            );
         }
         assert!(super::io_weight(9).is_err());
         assert!(super::io_weight(1001).is_err());

@@ -113,8 +113,9 @@ fn has(adjustments: &[Adjustment], path: &str) -> bool {
 
 fn adjustment_destination(adjustment: &Adjustment) -> Destination {
     let what = format!("in the runtime's config: {}", adjustment.what);
-    match adjustment.strict {
-        true => Destination::Added { what },
-        false => Destination::runtime(what),
+    if adjustment.strict {
+        Destination::Added { what }
+    } else {
+        Destination::runtime(what)
     }
 }

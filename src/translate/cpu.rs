@@ -105,7 +105,13 @@ pub fn shares_to_weight(shares: u64) -> u64 {
     }
     let l = (shares as f64).log2();
     let exponent = (l * l + 125.0 * l) / 612.0 - 7.0 / 34.0;
-    10f64.powf(exponent).ceil() as u64
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "shares in 3..MAX_SHARES give a weight in 1..=10000"
+    )]
+    let weight = 10f64.powf(exponent).ceil() as u64;
+    weight
 }
 
 /// The weight of a share count, which [`shares_to_weight`] keeps in range.

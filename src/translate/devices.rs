@@ -197,7 +197,7 @@ fn number(value: Option<i64>) -> Result<Number, String> {
 
 fn kinds(rule: &LinuxDeviceCgroup) -> Result<&'static [Kind], String> {
     match rule.typ() {
-        Some(LinuxDeviceType::C) | Some(LinuxDeviceType::U) => Ok(&[Kind::Char]),
+        Some(LinuxDeviceType::C | LinuxDeviceType::U) => Ok(&[Kind::Char]),
         Some(LinuxDeviceType::B) => Ok(&[Kind::Block]),
         None | Some(LinuxDeviceType::A) => Ok(&[Kind::Char, Kind::Block]),
         Some(LinuxDeviceType::P) => Err("a FIFO is not a device the cgroup controls".to_owned()),
@@ -450,9 +450,10 @@ fn apply(rules: &[Result<Rule, String>], first: usize) -> Applied {
         .enumerate()
         .map(|(index, rule)| {
             let rule = rule.as_ref().ok().filter(|_| index >= first)?;
-            Some(match rule.allow {
-                true => allowed.allow(index, rule),
-                false => allowed.deny(index, rule),
+            Some(if rule.allow {
+                allowed.allow(index, rule)
+            } else {
+                allowed.deny(index, rule)
             })
         })
         .collect();

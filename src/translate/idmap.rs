@@ -301,6 +301,10 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "the tests pass json! documents"
+    )]
     fn userns(linux: Value) -> (UserNamespace, Vec<(String, String)>) {
         let raw = json!({"ociVersion": "1.0.2", "linux": linux});
         let spec: Spec = serde_json::from_value(raw.clone()).unwrap();

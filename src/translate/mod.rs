@@ -123,7 +123,7 @@ pub fn translate(
             cpu::translate(cpu, &mut t);
         }
         if let Some(pids) = resources.pids() {
-            pids::translate(pids, &mut t);
+            pids::translate(*pids, &mut t);
         }
         if let Some(block_io) = resources.block_io() {
             block_io::translate(block_io, &mut t);

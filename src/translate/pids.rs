@@ -12,7 +12,7 @@ use crate::plan::value::Limit;
 const ZERO: &str = "0 → 1, as in runc ≥ 1.4: runtime-spec makes 0 a limit, systemd refuses \
      TasksMax=0, and with the payload already in the cgroup 1 likewise allows no new task";
 
-pub fn translate(pids: &LinuxPids, t: &mut Translation) {
+pub fn translate(pids: LinuxPids, t: &mut Translation) {
     let limit = pids.limit();
     let systemd = t.target.systemd;
     let mapping = t.field("linux.resources.pids.limit", limit);

@@ -1,6 +1,7 @@
 //! `linux.resources.rdma` → launcher writes to `rdma.max`; systemd has no RDMA property.
 
 use std::collections::HashMap;
+use std::fmt::Write;
 
 use oci_spec::runtime::LinuxRdma;
 
@@ -23,10 +24,10 @@ pub fn translate(rdma: &HashMap<String, LinuxRdma>, t: &mut Translation) {
         }
         let mut line = device.clone();
         if let Some(handles) = limits.hca_handles() {
-            line.push_str(&format!(" hca_handle={handles}"));
+            let _ = write!(line, " hca_handle={handles}");
         }
         if let Some(objects) = limits.hca_objects() {
-            line.push_str(&format!(" hca_object={objects}"));
+            let _ = write!(line, " hca_object={objects}");
         }
         if line == *device {
             mapping.to(Destination::ignored("no limit given"));

@@ -41,7 +41,10 @@ enum Action {
 }
 
 fn action(action: LinuxSeccompAction, errno: Option<u32>) -> Action {
-    use LinuxSeccompAction::*;
+    use LinuxSeccompAction::{
+        ScmpActAllow, ScmpActErrno, ScmpActKill, ScmpActKillProcess, ScmpActKillThread, ScmpActLog,
+        ScmpActNotify, ScmpActTrace, ScmpActTrap,
+    };
     match action {
         ScmpActAllow | ScmpActLog => Action::Allow,
         ScmpActErrno => Action::Errno(errno.unwrap_or(EPERM)),
@@ -54,7 +57,13 @@ fn action(action: LinuxSeccompAction, errno: Option<u32>) -> Action {
 
 /// systemd's name for a libseccomp architecture; `None` for those it has no name for.
 fn arch(arch: Arch) -> Option<&'static str> {
-    use Arch::*;
+    use Arch::{
+        ScmpArchAarch64, ScmpArchArm, ScmpArchLoongarch64, ScmpArchM68k, ScmpArchMips,
+        ScmpArchMips64, ScmpArchMips64n32, ScmpArchMipsel, ScmpArchMipsel64, ScmpArchMipsel64n32,
+        ScmpArchNative, ScmpArchParisc, ScmpArchParisc64, ScmpArchPpc, ScmpArchPpc64,
+        ScmpArchPpc64le, ScmpArchRiscv64, ScmpArchS390, ScmpArchS390x, ScmpArchSh, ScmpArchSheb,
+        ScmpArchX32, ScmpArchX86, ScmpArchX86_64,
+    };
     Some(match arch {
         ScmpArchNative => "native",
         ScmpArchX86 => "x86",
@@ -219,7 +228,13 @@ fn filter(seccomp: &LinuxSeccomp) -> Result<Filter, Refusal> {
         DbusValue::StrList(archs.clone()),
     ));
     let log = std::iter::once(seccomp.default_action())
-        .chain(seccomp.syscalls().iter().flatten().map(|r| r.action()))
+        .chain(
+            seccomp
+                .syscalls()
+                .iter()
+                .flatten()
+                .map(oci_spec::runtime::LinuxSyscall::action),
+        )
         .any(|a| a == LinuxSeccompAction::ScmpActLog);
     if log {
         conversion.push_str("; SCMP_ACT_LOG allows as SCMP_ACT_ALLOW does, without the log");
@@ -295,7 +310,7 @@ pub fn translate(seccomp: &LinuxSeccomp, t: &mut Translation) {
     }
     let flags = seccomp.flags().as_deref().unwrap_or_default();
     if !flags.is_empty() {
-        use LinuxSeccompFilterFlag::*;
+        use LinuxSeccompFilterFlag::{SeccompFilterFlagLog, SeccompFilterFlagSpecAllow};
         let mapping = t.field("linux.seccomp.flags", flags);
         if flags
             .iter()

@@ -220,6 +220,10 @@ mod tests {
     use crate::target::Target;
     use crate::translate::idmap::UserNamespace;
 
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "the tests pass json! documents"
+    )]
     fn run(process: Value, manager: Manager, linux: Value) -> Vec<Mapping> {
         let raw = json!({"ociVersion": "1.0.2", "process": process, "linux": linux});
         let spec: oci_spec::runtime::Spec = serde_json::from_value(raw.clone()).unwrap();

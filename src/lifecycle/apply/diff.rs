@@ -120,9 +120,10 @@ pub(super) fn classify(
 }
 
 fn live_or_not(same: bool) -> Change {
-    match same {
-        true => Change::Unchanged,
-        false => Change::Live,
+    if same {
+        Change::Unchanged
+    } else {
+        Change::Live
     }
 }
 
@@ -142,9 +143,10 @@ pub(super) fn not_running(
 /// The settings to compare; `live_apart` leaves out the limits and the launcher's cgroup
 /// writes, which a running unit takes live, and keeps only what a start applies.
 fn compared(start: &Start, live_apart: bool) -> BTreeMap<&str, &Vec<String>> {
-    let live: BTreeSet<&str> = match live_apart {
-        true => limits().map(|spec| spec.key).collect(),
-        false => BTreeSet::new(),
+    let live: BTreeSet<&str> = if live_apart {
+        limits().map(|spec| spec.key).collect()
+    } else {
+        BTreeSet::new()
     };
     let cgroup_options = ["ExecStart --write", "ExecStart --controllers"];
     start
@@ -341,9 +343,10 @@ pub(super) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let bundle = dir.path().join("web");
         std::fs::create_dir(&bundle).unwrap();
-        let namespaces = match container {
-            true => r#","namespaces":[{"type":"user"},{"type":"mount"}]"#,
-            false => "",
+        let namespaces = if container {
+            r#","namespaces":[{"type":"user"},{"type":"mount"}]"#
+        } else {
+            ""
         };
         std::fs::write(
             bundle.join("config.json"),
@@ -355,9 +358,10 @@ pub(super) mod tests {
         )
         .unwrap();
         let request = Request {
-            runtime: match container {
-                true => crate::runtime::Choice::Kind(crate::runtime::Kind::Crun),
-                false => crate::runtime::Choice::None,
+            runtime: if container {
+                crate::runtime::Choice::Kind(crate::runtime::Kind::Crun)
+            } else {
+                crate::runtime::Choice::None
             },
             runtime_version: container.then(|| "1.21".to_owned()),
             ..Request::new(crate::target::Target {

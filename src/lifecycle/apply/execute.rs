@@ -57,9 +57,10 @@ pub(super) fn live_changes(
             }
             Action::Leaf(write) => match tree {
                 Some(Ok(tree)) => {
-                    let enabled = match controllers_enabled {
-                        true => Ok(()),
-                        false => tree.enable_controllers(&launch.needed_controllers()),
+                    let enabled = if controllers_enabled {
+                        Ok(())
+                    } else {
+                        tree.enable_controllers(&launch.needed_controllers())
                     };
                     controllers_enabled = true;
                     enabled

@@ -132,9 +132,10 @@ fn open(apply: &ApplyRequest, shell: &Shell) -> Result<(Compiled, Bus, UnitState
     let unit_name = compile::unit_name(&live.bundle, request.name.as_deref())?;
     let dir = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?;
     let path = dir.join(&unit_name);
-    let lock = match dir.is_dir() {
-        true => Some(output::lock_dir(&dir)?),
-        false => None,
+    let lock = if dir.is_dir() {
+        Some(output::lock_dir(&dir)?)
+    } else {
+        None
     };
     let installed = output::read_unit(&path)?;
     let not_installed = || Error::NotInstalled {
@@ -251,16 +252,15 @@ impl Compiled {
             &self.plan.unit,
             state.invocation_id.clone(),
         )?;
-        Ok(match started.read() {
-            Some(kept) => (installed.since_rewritten(kept), new, None),
-            None => {
-                let start = installed.start.clone();
-                let keep = KeepOnRewrite {
-                    record: started,
-                    start,
-                };
-                (installed, new, Some(keep))
-            }
+        Ok(if let Some(kept) = started.read() {
+            (installed.since_rewritten(kept), new, None)
+        } else {
+            let start = installed.start.clone();
+            let keep = KeepOnRewrite {
+                record: started,
+                start,
+            };
+            (installed, new, Some(keep))
         })
     }
 

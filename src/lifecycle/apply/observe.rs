@@ -74,7 +74,7 @@ impl Running {
         }
         Ok(Running {
             keys: service_keys(&settings),
-            start: Start::new(launcher, spec, others),
+            start: Start::new(launcher, &spec, others),
         })
     }
 
@@ -108,7 +108,7 @@ impl Running {
             keys: systemd_reading::settings(&fragment)
                 .map(|settings| service_keys(&settings))
                 .unwrap_or_default(),
-            start: Start::new(path, spec, properties),
+            start: Start::new(path, &spec, properties),
         })
     }
 
@@ -132,7 +132,7 @@ impl Start {
     /// `others` by name, the last of a name winning, as in systemd.
     fn new(
         launcher: &str,
-        spec: LaunchSpec,
+        spec: &LaunchSpec,
         others: impl IntoIterator<Item = (String, Vec<String>)>,
     ) -> Start {
         let mut settings: BTreeMap<String, Vec<String>> = BTreeMap::new();
@@ -161,7 +161,7 @@ impl Start {
             .map(|p| (p.name.to_owned(), vec![systemd::to_value(&p).to_string()]));
         Start::new(
             &launcher.to_string_lossy(),
-            plan.launch_spec(Spawner::Systemd).0,
+            &plan.launch_spec(Spawner::Systemd).0,
             properties,
         )
     }
@@ -259,14 +259,13 @@ impl Started {
 
     pub fn read(&self) -> Option<Start> {
         let text = std::fs::read_to_string(&self.path).ok()?;
-        let (invocation, start) = match serde_json::from_str::<Record>(&text) {
-            Ok(record) => (record.invocation_id, record.start),
+        let (invocation, start) = if let Ok(record) = serde_json::from_str::<Record>(&text) {
+            (record.invocation_id, record.start)
+        } else {
             // An earlier ociunit kept the unit file itself, after an `InvocationID=` line.
-            Err(_) => {
-                let (first, unit) = text.split_once('\n')?;
-                let invocation = first.strip_prefix("InvocationID=")?.to_owned();
-                (invocation, Running::unit_file(unit).ok()?.start)
-            }
+            let (first, unit) = text.split_once('\n')?;
+            let invocation = first.strip_prefix("InvocationID=")?.to_owned();
+            (invocation, Running::unit_file(unit).ok()?.start)
         };
         (!self.invocation.is_empty() && invocation == self.invocation).then_some(start)
     }

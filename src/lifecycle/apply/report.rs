@@ -155,10 +155,9 @@ impl Report {
             .iter()
             .any(|f| f.outcome == Some(Outcome::Failed));
         match (failed, self.restart_needed, self.restarted) {
-            (_, _, true) => 0,
+            (_, _, true) | (false, false, false) => 0,
             (true, _, false) => 1,
             (false, true, false) => EXIT_RESTART_NEEDED,
-            (false, false, false) => 0,
         }
     }
 }
@@ -166,9 +165,10 @@ impl Report {
 /// The report as text: one line per field, then what remains to do.
 pub fn text(report: &Report, manager_kind: crate::target::Manager) -> String {
     let mut text = String::new();
-    let state = match report.active {
-        true => format!("active, main PID {}", report.main_pid),
-        false => "not running".to_owned(),
+    let state = if report.active {
+        format!("active, main PID {}", report.main_pid)
+    } else {
+        "not running".to_owned()
     };
     let _ = writeln!(text, "{} ({state}):", report.unit);
     let shown = |value: &Option<String>| match value {
@@ -179,14 +179,14 @@ pub fn text(report: &Report, manager_kind: crate::target::Manager) -> String {
         let label = match (field.change, field.outcome, report.dry_run) {
             (Change::Unchanged, ..) => "unchanged",
             (Change::Live, _, true) => "would change live",
-            (Change::Live, Some(Outcome::Applied), _) => "changed live",
+            (Change::Live, Some(Outcome::Applied), _) | (Change::Live, None, false) => {
+                "changed live"
+            }
             (Change::Live, Some(Outcome::Failed), _) => "FAILED",
             (Change::Live, Some(Outcome::NotApplied), _) => "not applied",
-            (Change::Live, Some(Outcome::Restarted), _) => "restart applied",
-            (Change::Restart, Some(Outcome::Restarted), _) => "restart applied",
+            (Change::Live | Change::Restart, Some(Outcome::Restarted), _) => "restart applied",
             (Change::Restart, ..) => "needs a restart",
             (Change::NextStart, ..) => "next start",
-            (Change::Live, None, false) => "changed live",
         };
         let value = match field.change {
             Change::Unchanged => shown(&field.new),
