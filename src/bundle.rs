@@ -12,7 +12,10 @@
 //! the parsed spec is serialized again and compared with the document: an object that came from
 //! an array, or a value that came from nowhere, is an error at its path.
 
+#![warn(clippy::indexing_slicing)]
+
 use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::Spec;
@@ -200,13 +203,13 @@ fn read_like_runc(document: &mut Cow<Value>) -> Result<Vec<Reading>, (String, St
                     });
                     entry.insert(canonical.to_owned(), value);
                 }
-                [_, second, ..] => {
+                [first, second, ..] => {
                     return Err((
                         member(&path, second),
                         format!(
                             "{} and {} both spell {canonical} (keys are matched without regard \
                              to case, as runc does): keep one",
-                            shown(&spellings[0]),
+                            shown(first),
                             shown(second)
                         ),
                     ));
@@ -431,16 +434,15 @@ fn check_version(config: &Path, raw: &Value) -> Result<Option<String>, InputErro
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut text = String::with_capacity(bytes.len() * 2);
     for byte in bytes {
-        text.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        text.push(char::from(DIGITS[usize::from(byte & 0xf)]));
+        let _ = write!(text, "{byte:02x}");
     }
     text
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, reason = "tests may index")]
 mod tests {
     use super::*;
 

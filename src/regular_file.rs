@@ -3,6 +3,8 @@
 //! mere opening does something (a watchdog starts ticking). ociunit reads only regular files,
 //! up to [`MAX_SIZE`].
 
+#![warn(clippy::indexing_slicing)]
+
 use std::fmt;
 use std::io::Read;
 use std::path::Path;

@@ -6,6 +6,8 @@
 //! launcher nor `ociunit apply` may follow one out of the subtree or create files the kernel did
 //! not.
 
+#![warn(clippy::indexing_slicing)]
+
 use std::io::Read;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
@@ -89,7 +91,7 @@ pub fn write_all(fd: impl AsFd, text: &str) -> Result<(), Errno> {
     let mut bytes = text.as_bytes();
     while !bytes.is_empty() {
         let written = rustix::io::write(&fd, bytes)?;
-        bytes = &bytes[written..];
+        bytes = bytes.get(written..).unwrap_or_default();
     }
     Ok(())
 }

@@ -11,6 +11,8 @@
 //! user manager or inside a container with its own cgroup namespace, and only the kernel knows
 //! which.
 
+#![warn(clippy::indexing_slicing)]
+
 pub mod delegation;
 pub mod error;
 #[cfg(test)]
@@ -167,12 +169,12 @@ fn unescape(field: &str) -> String {
     let bytes = field.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
-    while i < bytes.len() {
+    while let Some(&byte) = bytes.get(i) {
         let octal = bytes
             .get(i + 1..i + 4)
             .filter(|d| d.iter().all(|b| (b'0'..=b'7').contains(b)));
         match octal {
-            Some(digits) if bytes[i] == b'\\' => {
+            Some(digits) if byte == b'\\' => {
                 out.push(
                     digits
                         .iter()
@@ -181,7 +183,7 @@ fn unescape(field: &str) -> String {
                 i += 4;
             }
             _ => {
-                out.push(bytes[i]);
+                out.push(byte);
                 i += 1;
             }
         }

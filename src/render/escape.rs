@@ -7,6 +7,8 @@
 //! which systemd applies to every word after unquoting. Everything else in a unit is either
 //! built by us from validated values (`setting`) or free text (`description`, `record`).
 
+#![warn(clippy::indexing_slicing)]
+
 use std::fmt::Write;
 
 /// Characters that need no quoting in an ExecStart= word.
@@ -199,6 +201,7 @@ pub fn as_unit_name(text: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, reason = "tests may index")]
 mod tests {
     use super::*;
     use proptest::prelude::*;

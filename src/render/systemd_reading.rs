@@ -15,6 +15,8 @@
 //! retries with EXTRACT_CUNESCAPE_RELAX), expand (`%n`, `$HOME`), or start a second command,
 //! this reader fails instead: ociunit's output must never get there.
 
+#![warn(clippy::indexing_slicing)]
+
 /// One `KEY=VALUE` of a unit file, as systemd hands it to the setting's parser.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Setting {
@@ -122,7 +124,9 @@ pub fn exec_words(value: &str) -> Result<Vec<Vec<u8>>, String> {
     let mut rest = value.as_bytes();
     loop {
         let start = rest.iter().position(|b| !WHITESPACE.contains(b));
-        rest = &rest[start.unwrap_or(rest.len())..];
+        rest = start
+            .and_then(|start| rest.get(start..))
+            .unwrap_or_default();
         let Some(&first) = rest.first() else {
             break;
         };
@@ -133,7 +137,7 @@ pub fn exec_words(value: &str) -> Result<Vec<Vec<u8>>, String> {
         if rest.starts_with(b"\\;") && ends_word(2) {
             // systemd passes a literal `;` here, without unescaping.
             words.push(b";".to_vec());
-            rest = &rest[2..];
+            rest = rest.get(2..).unwrap_or_default();
             continue;
         }
         let (word, tail) = extract_first_word(rest)?;
@@ -143,7 +147,7 @@ pub fn exec_words(value: &str) -> Result<Vec<Vec<u8>>, String> {
     }
     match words.first() {
         None => Err("an empty command line".into()),
-        Some(program) if b"-@:+!|".contains(&program[0]) => {
+        Some(program) if program.first().is_some_and(|b| b"-@:+!|".contains(b)) => {
             Err(format!("the program {program:?} has a prefix"))
         }
         Some(_) => Ok(words),
@@ -160,13 +164,15 @@ fn extract_first_word(text: &[u8]) -> Result<(Vec<u8>, &[u8]), String> {
         index += 1;
         match (quote, c) {
             (_, b'\\') => {
-                let (bytes, used) = cunescape_one(&text[index..])?;
+                let (bytes, used) = cunescape_one(text.get(index..).unwrap_or_default())?;
                 word.extend_from_slice(&bytes);
                 index += used;
             }
             (Some(q), c) if c == q => quote = None,
             (None, b'\'' | b'"') => quote = Some(c),
-            (None, c) if WHITESPACE.contains(&c) => return Ok((word, &text[index..])),
+            (None, c) if WHITESPACE.contains(&c) => {
+                return Ok((word, text.get(index..).unwrap_or_default()));
+            }
             (_, c) => word.push(c),
         }
     }
@@ -185,7 +191,7 @@ fn cunescape_one(text: &[u8]) -> Result<(Vec<u8>, usize), String> {
     let invalid = || {
         format!(
             "invalid escape \\{}",
-            String::from_utf8_lossy(&text[..text.len().min(9)])
+            String::from_utf8_lossy(text.get(..9).unwrap_or(text))
         )
     };
     let digits = |count: usize, radix: u32| -> Result<u32, String> {

@@ -2,7 +2,6 @@
 //! Version read in one write, so that a caller can read its bundle while the manager answers.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::io::Write;
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -46,10 +45,7 @@ impl Opening {
         let wire = Arc::new(Wire::new(socket));
         // The handshake, pipelined as sd-bus does: the bus reads the messages after BEGIN.
         let uid = rustix::process::getuid().as_raw().to_string();
-        let hex = uid.bytes().fold(String::new(), |mut hex, b| {
-            let _ = write!(hex, "{b:02x}");
-            hex
-        });
+        let hex = crate::bundle::hex(uid.as_bytes());
         let handshake = format!("\0AUTH EXTERNAL {hex}\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n");
         let messages = (|| -> zbus::Result<Vec<Message>> {
             let mut messages = Vec::new();

@@ -1,6 +1,8 @@
 //! The socket under [`super::Bus`]: which one reaches the manager, the SASL handshake, and
 //! whole D-Bus messages in and out. zbus only marshals; nothing here starts a thread.
 
+#![warn(clippy::indexing_slicing)]
+
 use std::io::{IoSlice, Read};
 use std::num::NonZeroU32;
 use std::os::fd::{AsFd, BorrowedFd};
@@ -262,6 +264,7 @@ fn unescape(value: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing, reason = "tests may index")]
 mod tests {
     use super::*;
 
