@@ -24,7 +24,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- 100 units: compiled as dev in one process (an exec costs 50-100 ms under TCG; one
+# --- 100 units (host mode: no root, so no warning that it is dropped): compiled as dev in one process (an exec costs 50-100 ms under TCG; one
 # `ociunit install` each would also reload the manager 100 times), then one daemon-reload.
 cat >"$OVM_WORK/make-units.sh" <<'SCRIPT'
 #!/bin/bash
@@ -40,7 +40,6 @@ for name in $(seq -f 'ovm-bc-%g' 1 "$count") ovm-bc-new; do
 {
   "ociVersion": "1.0.2",
   "process": {"user": {"uid": 0, "gid": 0}, "cwd": "/", "args": [$args], "env": ["PATH=/usr/bin:/bin"]},
-  "root": {"path": "/"},
   "linux": {"resources": {"memory": {"limit": $(( (64 + i) * 1048576 ))}, "pids": {"limit": 100}, "cpu": {"shares": 1024}}}
 }
 EOF
@@ -51,7 +50,8 @@ SCRIPT
 chmod +x "$OVM_WORK/make-units.sh"
 t0=$EPOCHREALTIME
 as_dev "$OVM_WORK/make-units.sh" "$bundles" "$DEV_UNITS" "$count" 2>"$OVM_OUT/make-units.err"
-expect_eq "compile $count units" "" "$(head -c 600 "$OVM_OUT/make-units.err")"
+# Warnings on stderr are not failures; the script's own "compile NAME: exit N" lines are.
+expect_eq "compile $count units" "" "$(grep '^compile ' "$OVM_OUT/make-units.err" | head -c 600)"
 expect_rc "daemon-reload" 0 usys daemon-reload
 note "$count units compiled and loaded in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
 cp "$DEV_UNITS/ovm-bc-1.service" "$OVM_OUT/"
