@@ -8,7 +8,9 @@ need_ociunit
 # loader runs it, so no LD_LIBRARY_PATH reaches the traced programs.
 st=$OVM_FILES/strace
 [ -x "$st/strace" ] || case_skip "no strace staged (tests/vm/run copies the host's when it is installed)"
-cp -r "$st" /usr/local/lib/ovm-strace
+# (bench-control may have copied it already in this boot)
+mkdir -p /usr/local/lib/ovm-strace
+cp -r "$st/." /usr/local/lib/ovm-strace/
 strace=(/lib64/ld-linux-x86-64.so.2 --library-path /usr/local/lib/ovm-strace /usr/local/lib/ovm-strace/strace)
 "${strace[@]}" -V | head -n1 || case_skip "the staged strace does not run here"
 
