@@ -1,7 +1,7 @@
 # apply: install and start, then lower and raise limits (blockIO.weight too) with `ociunit apply`: systemd and the payload's leaf take them while the main PID stays; an args change exits 3 ("needs a restart"); --restart restarts; in container mode (crun, runc; installed and from `run --service`) the container reads the lowered memory.max at once; a transient service from `run --service` changes live, and --restart is refused for it; systemd's own cgroup files follow, and no runtime drop-in is left
 # suites: bookworm trixie
 # variants: full
-# timeout: 700
+# timeout: 1200
 need_ociunit
 
 out=$OVM_WORK/apply.txt
