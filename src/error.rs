@@ -157,6 +157,11 @@ impl Error {
         }
     }
 
+    /// A job that ended "failed" (rather than canceled, timed out, or lost with the connection).
+    pub fn is_failed_job(&self) -> bool {
+        matches!(self, Error::Job { result, .. } if result == "failed")
+    }
+
     /// The kind's name in `--json` error reports.
     pub fn kind(&self) -> &'static str {
         match self {

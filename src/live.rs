@@ -20,6 +20,8 @@ pub struct Live {
     pub bundle: Bundle,
     pub mode: Mode,
     pub bus: Result<Bus, Error>,
+    /// The systemd to plan for whatever the manager runs (`apply --systemd-version`).
+    pinned: Option<u32>,
 }
 
 /// How much of the runtime to ask for.
@@ -47,15 +49,26 @@ impl Live {
             bundle,
             mode,
             bus: opening.and_then(Opening::finish),
+            pinned: None,
         })
     }
 
-    /// The systemd to plan for: the manager's, if ociunit supports it; without a manager the
-    /// request's, which is good for finding invalid input.
+    /// Plans for `systemd`, when given, instead of the manager's version.
+    #[must_use]
+    pub fn pinned(self, systemd: Option<u32>) -> Live {
+        Live {
+            pinned: systemd,
+            ..self
+        }
+    }
+
+    /// The systemd to plan for: the pinned one, else the manager's if ociunit supports it;
+    /// without a manager the request's, which is good for finding invalid input.
     pub fn systemd(&self, request: &Request) -> Result<u32, Error> {
-        match &self.bus {
-            Ok(bus) => bus.supported(),
-            Err(_) => Ok(request.target.systemd),
+        match (self.pinned, &self.bus) {
+            (Some(systemd), _) => Ok(systemd),
+            (None, Ok(bus)) => bus.supported(),
+            (None, Err(_)) => Ok(request.target.systemd),
         }
     }
 

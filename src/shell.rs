@@ -16,6 +16,7 @@ pub struct Shell {
 
 enum Sink {
     Stderr,
+    #[cfg(test)]
     Kept(Vec<String>),
     Nowhere,
 }
@@ -27,6 +28,7 @@ impl Shell {
     }
 
     /// Keeps every line, for [`Shell::said`].
+    #[cfg(test)]
     pub fn kept() -> Shell {
         Shell::with(Sink::Kept(Vec::new()), false)
     }
@@ -43,37 +45,34 @@ impl Shell {
         }
     }
 
-    pub fn is_quiet(&self) -> bool {
-        self.quiet
-    }
-
     /// `ociunit: warning: …`, unless quiet.
     pub fn warn(&self, message: impl Display) {
         if !self.quiet {
-            self.line(format!("ociunit: warning: {message}"));
+            self.line(&format!("ociunit: warning: {message}"));
         }
     }
 
     /// `ociunit: …`: something done that the user should know of (a backup kept), unless quiet.
     pub fn note(&self, message: impl Display) {
         if !self.quiet {
-            self.line(format!("ociunit: {message}"));
+            self.line(&format!("ociunit: {message}"));
         }
     }
 
     /// A line as it is (`Running as unit: …`), unless quiet.
     pub fn status(&self, message: impl Display) {
         if !self.quiet {
-            self.line(message.to_string());
+            self.line(&message.to_string());
         }
     }
 
     /// `ociunit: …` even when quiet: a failure the command goes on after.
     pub fn error(&self, message: impl Display) {
-        self.line(format!("ociunit: {message}"));
+        self.line(&format!("ociunit: {message}"));
     }
 
     /// What a [`Shell::kept`] shell was told, line by line.
+    #[cfg(test)]
     pub fn said(&self) -> Vec<String> {
         match &*self.sink() {
             Sink::Kept(lines) => lines.clone(),
@@ -81,13 +80,14 @@ impl Shell {
         }
     }
 
-    fn line(&self, line: String) {
+    fn line(&self, line: &str) {
         match &mut *self.sink() {
             Sink::Stderr => {
                 // A closed stderr is no reason to fail the command.
                 let _ = writeln!(std::io::stderr().lock(), "{line}");
             }
-            Sink::Kept(lines) => lines.push(line),
+            #[cfg(test)]
+            Sink::Kept(lines) => lines.push(line.to_owned()),
             Sink::Nowhere => {}
         }
     }

@@ -10,6 +10,7 @@ use ociunit::compile::{self, Context};
 use ociunit::error::Error;
 use ociunit::output::{self, Replaced};
 use ociunit::render::explain;
+use ociunit::shell::Shell;
 
 use super::args::{CompileArgs, TargetArgs};
 use super::{print, print_json, warn};
@@ -77,7 +78,7 @@ impl Compile {
         };
         warn(&warnings);
         if let Some(backup) = &backup {
-            eprintln!("ociunit: kept the previous file as {}", backup.display());
+            Shell::stderr(false).note(format!("kept the previous file as {}", backup.display()));
         }
         if self.json {
             print_json(&CompileReport {

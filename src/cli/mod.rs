@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use ociunit::error::{Error, Location};
 use ociunit::generator;
+use ociunit::shell::Shell;
 
 #[derive(Parser)]
 #[command(
@@ -192,8 +193,9 @@ fn print_report<R: Serialize>(
 /// The warnings a command reports itself (`--json` changes only stdout: the document has them
 /// too).
 fn warn(warnings: &[String]) {
+    let shell = Shell::stderr(false);
     for warning in warnings {
-        eprintln!("ociunit: warning: {warning}");
+        shell.warn(warning);
     }
 }
 
@@ -208,8 +210,9 @@ fn report_failure(err: &Error, json: bool, exit_code: i32) {
 
 /// An error on stderr, one `ociunit:` line per line of it.
 fn report_error(err: &Error) {
+    let shell = Shell::stderr(false);
     for line in err.to_string().lines() {
-        eprintln!("ociunit: {line}");
+        shell.error(line);
     }
 }
 

@@ -47,10 +47,19 @@ pub struct Report {
     /// The start job's result (`done`) after `--now`; `None` without `--now`, with `dry_run`,
     /// and when the unit already ran this unit file (nothing to start).
     pub started: Option<String>,
-    /// `--now` found the unit running and its file unchanged: nothing was started.
+    /// What `--now` did, for the text.
     #[serde(skip)]
-    pub already_running: bool,
+    pub now: Option<Now>,
     pub warnings: Vec<String>,
+}
+
+/// What `install --now` did to the unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Now {
+    Started,
+    Restarted,
+    /// It runs, and its file did not change: nothing to start.
+    LeftRunning,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -92,23 +101,16 @@ impl Report {
         for change in &self.enabled {
             let _ = writeln!(text, "{} {} → {}", change.kind, change.link, change.target);
         }
-        let job = self.calls.last().map(String::as_str).unwrap_or_default();
-        match (&self.started, job) {
-            (Some(_), job) if job.starts_with("RestartUnit(") => {
-                let _ = writeln!(text, "restarted {}", self.unit);
-            }
-            (Some(_), _) => {
-                let _ = writeln!(text, "started {}", self.unit);
-            }
-            (None, _) if self.already_running => {
-                let _ = writeln!(
-                    text,
-                    "{} is running and its unit file did not change: not restarted",
-                    self.unit
-                );
-            }
-            (None, _) => {}
-        }
+        let _ = match self.now {
+            Some(Now::Started) => writeln!(text, "started {}", self.unit),
+            Some(Now::Restarted) => writeln!(text, "restarted {}", self.unit),
+            Some(Now::LeftRunning) => writeln!(
+                text,
+                "{} is running and its unit file did not change: not restarted",
+                self.unit
+            ),
+            None => Ok(()),
+        };
         text
     }
 }
@@ -233,7 +235,7 @@ pub fn install(install: &InstallRequest, shell: &Shell) -> Result<Report, Error>
         calls: vec!["Reload()".to_owned()],
         enabled: Vec::new(),
         started: None,
-        already_running: false,
+        now: None,
         warnings,
     };
     if install.enable {
@@ -282,13 +284,15 @@ pub fn install(install: &InstallRequest, shell: &Shell) -> Result<Report, Error>
             ))
         })?;
     }
-    // A unit that runs and whose file did not change has nothing to start: StartUnit would be
-    // a job that does nothing, and "started" a claim that something did.
-    let running = |bus: &mut Bus| bus.unit(&plan.unit).is_ok_and(|state| state.active());
-    if install.now && unchanged && running(&mut bus) {
-        report.calls.pop();
-        report.already_running = true;
-    } else if install.now {
+    if install.now {
+        // A unit that runs and whose file did not change has nothing to start: StartUnit would
+        // be a job that does nothing, and "started" a claim that something did.
+        let running = bus.unit(&plan.unit).is_ok_and(|state| state.active());
+        if running && unchanged {
+            report.calls.pop();
+            report.now = Some(Now::LeftRunning);
+            return Ok(report);
+        }
         let started = if unchanged {
             bus.start_unit(&plan.unit)
         } else {
@@ -302,6 +306,11 @@ pub fn install(install: &InstallRequest, shell: &Shell) -> Result<Report, Error>
         })?;
         bus.wait(&job, &plan.unit)?;
         report.started = Some("done".to_owned());
+        report.now = Some(if running {
+            Now::Restarted
+        } else {
+            Now::Started
+        });
     }
     Ok(report)
 }

@@ -327,13 +327,8 @@ pub fn start(
     if start.no_block {
         return Ok(Started::Done);
     }
-    let result = bus.job_result(&job);
-    let ended = job.ended(unit, result, bus.manager);
-    match ended {
-        Err(err @ Error::Job { .. })
-            if start.failed_start_is_a_result
-                && matches!(&err, Error::Job { result, .. } if result == "failed") =>
-        {
+    match bus.wait(&job, unit) {
+        Err(err) if start.failed_start_is_a_result && err.is_failed_job() => {
             Ok(Started::Failed(err))
         }
         ended => ended.map(|()| Started::Done),

@@ -111,11 +111,6 @@ impl Bus {
         Opening::start(manager, via)?.finish()
     }
 
-    /// Which socket this connection went through.
-    pub fn via(&self) -> Via {
-        self.via
-    }
-
     /// The manager's version, if this systemd is one ociunit supports.
     pub fn supported(&self) -> Result<u32, Error> {
         crate::target::supported(self.version).map_err(|why| Error::Unsupported {

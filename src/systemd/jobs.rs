@@ -15,36 +15,28 @@ use crate::error::Error;
 /// A job the manager queued, and what it does (`start`, `stop`, `restart`).
 pub struct Job(pub(super) OwnedObjectPath, pub(super) &'static str);
 
-impl Job {
-    /// What `result` (the job's, or none when the connection ended first) means for a command
-    /// that queued the job for `unit`: "done" is success.
-    pub fn ended(
-        &self,
-        unit: &str,
-        result: Option<String>,
-        manager: crate::target::Manager,
-    ) -> Result<(), Error> {
-        match result {
+impl Bus {
+    /// Waits for `job`, queued for `unit`, and says what its end means: "done" is success;
+    /// any other result is the job's failure, and so is a connection that ended first.
+    pub fn wait(&mut self, job: &Job, unit: &str) -> Result<(), Error> {
+        match self.job_result(job) {
             Some(result) if result == "done" => Ok(()),
             Some(result) => Err(Error::Job {
                 unit: unit.to_owned(),
-                job: self.1,
+                job: job.1,
                 result,
-                manager,
+                manager: self.manager,
             }),
             None => Err(CallFailed {
                 name: String::new(),
                 message: "the connection ended before the job did".into(),
             }
-            .during(format!("waiting for the {} job of {unit}", self.1))),
+            .during(format!("waiting for the {} job of {unit}", job.1))),
         }
     }
-}
 
-impl Bus {
-    /// Waits for `job`'s JobRemoved signal and returns its result: "done" is success; None if
-    /// the connection ended first.
-    pub fn job_result(&mut self, job: &Job) -> Option<String> {
+    /// `job`'s JobRemoved result; None if the connection ended first.
+    fn job_result(&mut self, job: &Job) -> Option<String> {
         loop {
             let signal = self.next_signal().ok()?;
             let header = signal.header();
@@ -61,12 +53,6 @@ impl Bus {
                 return Some(result);
             }
         }
-    }
-
-    /// Waits for `job`, queued for `unit`, and says what its end means ([`Job::ended`]).
-    pub fn wait(&mut self, job: &Job, unit: &str) -> Result<(), Error> {
-        let result = self.job_result(job);
-        job.ended(unit, result, self.manager)
     }
 
     /// Subscribes to the changes of `unit`'s state, before it starts: the manager sends them

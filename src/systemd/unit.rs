@@ -62,7 +62,6 @@ impl UnitState {
 /// One row of `ListUnitsByNames`.
 pub struct ListedUnit {
     pub name: String,
-    pub load_state: String,
     pub active_state: String,
     pub sub_state: String,
 }
@@ -116,14 +115,11 @@ impl Bus {
         let rows: Vec<UnitRow> = self.call(&call)?.body().deserialize()?;
         Ok(rows
             .into_iter()
-            .map(
-                |(name, _, load_state, active_state, sub_state, ..)| ListedUnit {
-                    name,
-                    load_state,
-                    active_state,
-                    sub_state,
-                },
-            )
+            .map(|(name, _, _, active_state, sub_state, ..)| ListedUnit {
+                name,
+                active_state,
+                sub_state,
+            })
             .collect())
     }
 

@@ -26,7 +26,6 @@ use crate::plan::property::PropertySpec;
 use crate::render::unit;
 use crate::shell::Shell;
 use crate::systemd::{self, Bus, UnitState, Via};
-use crate::target::Target;
 
 use super::install::{self, Pending};
 use super::status::read_live;
@@ -128,7 +127,8 @@ fn open(apply: &ApplyRequest, shell: &Shell) -> Result<(Compiled, Bus, UnitState
     let manager_kind = apply.request.target.manager;
     let request = &apply.request;
     // The manager answers while the bundle is read and its runtime located.
-    let live = Live::open(&apply.bundle, request, Via::Private, Runs::Installed)?;
+    let live =
+        Live::open(&apply.bundle, request, Via::Private, Runs::Installed)?.pinned(apply.systemd);
     let unit_name = compile::unit_name(&live.bundle, request.name.as_deref())?;
     let dir = super::unit_dir(manager_kind, apply.unit_dir.as_deref())?;
     let path = dir.join(&unit_name);
@@ -156,24 +156,7 @@ fn open(apply: &ApplyRequest, shell: &Shell) -> Result<(Compiled, Bus, UnitState
         Some(_) => Context::installed(request),
         None => Context::transient(&unit_name),
     };
-    let plan = match apply.systemd {
-        Some(systemd) => compile::checked(
-            &live.bundle,
-            &Request {
-                target: Target {
-                    systemd,
-                    ..request.target
-                },
-                ..request.clone()
-            },
-            &Context {
-                mode: Some(live.mode.clone()),
-                ..context
-            },
-            shell,
-        ),
-        None => live.plan(request, &context, shell),
-    };
+    let plan = live.plan(request, &context, shell);
     // Without a unit file and without the manager, nothing says there is such a unit: that is
     // what the user can act on (a wrong --name, a bundle never installed).
     let (plan, mut bus) = match (plan, live.bus) {
