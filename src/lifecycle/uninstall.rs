@@ -7,8 +7,7 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::output;
 use crate::shell::Shell;
-use crate::systemd::LinkChange;
-use crate::systemd::{Bus, Refusal, Via};
+use crate::systemd::{Bus, LinkChange, Refusal, Via};
 use crate::target::Manager;
 use crate::unit_file::{self, Ownership, Record};
 
